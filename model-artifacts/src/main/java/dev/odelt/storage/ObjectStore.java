@@ -1,0 +1,70 @@
+package dev.odelt.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A minimal object store addressed by location strings ({@code /tmp/out/x.png},
+ * {@code gs://bucket/prefix/x.png}, {@code classpath:/dev/odelt/models/x/manifest.json}).
+ *
+ * <p>Guarantees every implementation gives:
+ *
+ * <ul>
+ *   <li>{@link #write} is atomic: a reader sees the old object, or the whole new one, never a
+ *       part; writing the same bytes again to the same location is harmless (idempotent).
+ *   <li>{@link #list} streams lazily, so a prefix with millions of objects does not need memory
+ *       proportional to its size. The caller closes the stream.
+ *   <li>Missing objects raise {@link java.io.FileNotFoundException} (or {@link
+ *       java.nio.file.NoSuchFileException}) naming the location; other failures raise {@link
+ *       IOException} after the implementation's own retries ran out.
+ * </ul>
+ */
+public interface ObjectStore {
+
+  /** The URI scheme this store serves: {@code file}, {@code classpath}, {@code gs}. */
+  String scheme();
+
+  /** Opens an object for reading. */
+  InputStream open(String location) throws IOException;
+
+  /** Reads a whole object. */
+  default byte[] readAllBytes(String location) throws IOException {
+    try (InputStream in = open(location)) {
+      return in.readAllBytes();
+    }
+  }
+
+  /**
+   * Writes a whole object atomically, replacing any previous one.
+   *
+   * @param contentType MIME type, e.g. {@code image/png}; may be null
+   * @param metadata user metadata stored with the object where the store supports it
+   */
+  void write(String location, byte[] bytes, String contentType, Map<String, String> metadata)
+      throws IOException;
+
+  /** Writes a whole object atomically with no content type or metadata. */
+  default void write(String location, byte[] bytes) throws IOException {
+    write(location, bytes, null, Map.of());
+  }
+
+  /** Whether an object exists at exactly this location. */
+  boolean exists(String location) throws IOException;
+
+  /**
+   * Lists the objects matching a glob ({@code *} within one path segment, {@code **} across
+   * segments, {@code ?} one character), in lexicographic order of location. A glob without
+   * wildcards matches the one object of that name, or, when it names a directory/prefix, nothing.
+   */
+  Stream<String> list(String glob) throws IOException;
+
+  /** Joins a base location (directory or prefix) and a relative path with one {@code /}. */
+  static String resolve(String base, String relative) {
+    if (base.endsWith("/")) {
+      return base + relative;
+    }
+    return base + "/" + relative;
+  }
+}

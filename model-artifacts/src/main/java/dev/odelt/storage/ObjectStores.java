@@ -1,0 +1,64 @@
+package dev.odelt.storage;
+
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Picks the {@link ObjectStore} for a location by its scheme. {@code file} and {@code classpath}
+ * are built in; other schemes ({@code gs}) come from {@link ObjectStoreProvider}s on the class
+ * path, found with {@link ServiceLoader}.
+ */
+public final class ObjectStores {
+
+  private static final Map<String, ObjectStore> STORES = new ConcurrentHashMap<>();
+
+  private ObjectStores() {}
+
+  /** The scheme of a location: {@code gs} for {@code gs://b/k}, {@code file} for plain paths. */
+  public static String schemeOf(String location) {
+    int colon = location.indexOf(':');
+    if (colon > 1) {
+      String scheme = location.substring(0, colon);
+      if (scheme.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '+' || c == '-')) {
+        return scheme.toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+    return "file";
+  }
+
+  /** The store that serves this location. */
+  public static ObjectStore forLocation(String location) {
+    return forScheme(schemeOf(location));
+  }
+
+  /** The store for a scheme; fails with a message naming the scheme when none is installed. */
+  public static ObjectStore forScheme(String scheme) {
+    return STORES.computeIfAbsent(scheme, ObjectStores::create);
+  }
+
+  /** Installs a store for its scheme, replacing any other (tests, custom clients). */
+  public static void register(ObjectStore store) {
+    STORES.put(store.scheme(), store);
+  }
+
+  private static ObjectStore create(String scheme) {
+    switch (scheme) {
+      case "file":
+        return new LocalObjectStore();
+      case "classpath":
+        return new ClasspathObjectStore();
+      default:
+        for (ObjectStoreProvider provider : ServiceLoader.load(ObjectStoreProvider.class)) {
+          if (provider.scheme().equals(scheme)) {
+            return provider.create();
+          }
+        }
+        throw new IllegalArgumentException(
+            "No object store for scheme '"
+                + scheme
+                + "://'. Supported: local paths, file://, classpath:, and any scheme whose"
+                + " provider is on the class path (gs:// with the transforms module).");
+    }
+  }
+}
