@@ -209,13 +209,12 @@ public final class DormandPrince implements OdeSolver {
       }
       error = error.mul(hColumn); // (A, …)
       NDArray scale = y.abs().maximum(y5.abs()).mul(rtol).add(atol);
-      int[] axes = new int[itemShape.dimension()];
-      Arrays.setAll(axes, a -> a + 1);
       float[] norms =
           error
               .div(scale)
               .square()
-              .mean(axes)
+              .reshape(n, -1)
+              .mean(new int[] {1})
               .sqrt()
               .toType(DataType.FLOAT32, false)
               .toFloatArray(); // (A)
