@@ -125,9 +125,6 @@ public final class ExplicitRungeKutta implements OdeSolver {
         x = next;
       }
     }
-    if (x == x0) {
-      x = x0.duplicate();
-    }
     long[] evaluations = new long[batch];
     Arrays.fill(evaluations, evaluationsPerItem());
     return new OdeSolution(x, evaluations);
