@@ -14,7 +14,8 @@ import java.util.Locale;
  * @param steps S ≥ 1 (for {@link Solver#DOPRI5}, the initial step count)
  * @param blocks L, one of {@link ModelConfig#allowedBlocks()}
  * @param solver never {@link Solver#SOLVER_UNSPECIFIED} (normalised to EULER)
- * @param guidance classifier-free guidance weight w ≥ 0; 1 means a single conditional pass
+ * @param guidance classifier-free guidance weight w ≥ 0; 1 means a single conditional pass, 0 a
+ *     single pass with the null label
  * @param tolerance rtol = atol for DOPRI5; ignored (and normalised to the default) otherwise
  */
 public record Tier(int steps, int blocks, Solver solver, float guidance, float tolerance) {

@@ -5,11 +5,11 @@ package dev.odelt.model.noise;
  * device, thread count and batch composition.
  *
  * <p>Definition (stable; changing it changes every generated image): for seed s the Philox4x32-10
- * key is (low 32 bits of s, high 32 bits of s). Block j (j = 0, 1, …) uses the counter (low 32
- * bits of j, high 32 bits of j, {@code stream}, 0) and yields four 32-bit words w0..w3, each mapped
- * to u = (w + 0.5)·2⁻³² in (0, 1). Box–Muller turns (u0, u1) into r·cos(2πu1), r·sin(2πu1) with r
- * = √(−2 ln u0), and (u2, u3) likewise, so block j gives normals 4j..4j+3 of the stream, computed
- * in double precision and rounded to float. Value i fills the i-th element of a row-major tensor.
+ * key is (low 32 bits of s, high 32 bits of s). Block j (j = 0, 1, …) uses the counter (low 32 bits
+ * of j, high 32 bits of j, {@code stream}, 0) and yields four 32-bit words w0..w3, each mapped to u
+ * = (w + 0.5)·2⁻³² in (0, 1). Box–Muller turns (u0, u1) into r·cos(2πu1), r·sin(2πu1) with r = √(−2
+ * ln u0), and (u2, u3) likewise, so block j gives normals 4j..4j+3 of the stream, computed in
+ * double precision and rounded to float. Value i fills the i-th element of a row-major tensor.
  */
 public final class GaussianNoise {
 

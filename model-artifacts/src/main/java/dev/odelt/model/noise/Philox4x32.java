@@ -1,8 +1,8 @@
 package dev.odelt.model.noise;
 
 /**
- * The Philox4x32-10 counter-based bijection (Salmon et al., "Parallel random numbers: as easy as
- * 1, 2, 3", SC 2011): a 128-bit counter and a 64-bit key map to 128 random bits. The same (key,
+ * The Philox4x32-10 counter-based bijection (Salmon et al., "Parallel random numbers: as easy as 1,
+ * 2, 3", SC 2011): a 128-bit counter and a 64-bit key map to 128 random bits. The same (key,
  * counter) always gives the same output on every machine, so any block of a random stream can be
  * computed on its own without state.
  *
