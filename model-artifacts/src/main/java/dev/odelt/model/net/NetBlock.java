@@ -46,9 +46,16 @@ abstract class NetBlock extends AbstractBlock {
     }
   }
 
-  /** The parameter's value on the device of {@code like}. */
+  /**
+   * The parameter's value on the device of {@code like}: the parameter array itself when it is
+   * already there (the normal case: a network lives on one device), else the store's copy.
+   */
   protected static NDArray value(
       ParameterStore ps, Parameter p, NDArray like, boolean training) {
+    NDArray array = p.getArray();
+    if (array.getDevice().equals(like.getDevice())) {
+      return array;
+    }
     return ps.getValue(p, like.getDevice(), training);
   }
 
