@@ -1,5 +1,6 @@
 package dev.odelt.model.eval;
 
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -51,9 +52,10 @@ import org.slf4j.LoggerFactory;
  * (model, tiers, perClass, seed) up to float rounding of the device.
  *
  * <p>Outputs under {@code --out} (a local directory or any {@link ObjectStores} location): {@code
- * report.md} (a table), {@code report.json}, {@code quality.json} (a {@link ModelManifest} holding
- * only {@link QualityPoint}s, proto3 JSON, for the manifest's quality table), and PNG grids {@code
- * grid-<tier>.png} and {@code grid-real.png} (rows = digits 0..9).
+ * report.md} (a table), {@code report.json}, {@code quality-table.json} (the tier rows as a JSON
+ * array, the input of {@code ExportModel --quality}), {@code quality.json} (a {@link ModelManifest}
+ * holding only {@link QualityPoint}s, proto3 JSON), and PNG grids {@code grid-<tier>.png} and
+ * {@code grid-real.png} (rows = digits 0..9).
  *
  * <pre>
  * EvaluateTiers [--model=classpath:/dev/odelt/models/mnist/manifest.json] [--out=eval-report]
@@ -345,6 +347,7 @@ public final class EvaluateTiers {
               results);
       write(store, options.out(), "report.json", toJson(report), "application/json");
       write(store, options.out(), "report.md", toMarkdown(report), "text/markdown");
+      write(store, options.out(), "quality-table.json", toQualityTable(report), "application/json");
       write(
           store,
           options.out(),
@@ -570,13 +573,28 @@ public final class EvaluateTiers {
       tiers.add(toJson(result));
     }
     root.add("tiers", tiers);
+    return gson().toJson(root) + "\n";
+  }
+
+  /**
+   * The tier rows as a JSON array of objects with {@code tier} (the label), {@code classAccuracy},
+   * {@code frechetDistance}, {@code blockEvaluationsPerImage} and the other metrics: the input of
+   * {@code dev.odelt.model.train.ExportModel --quality}.
+   */
+  static String toQualityTable(Report report) {
+    JsonArray rows = new JsonArray();
+    for (TierResult result : report.tiers()) {
+      rows.add(toJson(result));
+    }
+    return gson().toJson(rows) + "\n";
+  }
+
+  private static Gson gson() {
     return new GsonBuilder()
-            .setPrettyPrinting()
-            .disableHtmlEscaping()
-            .serializeSpecialFloatingPointValues()
-            .create()
-            .toJson(root)
-        + "\n";
+        .setPrettyPrinting()
+        .disableHtmlEscaping()
+        .serializeSpecialFloatingPointValues()
+        .create();
   }
 
   private static JsonObject toJson(TierResult result) {
@@ -584,6 +602,7 @@ public final class EvaluateTiers {
     o.addProperty("label", result.label());
     if (result.tier() != null) {
       Tier tier = result.tier();
+      o.addProperty("tier", tier.label());
       o.addProperty("steps", tier.steps());
       o.addProperty("blocks", tier.blocks());
       o.addProperty("solver", tier.solver().name().toLowerCase(Locale.ROOT));

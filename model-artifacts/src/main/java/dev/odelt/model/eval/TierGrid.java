@@ -6,8 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Tier lists for evaluation: labels as {@link Tier#label()} writes them ({@code
@@ -17,30 +15,16 @@ import java.util.regex.Pattern;
  */
 public final class TierGrid {
 
-  private static final Pattern LABEL =
-      Pattern.compile(
-          "s(\\d{1,9})-b(\\d{1,9})(?:-(euler|heun|midpoint|rk4|dopri5))?"
-              + "(?:-g(\\d+(?:\\.\\d+)?))?(?:-tol(\\d*\\.?\\d+(?:[eE]-?\\d+)?))?");
-
   private TierGrid() {}
 
   /**
-   * The tier a label spells; {@code parseLabel(t.label()).equals(t)} for every tier t.
+   * The tier a label spells ({@link Tier#parse}); {@code parseLabel(t.label()).equals(t)} for every
+   * tier t.
    *
    * @throws IllegalArgumentException when the text is not a tier label or names an invalid tier
    */
   public static Tier parseLabel(String label) {
-    Matcher m = LABEL.matcher(label.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          "not a tier label: '" + label + "' (expected e.g. s4-b6, s8-b4-heun, s16-b6-g2)");
-    }
-    Solver solver =
-        m.group(3) == null ? Solver.EULER : Solver.valueOf(m.group(3).toUpperCase(Locale.ROOT));
-    float guidance = m.group(4) == null ? Tier.DEFAULT_GUIDANCE : Float.parseFloat(m.group(4));
-    float tolerance = m.group(5) == null ? Tier.DEFAULT_TOLERANCE : Float.parseFloat(m.group(5));
-    return new Tier(
-        Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), solver, guidance, tolerance);
+    return Tier.parse(label);
   }
 
   /** Comma-separated labels, e.g. {@code s1-b2,s4-b6}; blanks are ignored. */

@@ -100,6 +100,19 @@ class EvaluateTiersTest {
     assertEquals(
         report.qualityPoints(),
         EvaluateTiers.readQualityPoints(Files.readString(out.resolve("quality.json"))));
+    JsonArray table =
+        JsonParser.parseString(Files.readString(out.resolve("quality-table.json")))
+            .getAsJsonArray();
+    assertEquals(3, table.size());
+    for (int i = 0; i < 3; i++) {
+      JsonObject row = table.get(i).getAsJsonObject();
+      EvaluateTiers.TierResult r = report.tiers().get(i);
+      assertEquals(r.tier(), Tier.parse(row.get("tier").getAsString()));
+      assertEquals(r.classAccuracy(), row.get("classAccuracy").getAsDouble(), 0);
+      assertEquals(r.frechetDistance(), row.get("frechetDistance").getAsDouble(), 0);
+      assertEquals(
+          r.blockEvaluationsPerImage(), row.get("blockEvaluationsPerImage").getAsDouble(), 0);
+    }
     assertEquals(
         Tier.of(2, 2).withGuidance(2f), Tier.fromProto(report.qualityPoints().get(2).getTier()));
 
