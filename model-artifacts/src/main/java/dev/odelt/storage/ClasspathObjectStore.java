@@ -8,8 +8,8 @@ import java.util.stream.Stream;
 
 /**
  * Read-only resources on the class path: {@code classpath:/dev/odelt/models/mnist/manifest.json}.
- * Used for the model package shipped inside the jar. Listing is not supported (class path
- * resources cannot be enumerated portably); only exact names are read.
+ * Used for the model package shipped inside the jar. Listing is not supported (class path resources
+ * cannot be enumerated portably); only exact names are read.
  */
 public final class ClasspathObjectStore implements ObjectStore {
 

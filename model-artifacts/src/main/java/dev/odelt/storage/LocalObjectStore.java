@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Local files. Writes go to a hidden temporary file in the target directory and are then moved
- * into place atomically, so readers never see half a file and a rerun replaces the same name.
- * Content type and metadata are not stored (the file system has nowhere standard to put them).
+ * Local files. Writes go to a hidden temporary file in the target directory and are then moved into
+ * place atomically, so readers never see half a file and a rerun replaces the same name. Content
+ * type and metadata are not stored (the file system has nowhere standard to put them).
  */
 public final class LocalObjectStore implements ObjectStore {
 
@@ -96,5 +96,4 @@ public final class LocalObjectStore implements ObjectStore {
         .map(s -> fileUri ? Paths.get(s).toUri().toString() : s)
         .onClose(walk::close);
   }
-
 }
