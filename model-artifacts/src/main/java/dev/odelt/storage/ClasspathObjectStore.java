@@ -48,6 +48,17 @@ public final class ClasspathObjectStore implements ObjectStore {
     return loader().getResource(resourceName(location)) != null;
   }
 
+  /** Reads need the named resource to exist; writes always fail (the class path is read-only). */
+  @Override
+  public void checkAccess(String location, boolean forWrite) throws IOException {
+    if (forWrite) {
+      throw new IOException("The class path is read-only: cannot write under " + location);
+    }
+    if (!Globs.hasWildcard(location) && !exists(location)) {
+      throw new FileNotFoundException("No class path resource: " + location);
+    }
+  }
+
   @Override
   public Stream<String> list(String glob) {
     if (Globs.hasWildcard(glob)) {
