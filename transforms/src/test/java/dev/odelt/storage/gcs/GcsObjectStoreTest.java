@@ -224,6 +224,17 @@ class GcsObjectStoreTest {
   }
 
   @Test
+  void droppedDownloadIsRetriedByTheReader() throws IOException {
+    String location = BUCKET + "models/m/manifest.json";
+    store.write(location, bytes("{\"name\":\"m\"}"), "application/json", Map.of());
+    gcs.failNextDownload(new SocketException("Connection reset"));
+    try (InputStream in = store.open(location)) {
+      assertEquals("{\"name\":\"m\"}", new String(in.readAllBytes(), UTF_8));
+    }
+    assertEquals(2, gcs.downloads(), "one dropped download, one retry");
+  }
+
+  @Test
   void connectionResetIsRetried() throws IOException {
     gcs.failNext("create", new StorageException(new SocketException("Connection reset")));
     store.write(BUCKET + "out/y.png", bytes("png"), "image/png", Map.of());

@@ -1,5 +1,8 @@
 package dev.odelt.storage.gcs;
 
+import com.google.api.client.http.HttpExecuteInterceptor;
+import com.google.api.client.http.HttpTransport;
+import com.google.api.client.json.gson.GsonFactory;
 import com.google.api.gax.retrying.RetrySettings;
 import com.google.api.services.storage.model.StorageObject;
 import com.google.cloud.NoCredentials;
@@ -9,6 +12,7 @@ import com.google.cloud.storage.StorageOptions;
 import com.google.cloud.storage.StorageRetryStrategy;
 import com.google.cloud.storage.contrib.nio.testing.LocalStorageHelper;
 import com.google.cloud.storage.spi.v1.StorageRpc;
+import java.io.IOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -46,7 +50,10 @@ final class InMemoryGcs {
   private final Map<String, Deque<RuntimeException>> onceFaults = new ConcurrentHashMap<>();
   private final Map<String, Supplier<RuntimeException>> permanentFaults = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+  private final Deque<IOException> downloadFaults = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger downloads = new AtomicInteger();
   private final Storage storage;
+  private volatile com.google.api.services.storage.Storage http;
 
   InMemoryGcs() {
     this.fake = (StorageRpc) LocalStorageHelper.customOptions(false).getRpc();
@@ -99,8 +106,47 @@ final class InMemoryGcs {
     return count == null ? 0 : count.get();
   }
 
+  /**
+   * Makes the next media download (the HTTP request behind {@link Storage#reader}) fail with {@code
+   * fault} before it reaches the service, as a dropped connection would.
+   */
+  void failNextDownload(IOException fault) {
+    downloadFaults.add(fault);
+  }
+
+  /** Media downloads attempted, failed ones included. */
+  int downloads() {
+    return downloads.get();
+  }
+
+  /** The JSON API client the reader uses, on the double's transport, with download faults. */
+  private com.google.api.services.storage.Storage http() {
+    if (http == null) {
+      HttpTransport transport = fake.getStorage().getRequestFactory().getTransport();
+      HttpExecuteInterceptor faults =
+          request -> {
+            if (request.getUrl().toString().contains("alt=media")) {
+              downloads.incrementAndGet();
+              IOException fault = downloadFaults.poll();
+              if (fault != null) {
+                throw fault;
+              }
+            }
+          };
+      http =
+          new com.google.api.services.storage.Storage(
+              transport,
+              GsonFactory.getDefaultInstance(),
+              request -> request.setInterceptor(faults));
+    }
+    return http;
+  }
+
   private Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
     String name = method.getName();
+    if (name.equals("getStorage")) {
+      return http();
+    }
     calls.computeIfAbsent(name, m -> new AtomicInteger()).incrementAndGet();
     Deque<RuntimeException> once = onceFaults.get(name);
     RuntimeException fault = once == null ? null : once.poll();
