@@ -37,9 +37,21 @@ public final class ObjectStores {
     return STORES.computeIfAbsent(scheme, ObjectStores::create);
   }
 
-  /** Installs a store for its scheme, replacing any other (tests, custom clients). */
-  public static void register(ObjectStore store) {
-    STORES.put(store.scheme(), store);
+  /**
+   * Installs a store for its scheme in this JVM, replacing any other (tests, custom clients).
+   *
+   * @return the store it replaced, or null
+   */
+  public static ObjectStore register(ObjectStore store) {
+    return STORES.put(store.scheme(), store);
+  }
+
+  /**
+   * Forgets the store for a scheme, so the next lookup makes a fresh one (built in, or from its
+   * provider).
+   */
+  public static void unregister(String scheme) {
+    STORES.remove(scheme);
   }
 
   private static ObjectStore create(String scheme) {

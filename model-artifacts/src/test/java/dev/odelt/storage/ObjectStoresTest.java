@@ -3,6 +3,8 @@ package dev.odelt.storage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,6 +35,22 @@ class ObjectStoresTest {
         assertThrows(
             IllegalArgumentException.class, () -> ObjectStores.forLocation("nosuch://b/x"));
     assertTrue(e.getMessage().contains("nosuch://"), e.getMessage());
+  }
+
+  @Test
+  void registeredStoresReplaceAndCanBeForgotten() {
+    ObjectStore mine = new LocalObjectStore();
+    ObjectStore before = ObjectStores.forScheme("file");
+    try {
+      assertSame(before, ObjectStores.register(mine));
+      assertSame(mine, ObjectStores.forLocation("/tmp/x"));
+      ObjectStores.unregister("file");
+      ObjectStore fresh = ObjectStores.forLocation("/tmp/x");
+      assertInstanceOf(LocalObjectStore.class, fresh);
+      assertNotSame(mine, fresh);
+    } finally {
+      ObjectStores.register(before);
+    }
   }
 
   @Test

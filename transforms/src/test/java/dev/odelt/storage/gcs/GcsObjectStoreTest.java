@@ -398,6 +398,13 @@ class GcsObjectStoreTest {
     String location = BUCKET + "plain/x.png";
     plain.write(location, bytes("png"), "image/png", Map.of("k", "v"));
     assertArrayEquals(bytes("png"), plain.readAllBytes(location));
+    try (InputStream in = plain.open(location)) {
+      assertArrayEquals(bytes("png"), in.readAllBytes());
+    }
+    byte[] big = new byte[200_000];
+    new Random(3).nextBytes(big);
+    plain.withResumableThresholdBytes(1024).write(BUCKET + "plain/big.bin", big);
+    assertArrayEquals(big, plain.readAllBytes(BUCKET + "plain/big.bin"));
     assertTrue(plain.exists(location));
     assertEquals(List.of(location), list(plain, BUCKET + "plain/*.png"));
     plain.checkAccess(BUCKET + "plain", true);
