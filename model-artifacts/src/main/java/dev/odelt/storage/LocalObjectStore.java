@@ -11,6 +11,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
@@ -96,16 +97,25 @@ public final class LocalObjectStore implements ObjectStore {
 
   /**
    * For reads: a location without wildcards must be a readable file; for a glob, the directory
-   * before its first wildcard must be readable if it exists. For writes: the directory is created
-   * if needed and must be writable.
+   * before its first wildcard must be readable if it exists. For writes: the location must be a
+   * directory or not exist yet, and the nearest existing directory above it must be writable.
+   * Nothing is created.
    */
   @Override
   public void checkAccess(String location, boolean forWrite) throws IOException {
     if (forWrite) {
       Path dir = toPath(location).toAbsolutePath();
-      Files.createDirectories(dir);
-      if (!Files.isWritable(dir)) {
-        throw new AccessDeniedException(dir.toString(), null, "directory is not writable");
+      Path existing = dir;
+      while (existing != null && !Files.exists(existing)) {
+        existing = existing.getParent();
+      }
+      if (existing == null || !Files.isDirectory(existing)) {
+        throw new NotDirectoryException(
+            (existing == null ? dir : existing) + " (needed for writing under " + location + ")");
+      }
+      if (!Files.isWritable(existing)) {
+        throw new AccessDeniedException(
+            existing.toString(), null, "directory is not writable (needed for " + location + ")");
       }
       return;
     }

@@ -1,5 +1,6 @@
 package dev.odelt.storage;
 
+import java.io.IOException;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +31,15 @@ public final class ObjectStores {
   /** The store that serves this location. */
   public static ObjectStore forLocation(String location) {
     return forScheme(schemeOf(location));
+  }
+
+  /**
+   * Checks, before any work, that this process can read ({@code forWrite == false}) or write under
+   * ({@code forWrite == true}) a location, with the store that serves it: see {@link
+   * ObjectStore#checkAccess}.
+   */
+  public static void checkAccess(String location, boolean forWrite) throws IOException {
+    forLocation(location).checkAccess(location, forWrite);
   }
 
   /** The store for a scheme; fails with a message naming the scheme when none is installed. */

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
@@ -177,7 +178,13 @@ class LocalObjectStoreTest {
         FileNotFoundException.class, () -> store.checkAccess(at("models/m/nope.json"), false));
 
     store.checkAccess(at("new/output"), true);
-    assertTrue(Files.isDirectory(dir.resolve("new/output")));
+    assertFalse(Files.exists(dir.resolve("new")), "the check creates nothing");
+    store.checkAccess(at("models"), true);
+    assertThrows(
+        NotDirectoryException.class, () -> store.checkAccess(at("models/m/manifest.json"), true));
+    assertThrows(
+        NotDirectoryException.class,
+        () -> store.checkAccess(at("models/m/manifest.json/out"), true));
   }
 
   @Test

@@ -54,6 +54,17 @@ class ObjectStoresTest {
   }
 
   @Test
+  void checkAccessGoesToTheStoreOfEachLocation() throws IOException {
+    assertThrows(
+        FileNotFoundException.class,
+        () -> ObjectStores.checkAccess("classpath:/dev/odelt/Nope.class", false));
+    assertThrows(IOException.class, () -> ObjectStores.checkAccess("classpath:/out", true));
+    ObjectStores.checkAccess(System.getProperty("java.io.tmpdir") + "/odelt-check/out", true);
+    assertThrows(
+        IllegalArgumentException.class, () -> ObjectStores.checkAccess("nosuch://b/x", true));
+  }
+
+  @Test
   void resolveJoinsWithOneSlash() {
     assertEquals("gs://b/out/x.png", ObjectStore.resolve("gs://b/out", "x.png"));
     assertEquals("gs://b/out/x.png", ObjectStore.resolve("gs://b/out/", "x.png"));
