@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -48,7 +49,7 @@ final class InMemoryGcs {
 
   private final StorageRpc fake;
   private final Map<String, Deque<RuntimeException>> onceFaults = new ConcurrentHashMap<>();
-  private final Map<String, Supplier<RuntimeException>> permanentFaults = new ConcurrentHashMap<>();
+  private final Map<String, Fault> permanentFaults = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final Deque<IOException> downloadFaults = new ConcurrentLinkedDeque<>();
   private final AtomicInteger downloads = new AtomicInteger();
@@ -97,7 +98,15 @@ final class InMemoryGcs {
    * {@code fault} (a new one each time, as from a real service: the client chains them).
    */
   void failAlways(String method, Supplier<RuntimeException> fault) {
-    permanentFaults.put(method, fault);
+    failAlways(method, name -> true, fault);
+  }
+
+  /**
+   * Like {@link #failAlways(String, Supplier)}, but only for calls whose first argument is an
+   * object ({@code StorageObject}) with a name {@code objectName} accepts.
+   */
+  void failAlways(String method, Predicate<String> objectName, Supplier<RuntimeException> fault) {
+    permanentFaults.put(method, new Fault(objectName, fault));
   }
 
   /** How many times the {@link StorageRpc} method was called (including failed attempts). */
@@ -150,9 +159,9 @@ final class InMemoryGcs {
     calls.computeIfAbsent(name, m -> new AtomicInteger()).incrementAndGet();
     Deque<RuntimeException> once = onceFaults.get(name);
     RuntimeException fault = once == null ? null : once.poll();
-    Supplier<RuntimeException> permanent = permanentFaults.get(name);
-    if (fault == null && permanent != null) {
-      fault = permanent.get();
+    Fault permanent = permanentFaults.get(name);
+    if (fault == null && permanent != null && permanent.appliesTo(args)) {
+      fault = permanent.fault().get();
     }
     if (fault != null) {
       throw fault;
@@ -182,6 +191,15 @@ final class InMemoryGcs {
     int end = maxResults == null ? all.size() : (int) Math.min(all.size(), start + maxResults);
     String next = end < all.size() ? Integer.toString(end) : null;
     return Tuple.of(next, new ArrayList<>(all.subList(start, end)));
+  }
+
+  private record Fault(Predicate<String> objectName, Supplier<RuntimeException> fault) {
+    boolean appliesTo(Object[] args) {
+      if (args == null || args.length == 0 || !(args[0] instanceof StorageObject)) {
+        return true;
+      }
+      return objectName.test(((StorageObject) args[0]).getName());
+    }
   }
 
   /**
