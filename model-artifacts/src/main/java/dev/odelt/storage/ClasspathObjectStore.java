@@ -8,8 +8,8 @@ import java.util.stream.Stream;
 
 /**
  * Read-only resources on the class path: {@code classpath:/dev/odelt/models/mnist/manifest.json}.
- * Used for the model package shipped inside the jar. Listing is not supported (class path
- * resources cannot be enumerated portably); only exact names are read.
+ * Used for the model package shipped inside the jar. Listing is not supported (class path resources
+ * cannot be enumerated portably); only exact names are read.
  */
 public final class ClasspathObjectStore implements ObjectStore {
 
@@ -46,6 +46,17 @@ public final class ClasspathObjectStore implements ObjectStore {
   @Override
   public boolean exists(String location) {
     return loader().getResource(resourceName(location)) != null;
+  }
+
+  /** Reads need the named resource to exist; writes always fail (the class path is read-only). */
+  @Override
+  public void checkAccess(String location, boolean forWrite) throws IOException {
+    if (forWrite) {
+      throw new IOException("The class path is read-only: cannot write under " + location);
+    }
+    if (!Globs.hasWildcard(location) && !exists(location)) {
+      throw new FileNotFoundException("No class path resource: " + location);
+    }
   }
 
   @Override

@@ -2,7 +2,10 @@ package dev.odelt.storage;
 
 import java.util.regex.Pattern;
 
-/** Glob syntax shared by every store: {@code *}, {@code **}, {@code ?}, {@code [abc]}, {@code {a,b}}. */
+/**
+ * Glob syntax shared by every store: {@code *}, {@code **}, {@code ?}, {@code [abc]}, {@code
+ * {a,b}}.
+ */
 public final class Globs {
 
   private Globs() {}
@@ -35,17 +38,27 @@ public final class Globs {
     return slash < 0 ? "" : glob.substring(0, slash + 1);
   }
 
-  /** Compiles a glob to a regular expression over whole locations. */
+  /**
+   * Compiles a glob to a regular expression over whole locations: {@code *} and {@code ?} stay
+   * inside one path segment, {@code **} crosses segments, and {@code **}{@code /} also matches no
+   * directory at all ({@code a/**}{@code /x} matches {@code a/x}). {@code [abc]}, {@code [!abc]}
+   * and (nestable) {@code {a,b}} work as in shells; everything else is literal.
+   */
   public static Pattern toPattern(String glob) {
     StringBuilder re = new StringBuilder();
-    boolean inGroup = false;
+    int groupDepth = 0;
     for (int i = 0; i < glob.length(); i++) {
       char c = glob.charAt(i);
       switch (c) {
         case '*':
           if (i + 1 < glob.length() && glob.charAt(i + 1) == '*') {
-            re.append(".*");
             i++;
+            if (i + 1 < glob.length() && glob.charAt(i + 1) == '/') {
+              re.append("(?:.*/)?");
+              i++;
+            } else {
+              re.append(".*");
+            }
           } else {
             re.append("[^/]*");
           }
@@ -54,39 +67,50 @@ public final class Globs {
           re.append("[^/]");
           break;
         case '[':
-          int close = glob.indexOf(']', i + 1);
+          int close = glob.indexOf(']', i + 2);
           if (close < 0) {
             re.append("\\[");
           } else {
             String body = glob.substring(i + 1, close);
-            if (body.startsWith("!")) {
-              body = "^" + body.substring(1);
+            boolean negated = body.startsWith("!");
+            if (negated) {
+              body = body.substring(1);
             }
-            re.append('[').append(body.replace("\\", "\\\\")).append(']');
+            re.append(negated ? "[^/" : "[");
+            for (char b : body.toCharArray()) {
+              if (b == '\\' || b == '[' || b == '&' || b == '^') {
+                re.append('\\');
+              }
+              re.append(b);
+            }
+            re.append(']');
             i = close;
           }
           break;
         case '{':
-          inGroup = true;
+          groupDepth++;
           re.append("(?:");
           break;
         case '}':
-          if (inGroup) {
+          if (groupDepth > 0) {
             re.append(')');
-            inGroup = false;
+            groupDepth--;
           } else {
             re.append("\\}");
           }
           break;
         case ',':
-          re.append(inGroup ? "|" : ",");
+          re.append(groupDepth > 0 ? "|" : ",");
           break;
         default:
-          if ("\\.^$|()+".indexOf(c) >= 0) {
+          if ("\\.^$|()+]".indexOf(c) >= 0) {
             re.append('\\');
           }
           re.append(c);
       }
+    }
+    if (groupDepth > 0) {
+      throw new IllegalArgumentException("Unclosed '{' in glob: " + glob);
     }
     return Pattern.compile(re.toString());
   }

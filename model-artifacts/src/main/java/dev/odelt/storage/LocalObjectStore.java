@@ -3,24 +3,46 @@ package dev.odelt.storage;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /**
- * Local files. Writes go to a hidden temporary file in the target directory and are then moved
- * into place atomically, so readers never see half a file and a rerun replaces the same name.
- * Content type and metadata are not stored (the file system has nowhere standard to put them).
+ * Local files. Writes go to a hidden temporary file ({@code .<name>.<uuid>.tmp}) in the target
+ * directory and are then moved into place atomically, so readers never see half a file and a rerun
+ * replaces the same name; listings never show those temporary files. Content type and metadata are
+ * not stored (the file system has nowhere standard to put them).
+ *
+ * <p>Listing walks directories depth-first, reading one directory at a time in sorted order, so
+ * locations come out in lexicographic order while memory grows only with the largest directory.
+ * Directories deeper than the glob can reach are not entered.
  */
 public final class LocalObjectStore implements ObjectStore {
+
+  private static final String TMP_SUFFIX = ".tmp";
 
   @Override
   public String scheme() {
@@ -54,7 +76,7 @@ public final class LocalObjectStore implements ObjectStore {
     Path target = toPath(location).toAbsolutePath();
     Path dir = target.getParent();
     Files.createDirectories(dir);
-    Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+    Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
     try {
       Files.write(tmp, bytes);
       try {
@@ -73,10 +95,52 @@ public final class LocalObjectStore implements ObjectStore {
     return Files.isRegularFile(toPath(location));
   }
 
+  /**
+   * For reads: a location without wildcards must be a readable file; for a glob, the directory
+   * before its first wildcard must be readable if it exists. For writes: the location must be a
+   * directory or not exist yet, and the nearest existing directory above it must be writable.
+   * Nothing is created.
+   */
+  @Override
+  public void checkAccess(String location, boolean forWrite) throws IOException {
+    if (forWrite) {
+      Path dir = toPath(location).toAbsolutePath();
+      Path existing = dir;
+      while (existing != null && !Files.exists(existing)) {
+        existing = existing.getParent();
+      }
+      if (existing == null || !Files.isDirectory(existing)) {
+        throw new NotDirectoryException(
+            (existing == null ? dir : existing) + " (needed for writing under " + location + ")");
+      }
+      if (!Files.isWritable(existing)) {
+        throw new AccessDeniedException(
+            existing.toString(), null, "directory is not writable (needed for " + location + ")");
+      }
+      return;
+    }
+    String plain = withoutFileScheme(location);
+    if (Globs.hasWildcard(plain)) {
+      String prefix = Globs.literalPrefix(plain);
+      Path root = Paths.get(prefix.isEmpty() ? "." : prefix);
+      if (Files.isDirectory(root) && !Files.isReadable(root)) {
+        throw new AccessDeniedException(root.toString(), null, "directory is not readable");
+      }
+      return;
+    }
+    Path path = toPath(location);
+    if (!Files.isRegularFile(path)) {
+      throw new FileNotFoundException("No such file: " + location);
+    }
+    if (!Files.isReadable(path)) {
+      throw new AccessDeniedException(location, null, "file is not readable");
+    }
+  }
+
   @Override
   public Stream<String> list(String glob) throws IOException {
     boolean fileUri = glob.startsWith("file:");
-    String plain = fileUri ? toPath(glob).toString() : glob;
+    String plain = withoutFileScheme(glob);
     if (!Globs.hasWildcard(plain)) {
       return Files.isRegularFile(Paths.get(plain)) ? Stream.of(glob) : Stream.empty();
     }
@@ -85,16 +149,103 @@ public final class LocalObjectStore implements ObjectStore {
     if (!Files.isDirectory(root)) {
       return Stream.empty();
     }
+    String rest = plain.substring(prefix.length());
+    int maxDepth =
+        rest.contains("**") ? Integer.MAX_VALUE : (int) rest.chars().filter(c -> c == '/').count();
     Pattern pattern = Globs.toPattern(plain);
-    String rootText = prefix.isEmpty() ? "" : prefix;
-    Stream<Path> walk = Files.walk(root);
-    return walk.filter(Files::isRegularFile)
-        .map(p -> rootText + root.relativize(p).toString())
+    Iterator<String> files = new SortedWalk(root, prefix, maxDepth);
+    return StreamSupport.stream(
+            Spliterators.spliteratorUnknownSize(
+                files, Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.DISTINCT),
+            false)
         .filter(s -> pattern.matcher(s).matches())
-        .filter(s -> !Paths.get(s).getFileName().toString().endsWith(".tmp"))
-        .sorted()
-        .map(s -> fileUri ? Paths.get(s).toUri().toString() : s)
-        .onClose(walk::close);
+        .map(s -> fileUri ? Paths.get(s).toUri().toString() : s);
   }
 
+  /**
+   * {@code file:///a/b*} → {@code /a/b*}, without URI parsing (globs are not valid URIs); other
+   * text unchanged.
+   */
+  private static String withoutFileScheme(String location) {
+    if (!location.startsWith("file:")) {
+      return location;
+    }
+    String rest = location.substring("file:".length());
+    if (rest.startsWith("//")) {
+      rest = rest.substring(2);
+      int slash = rest.indexOf('/');
+      rest = slash < 0 ? "/" : rest.substring(slash);
+    }
+    return rest;
+  }
+
+  private static boolean isTemporary(Path file) {
+    String name = file.getFileName().toString();
+    return name.startsWith(".") && name.endsWith(TMP_SUFFIX);
+  }
+
+  /**
+   * Regular files below a root, depth-first in lexicographic order of their location text (a
+   * directory sorts as its name plus {@code /}, which is how its files' locations begin).
+   */
+  private static final class SortedWalk implements Iterator<String> {
+    private final Deque<Iterator<Path>> stack = new ArrayDeque<>();
+    private final Deque<String> prefixes = new ArrayDeque<>();
+    private final int maxDepth;
+    private String next;
+
+    SortedWalk(Path root, String rootText, int maxDepth) {
+      this.maxDepth = maxDepth;
+      push(root, rootText);
+    }
+
+    private void push(Path dir, String text) {
+      List<Path> entries = new ArrayList<>();
+      try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
+        children.forEach(entries::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot list directory " + dir, e);
+      }
+      entries.sort(Comparator.comparing(SortedWalk::sortKey));
+      stack.push(entries.iterator());
+      prefixes.push(text);
+    }
+
+    private static String sortKey(Path p) {
+      String name = p.getFileName().toString();
+      return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? name + "/" : name;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (next == null && !stack.isEmpty()) {
+        Iterator<Path> top = stack.peek();
+        if (!top.hasNext()) {
+          stack.pop();
+          prefixes.pop();
+          continue;
+        }
+        Path entry = top.next();
+        String text = prefixes.peek() + entry.getFileName();
+        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+          if (stack.size() <= maxDepth) {
+            push(entry, text + "/");
+          }
+        } else if (Files.isRegularFile(entry) && !isTemporary(entry)) {
+          next = text;
+        }
+      }
+      return next != null;
+    }
+
+    @Override
+    public String next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      String result = next;
+      next = null;
+      return result;
+    }
+  }
 }

@@ -6,14 +6,14 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A minimal object store addressed by location strings ({@code /tmp/out/x.png},
- * {@code gs://bucket/prefix/x.png}, {@code classpath:/dev/odelt/models/x/manifest.json}).
+ * A minimal object store addressed by location strings ({@code /tmp/out/x.png}, {@code
+ * gs://bucket/prefix/x.png}, {@code classpath:/dev/odelt/models/x/manifest.json}).
  *
  * <p>Guarantees every implementation gives:
  *
  * <ul>
- *   <li>{@link #write} is atomic: a reader sees the old object, or the whole new one, never a
- *       part; writing the same bytes again to the same location is harmless (idempotent).
+ *   <li>{@link #write} is atomic: a reader sees the old object, or the whole new one, never a part;
+ *       writing the same bytes again to the same location is harmless (idempotent).
  *   <li>{@link #list} streams lazily, so a prefix with millions of objects does not need memory
  *       proportional to its size. The caller closes the stream.
  *   <li>Missing objects raise {@link java.io.FileNotFoundException} (or {@link
@@ -59,6 +59,24 @@ public interface ObjectStore {
    * wildcards matches the one object of that name, or, when it names a directory/prefix, nothing.
    */
   Stream<String> list(String glob) throws IOException;
+
+  /**
+   * Fails fast, before any work is done, when this process can certainly not read ({@code forWrite
+   * == false}) or write ({@code forWrite == true}) at a location: missing credentials, a missing
+   * bucket or root, or no permission. Jobs call it once per input and output location at start-up
+   * so that such faults surface in seconds, not after an hour of generation.
+   *
+   * <p>For reads, {@code location} is an object or a glob; a location without wildcards that names
+   * no object raises {@link java.io.FileNotFoundException}. For writes, {@code location} is the
+   * directory or prefix under which objects will be written. The check may create and remove a
+   * small probe object under that prefix. Stores without access control (the default) check
+   * nothing.
+   *
+   * @throws java.io.FileNotFoundException a missing object, bucket or root
+   * @throws java.nio.file.AccessDeniedException no permission for the operation
+   * @throws IOException missing credentials, or another failure, with the location in the message
+   */
+  default void checkAccess(String location, boolean forWrite) throws IOException {}
 
   /** Joins a base location (directory or prefix) and a relative path with one {@code /}. */
   static String resolve(String base, String relative) {

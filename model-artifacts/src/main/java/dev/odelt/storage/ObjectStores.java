@@ -1,5 +1,6 @@
 package dev.odelt.storage;
 
+import java.io.IOException;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,14 +33,35 @@ public final class ObjectStores {
     return forScheme(schemeOf(location));
   }
 
+  /**
+   * Checks, before any work, that this process can read ({@code forWrite == false}) or write under
+   * ({@code forWrite == true}) a location, with the store that serves it: see {@link
+   * ObjectStore#checkAccess}.
+   */
+  public static void checkAccess(String location, boolean forWrite) throws IOException {
+    forLocation(location).checkAccess(location, forWrite);
+  }
+
   /** The store for a scheme; fails with a message naming the scheme when none is installed. */
   public static ObjectStore forScheme(String scheme) {
     return STORES.computeIfAbsent(scheme, ObjectStores::create);
   }
 
-  /** Installs a store for its scheme, replacing any other (tests, custom clients). */
-  public static void register(ObjectStore store) {
-    STORES.put(store.scheme(), store);
+  /**
+   * Installs a store for its scheme in this JVM, replacing any other (tests, custom clients).
+   *
+   * @return the store it replaced, or null
+   */
+  public static ObjectStore register(ObjectStore store) {
+    return STORES.put(store.scheme(), store);
+  }
+
+  /**
+   * Forgets the store for a scheme, so the next lookup makes a fresh one (built in, or from its
+   * provider).
+   */
+  public static void unregister(String scheme) {
+    STORES.remove(scheme);
   }
 
   private static ObjectStore create(String scheme) {
