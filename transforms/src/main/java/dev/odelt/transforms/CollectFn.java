@@ -11,10 +11,10 @@ import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.SerializableComparator;
 
 /**
- * Collects all elements into one list sorted by a comparator, so the result does not depend on
- * the order the runner delivered them in. With {@code Combine.globally} it yields an empty list for
- * an empty input. For outputs that are written as one object (dead letters, accounting); the list
- * must fit in one worker's memory.
+ * Collects all elements into one list sorted by a comparator, so the result does not depend on the
+ * order the runner delivered them in. With {@code Combine.globally} it yields an empty list for an
+ * empty input. For outputs that are written as one object (dead letters, accounting); the list must
+ * fit in one worker's memory.
  */
 public final class CollectFn<T> extends Combine.CombineFn<T, List<T>, List<T>> {
 

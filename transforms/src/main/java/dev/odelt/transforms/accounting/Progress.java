@@ -84,7 +84,9 @@ public final class Progress {
       long made = done.getOrDefault(e.getKey(), new AtomicLong()).get();
       double rate = made / seconds;
       String eta =
-          made >= plan ? "done" : rate > 0 ? String.format(Locale.ROOT, "ETA %.0f s", (plan - made) / rate) : "ETA ?";
+          made >= plan
+              ? "done"
+              : rate > 0 ? String.format(Locale.ROOT, "ETA %.0f s", (plan - made) / rate) : "ETA ?";
       out.put(
           e.getKey(),
           String.format(

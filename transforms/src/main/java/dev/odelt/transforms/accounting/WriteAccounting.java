@@ -34,8 +34,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 /**
  * Writes the accounting files and the run summary once everything else is known: {@code
  * accounting/tiers.json} and {@code tiers.csv} (sorted by tier label), {@code
- * accounting/requests.jsonl} (sorted by request id) and {@code run.json}. Always written, also
- * when every request was rejected. Input: {@link #TIERS}, {@link #REQUEST_COSTS} and {@link
+ * accounting/requests.jsonl} (sorted by request id) and {@code run.json}. Always written, also when
+ * every request was rejected. Input: {@link #TIERS}, {@link #REQUEST_COSTS} and {@link
  * #DEAD_LETTERS}; output: the {@link RunSummary} written.
  */
 public final class WriteAccounting extends PTransform<PCollectionTuple, PCollection<RunSummary>> {
@@ -92,7 +92,8 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
             .apply(
                 "RejectReasons",
                 MapElements.into(TypeDescriptors.strings()).via(d -> d.getReason().name()))
-            .apply("CollectReasons", Combine.globally(CollectFn.sortedBy(BY_TEXT)).asSingletonView());
+            .apply(
+                "CollectReasons", Combine.globally(CollectFn.sortedBy(BY_TEXT)).asSingletonView());
     return input
         .getPipeline()
         .apply("Once", Create.of(outputRoot))
@@ -146,7 +147,8 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
       write(store, root, OutputLayout.REQUESTS_JSONL, lines.toString());
 
       Instant finished = Instant.now();
-      RunSummary.Builder s = info.toBuilder().setFinished(finished.toString()).addAllTiers(tierList);
+      RunSummary.Builder s =
+          info.toBuilder().setFinished(finished.toString()).addAllTiers(tierList);
       if (!info.getStarted().isEmpty()) {
         Instant started = Instant.parse(info.getStarted());
         s.setWallSeconds(Duration.between(started, finished).toMillis() / 1000.0);

@@ -16,7 +16,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * batch is non-empty and holds a single tier.
  */
 public final class BatchByTier
-    extends PTransform<PCollection<ImageTask>, PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>> {
+    extends PTransform<
+        PCollection<ImageTask>, PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>> {
 
   private static final long serialVersionUID = 1L;
 

@@ -3,8 +3,8 @@ package dev.odelt.transforms.io;
 import dev.odelt.storage.ObjectStore;
 
 /**
- * Where the job writes, relative to {@code --output}. Every name is a pure function of the
- * request (and of the record shard), so a rerun or a retry overwrites the same objects.
+ * Where the job writes, relative to {@code --output}. Every name is a pure function of the request
+ * (and of the record shard), so a rerun or a retry overwrites the same objects.
  *
  * <pre>
  * images/&lt;tier&gt;/&lt;request_id&gt;/&lt;index&gt;.png

@@ -29,7 +29,13 @@ public final class PngImages {
   public static byte[] encode(int width, int height, int channels, byte[] pixels) {
     if (width < 1 || height < 1 || pixels.length != width * height * channels) {
       throw new IllegalArgumentException(
-          "Pixel buffer of " + pixels.length + " bytes does not hold " + width + "x" + height + "x"
+          "Pixel buffer of "
+              + pixels.length
+              + " bytes does not hold "
+              + width
+              + "x"
+              + height
+              + "x"
               + channels);
     }
     BufferedImage image;
@@ -86,6 +92,9 @@ public final class PngImages {
   }
 
   private static int readInt(byte[] b, int o) {
-    return (b[o] & 0xff) << 24 | (b[o + 1] & 0xff) << 16 | (b[o + 2] & 0xff) << 8 | (b[o + 3] & 0xff);
+    return (b[o] & 0xff) << 24
+        | (b[o + 1] & 0xff) << 16
+        | (b[o + 2] & 0xff) << 8
+        | (b[o + 3] & 0xff);
   }
 }

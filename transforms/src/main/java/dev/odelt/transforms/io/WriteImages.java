@@ -15,11 +15,12 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * Writes each generated PNG to {@code <output>/<image_path>} (atomically: temporary name, then
- * move, so a retry rewrites identical bytes under the same name) and emits its {@link
- * ImageRecord}. Resumed images are not written again; their record is still emitted. Storage
- * failures throw so the runner retries.
+ * move, so a retry rewrites identical bytes under the same name) and emits its {@link ImageRecord}.
+ * Resumed images are not written again; their record is still emitted. Storage failures throw so
+ * the runner retries.
  */
-public final class WriteImages extends PTransform<PCollection<RenderedImage>, PCollection<ImageRecord>> {
+public final class WriteImages
+    extends PTransform<PCollection<RenderedImage>, PCollection<ImageRecord>> {
 
   private static final long serialVersionUID = 1L;
 

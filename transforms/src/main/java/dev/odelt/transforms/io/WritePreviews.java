@@ -23,7 +23,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * tier in (request id, index) order, on a square-ish grid with a 2-pixel black gap. Deterministic:
  * the same images give the same sheet. Outputs the locations written.
  */
-public final class WritePreviews extends PTransform<PCollection<RenderedImage>, PCollection<String>> {
+public final class WritePreviews
+    extends PTransform<PCollection<RenderedImage>, PCollection<String>> {
 
   private static final long serialVersionUID = 1L;
   private static final int GAP = 2;
@@ -65,7 +66,10 @@ public final class WritePreviews extends PTransform<PCollection<RenderedImage>, 
     @Override
     public int compare(RenderedImage a, RenderedImage b) {
       int byId =
-          a.getTask().getRequest().getRequestId().compareTo(b.getTask().getRequest().getRequestId());
+          a.getTask()
+              .getRequest()
+              .getRequestId()
+              .compareTo(b.getTask().getRequest().getRequestId());
       if (byId != 0) {
         return -byId;
       }

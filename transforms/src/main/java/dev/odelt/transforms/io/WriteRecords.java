@@ -20,8 +20,8 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Writes image records as JSONL, one line per image, into {@code records/records-<shard>.jsonl}.
- * A request's records all land in shard {@code floorMod(request_id.hashCode(), shards)}, sorted by
+ * Writes image records as JSONL, one line per image, into {@code records/records-<shard>.jsonl}. A
+ * request's records all land in shard {@code floorMod(request_id.hashCode(), shards)}, sorted by
  * (request id, index), so the files are a pure function of the records. Shards with no record are
  * not written. Outputs the locations written.
  */
@@ -93,7 +93,10 @@ public final class WriteRecords extends PTransform<PCollection<ImageRecord>, PCo
       }
       String location = OutputLayout.location(outputRoot, OutputLayout.recordsPath(shard.getKey()));
       store.write(
-          location, sb.toString().getBytes(StandardCharsets.UTF_8), "application/x-ndjson", Map.of());
+          location,
+          sb.toString().getBytes(StandardCharsets.UTF_8),
+          "application/x-ndjson",
+          Map.of());
       out.output(location);
     }
   }

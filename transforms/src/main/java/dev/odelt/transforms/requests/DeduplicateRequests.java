@@ -19,10 +19,10 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Keeps one request per request id across all manifests. The first wins: the one with the
- * smallest (source location, line) in lexicographic then numeric order, whatever order the runner
- * delivers them in. Every later one becomes a {@code DUPLICATE_REQUEST_ID} dead letter naming
- * where the kept one is.
+ * Keeps one request per request id across all manifests. The first wins: the one with the smallest
+ * (source location, line) in lexicographic then numeric order, whatever order the runner delivers
+ * them in. Every later one becomes a {@code DUPLICATE_REQUEST_ID} dead letter naming where the kept
+ * one is.
  */
 public final class DeduplicateRequests
     extends PTransform<PCollection<SourcedRequest>, PCollectionTuple> {
@@ -51,7 +51,8 @@ public final class DeduplicateRequests
             ParDo.of(new KeepFirstFn()).withOutputTags(UNIQUE, TupleTagList.of(DEAD_LETTERS)));
   }
 
-  static final class KeepFirstFn extends DoFn<KV<String, Iterable<SourcedRequest>>, SourcedRequest> {
+  static final class KeepFirstFn
+      extends DoFn<KV<String, Iterable<SourcedRequest>>, SourcedRequest> {
     private static final long serialVersionUID = 1L;
 
     @ProcessElement

@@ -20,13 +20,14 @@ import org.apache.beam.sdk.values.TupleTagList;
 /**
  * Expands each request into one {@link ImageTask} per image, with the per-image seed {@link
  * Seeds#forImage}(request seed, index) and the image path of {@link OutputLayout#imagePath}.
- * Requests are first cut into chunks of at most {@code chunkSize} images that are redistributed,
- * so a request for a million images spreads over all workers.
+ * Requests are first cut into chunks of at most {@code chunkSize} images that are redistributed, so
+ * a request for a million images spreads over all workers.
  *
  * <p>With {@link #withResume(boolean) resume}, a task whose image already exists under the output
  * root goes to {@link #RESUMED} instead of {@link #TASKS}; it is not generated again.
  */
-public final class ExpandRequests extends PTransform<PCollection<ResolvedRequest>, PCollectionTuple> {
+public final class ExpandRequests
+    extends PTransform<PCollection<ResolvedRequest>, PCollectionTuple> {
 
   private static final long serialVersionUID = 1L;
 

@@ -2,8 +2,8 @@ package dev.odelt.transforms.requests;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParseException;
-import com.google.gson.Strictness;
 import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -298,7 +298,8 @@ public final class ManifestParser implements Serializable {
   private static long integer(String column, String value) throws RejectedRequestException {
     if (!INTEGER.matcher(value).matches()) {
       throw new RejectedRequestException(
-          RejectReason.WRONG_TYPE, "Column '" + column + "' must be an integer, got '" + value + "'.");
+          RejectReason.WRONG_TYPE,
+          "Column '" + column + "' must be an integer, got '" + value + "'.");
     }
     try {
       return Long.parseLong(value.startsWith("+") ? value.substring(1) : value);
@@ -329,8 +330,7 @@ public final class ManifestParser implements Serializable {
   }
 
   static DeadLetter dead(String source, long line, String text, RejectedRequestException e) {
-    return dead(source, line, text, e.reason(), e.getMessage())
-        .toBuilder()
+    return dead(source, line, text, e.reason(), e.getMessage()).toBuilder()
         .addAllSuggestions(e.suggestions())
         .build();
   }

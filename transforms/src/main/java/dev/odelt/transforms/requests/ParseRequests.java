@@ -22,8 +22,7 @@ import org.apache.beam.sdk.values.TupleTagList;
  * unsafe ids or tags, non-UTF-8 bytes), empty files and files of unknown format. A manifest that
  * cannot be read (storage failure) fails the bundle so the runner retries it.
  */
-public final class ParseRequests
-    extends PTransform<PCollection<String>, PCollectionTuple> {
+public final class ParseRequests extends PTransform<PCollection<String>, PCollectionTuple> {
 
   private static final long serialVersionUID = 1L;
 

@@ -31,9 +31,8 @@ import java.util.stream.Collectors;
  *       …) and match the rest exactly;
  *   <li>match each remaining word exactly; accepted when all matching words name one class;
  *   <li>fuzzy: similarity {@code 1 - d(a, b) / max(|a|, |b|)}, d the edit distance with adjacent
- *       swaps (optimal string alignment), of the remaining text
- *       against every label and synonym; accepted when the best is ≥ {@value #FUZZY_THRESHOLD} and
- *       names one class.
+ *       swaps (optimal string alignment), of the remaining text against every label and synonym;
+ *       accepted when the best is ≥ {@value #FUZZY_THRESHOLD} and names one class.
  * </ol>
  *
  * A prompt that none of these resolves is rejected ({@code UNRESOLVED_PROMPT}) with the three
@@ -50,14 +49,56 @@ public final class PromptResolver implements Serializable {
   /** Words dropped from prompts before matching. */
   public static final Set<String> FILLER =
       Set.of(
-          "a", "an", "the", "of", "some", "this", "that", "please", "show", "showing", "me",
-          "photo", "photograph", "picture", "pic", "image", "drawing", "sketch", "scan",
-          "handwritten", "hand", "written", "handwriting", "digit", "number", "numeral", "figure",
-          "symbol", "character", "class", "label", "sample", "generate", "draw", "make", "write",
-          "in", "on", "with", "black", "white", "and", "style", "like", "looks", "it");
+          "a",
+          "an",
+          "the",
+          "of",
+          "some",
+          "this",
+          "that",
+          "please",
+          "show",
+          "showing",
+          "me",
+          "photo",
+          "photograph",
+          "picture",
+          "pic",
+          "image",
+          "drawing",
+          "sketch",
+          "scan",
+          "handwritten",
+          "hand",
+          "written",
+          "handwriting",
+          "digit",
+          "number",
+          "numeral",
+          "figure",
+          "symbol",
+          "character",
+          "class",
+          "label",
+          "sample",
+          "generate",
+          "draw",
+          "make",
+          "write",
+          "in",
+          "on",
+          "with",
+          "black",
+          "white",
+          "and",
+          "style",
+          "like",
+          "looks",
+          "it");
 
   private final int numClasses;
   private final List<String> labels;
+
   /** Normalised label or synonym → class ids using it. */
   private final Map<String, Set<Integer>> index;
 

@@ -4,8 +4,8 @@ import dev.odelt.proto.v1.RejectReason;
 import java.util.List;
 
 /**
- * Thrown by the plain-Java checks of this package when an input is bad; the transforms turn it
- * into a {@link dev.odelt.proto.v1.DeadLetter}. Never thrown for infrastructure faults.
+ * Thrown by the plain-Java checks of this package when an input is bad; the transforms turn it into
+ * a {@link dev.odelt.proto.v1.DeadLetter}. Never thrown for infrastructure faults.
  */
 public final class RejectedRequestException extends Exception {
 

@@ -23,15 +23,15 @@ import java.util.Map;
  * the tier choice becomes a {@link Tier}.
  *
  * <p>Tier choice: {@code tier} (absent steps or blocks take the default preset's; absent solver is
- * Euler, absent guidance 1, absent tolerance 1e-3), {@code tier_name}
- * (a preset name, case-insensitive, or a tier label like {@code s4-b6}), {@code max_block_evals}
- * (the tier of the model's quality table with the best class accuracy, then lowest Fréchet
- * distance, then lowest cost, among those whose block evaluations per image fit the budget; a model
- * without a quality table uses the most expensive preset that fits), or nothing (the manifest's
- * {@code default_tier}, else the preset {@code standard}, else the first preset, else {@code
- * s8-b<depth>}). The result must have 1 ≤ steps ≤ {@value RequestLimits#MAX_STEPS}, blocks in the
- * model's allowed set, 0 ≤ guidance ≤ {@value RequestLimits#MAX_GUIDANCE} and, for DOPRI5, a
- * tolerance in (0, 1); anything else is rejected with a reason naming the field.
+ * Euler, absent guidance 1, absent tolerance 1e-3), {@code tier_name} (a preset name,
+ * case-insensitive, or a tier label like {@code s4-b6}), {@code max_block_evals} (the tier of the
+ * model's quality table with the best class accuracy, then lowest Fréchet distance, then lowest
+ * cost, among those whose block evaluations per image fit the budget; a model without a quality
+ * table uses the most expensive preset that fits), or nothing (the manifest's {@code default_tier},
+ * else the preset {@code standard}, else the first preset, else {@code s8-b<depth>}). The result
+ * must have 1 ≤ steps ≤ {@value RequestLimits#MAX_STEPS}, blocks in the model's allowed set, 0 ≤
+ * guidance ≤ {@value RequestLimits#MAX_GUIDANCE} and, for DOPRI5, a tolerance in (0, 1); anything
+ * else is rejected with a reason naming the field.
  */
 public final class RequestResolver {
 
@@ -52,7 +52,10 @@ public final class RequestResolver {
     String name = manifest.getDefaultTier().toLowerCase(Locale.ROOT);
     if (!name.isEmpty() && !presets.containsKey(name)) {
       throw new IllegalArgumentException(
-          "Model manifest default_tier '" + name + "' is not one of its presets " + presets.keySet());
+          "Model manifest default_tier '"
+              + name
+              + "' is not one of its presets "
+              + presets.keySet());
     }
     if (name.isEmpty()) {
       name = presets.containsKey("standard") ? "standard" : "";
@@ -166,13 +169,19 @@ public final class RequestResolver {
     if (!config.isAllowedBlocks(blocks)) {
       throw new RejectedRequestException(
           RejectReason.BLOCKS_NOT_ALLOWED,
-          "blocks " + blocks + " is not allowed by the model; allowed: " + config.allowedBlocks()
+          "blocks "
+              + blocks
+              + " is not allowed by the model; allowed: "
+              + config.allowedBlocks()
               + ".");
     }
     if (!(guidance >= 0 && guidance <= RequestLimits.MAX_GUIDANCE)) {
       throw new RejectedRequestException(
           RejectReason.GUIDANCE_OUT_OF_RANGE,
-          "guidance must be between 0 and " + RequestLimits.MAX_GUIDANCE + ", got " + guidance
+          "guidance must be between 0 and "
+              + RequestLimits.MAX_GUIDANCE
+              + ", got "
+              + guidance
               + ".");
     }
     if (solver == Solver.DOPRI5 && !(tolerance > 0 && tolerance < 1)) {

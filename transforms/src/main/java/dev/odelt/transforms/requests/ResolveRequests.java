@@ -13,10 +13,10 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Resolves requests against a model with a {@link RequestResolver}: {@link #RESOLVED} gets
- * requests with a class id and a tier; {@link #DEAD_LETTERS} gets unresolvable prompts (with
- * suggestions), unknown class labels, class ids out of range, unknown tier names, blocks the model
- * does not allow, steps, guidance or tolerance out of range, and budgets no tier fits.
+ * Resolves requests against a model with a {@link RequestResolver}: {@link #RESOLVED} gets requests
+ * with a class id and a tier; {@link #DEAD_LETTERS} gets unresolvable prompts (with suggestions),
+ * unknown class labels, class ids out of range, unknown tier names, blocks the model does not
+ * allow, steps, guidance or tolerance out of range, and budgets no tier fits.
  */
 public final class ResolveRequests
     extends PTransform<PCollection<SourcedRequest>, PCollectionTuple> {

@@ -67,7 +67,8 @@ class AccountCostsTest {
   void tierAndRequestTotals(TestPipeline pipeline) {
     PCollectionTuple input =
         PCollectionTuple.of(
-                AccountCosts.REQUESTS, pipeline.apply("Requests", Create.of(request("a"), request("b"))))
+                AccountCosts.REQUESTS,
+                pipeline.apply("Requests", Create.of(request("a"), request("b"))))
             .and(
                 AccountCosts.RECORDS,
                 pipeline.apply(
@@ -122,8 +123,7 @@ class AccountCostsTest {
   }
 
   @Test
-  void summaryFilesAreWrittenAlsoWhenNothingWasAccepted(TestPipeline pipeline)
-      throws IOException {
+  void summaryFilesAreWrittenAlsoWhenNothingWasAccepted(TestPipeline pipeline) throws IOException {
     PCollectionTuple input =
         PCollectionTuple.of(
                 WriteAccounting.TIERS,
@@ -137,7 +137,10 @@ class AccountCostsTest {
                     "Dead",
                     Create.of(
                         DeadLetter.newBuilder().setReason(RejectReason.NO_SUBJECT).build(),
-                        DeadLetter.newBuilder().setReason(RejectReason.NO_SUBJECT).setLine(2).build(),
+                        DeadLetter.newBuilder()
+                            .setReason(RejectReason.NO_SUBJECT)
+                            .setLine(2)
+                            .build(),
                         DeadLetter.newBuilder().setReason(RejectReason.EMPTY_FILE).build())));
     RunSummary info =
         RunSummary.newBuilder().setModelName("m").setStarted("2026-01-01T00:00:00Z").build();
@@ -157,7 +160,8 @@ class AccountCostsTest {
     assertTrue(run.getWallSeconds() > 0);
     assertEquals("[]\n", Files.readString(out.resolve(OutputLayout.TIERS_JSON)));
     assertEquals(
-        List.of(WriteAccounting.CSV_HEADER), Files.readAllLines(out.resolve(OutputLayout.TIERS_CSV)));
+        List.of(WriteAccounting.CSV_HEADER),
+        Files.readAllLines(out.resolve(OutputLayout.TIERS_CSV)));
     assertEquals(0, Files.size(out.resolve(OutputLayout.REQUESTS_JSONL)));
   }
 }

@@ -10,7 +10,8 @@ class OutputLayoutTest {
   @Test
   void namesArePureFunctionsOfTheRequest() {
     assertEquals("images/s4-b6/r1/3.png", OutputLayout.imagePath("s4-b6", "r1", 3));
-    assertEquals("/out/images/s4-b6/r1/3.png", OutputLayout.location("/out", "images/s4-b6/r1/3.png"));
+    assertEquals(
+        "/out/images/s4-b6/r1/3.png", OutputLayout.location("/out", "images/s4-b6/r1/3.png"));
     assertEquals("gs://b/p/run.json", OutputLayout.location("gs://b/p/", "run.json"));
     assertEquals("records/records-00007.jsonl", OutputLayout.recordsPath(7));
   }
@@ -18,7 +19,9 @@ class OutputLayoutTest {
   @Test
   void namesThatLeaveTheRootAreRefused() {
     for (String bad :
-        new String[] {"../x", "a/../../x", "/etc/passwd", "a//b", "./a", "a\\..\\b", "c:x", "a\nb", ""}) {
+        new String[] {
+          "../x", "a/../../x", "/etc/passwd", "a//b", "./a", "a\\..\\b", "c:x", "a\nb", ""
+        }) {
       assertThrows(IllegalArgumentException.class, () -> OutputLayout.location("/out", bad), bad);
     }
   }

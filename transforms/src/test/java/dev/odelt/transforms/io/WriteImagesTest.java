@@ -125,7 +125,9 @@ class WriteImagesTest {
       }
     }
     assertEquals(9, lines.size());
-    assertEquals("a", lines.stream().filter(r -> r.getIndex() == 1).findFirst().get().getTagsMap().get("team"));
+    assertEquals(
+        "a",
+        lines.stream().filter(r -> r.getIndex() == 1).findFirst().get().getTagsMap().get("team"));
   }
 
   @Test
@@ -148,12 +150,26 @@ class WriteImagesTest {
         .apply(
             "Some",
             Create.of(
-                DeadLetter.newBuilder().setSource("b").setLine(1).setReason(RejectReason.NO_SUBJECT).build(),
-                DeadLetter.newBuilder().setSource("a").setLine(9).setReason(RejectReason.WRONG_TYPE).build(),
-                DeadLetter.newBuilder().setSource("a").setLine(2).setReason(RejectReason.EMPTY_FILE).build()))
+                DeadLetter.newBuilder()
+                    .setSource("b")
+                    .setLine(1)
+                    .setReason(RejectReason.NO_SUBJECT)
+                    .build(),
+                DeadLetter.newBuilder()
+                    .setSource("a")
+                    .setLine(9)
+                    .setReason(RejectReason.WRONG_TYPE)
+                    .build(),
+                DeadLetter.newBuilder()
+                    .setSource("a")
+                    .setLine(2)
+                    .setReason(RejectReason.EMPTY_FILE)
+                    .build()))
         .apply("WriteSome", WriteDeadLetters.to(out.toString()));
     pipeline
-        .apply("None", Create.empty(org.apache.beam.sdk.extensions.protobuf.ProtoCoder.of(DeadLetter.class)))
+        .apply(
+            "None",
+            Create.empty(org.apache.beam.sdk.extensions.protobuf.ProtoCoder.of(DeadLetter.class)))
         .apply("WriteNone", WriteDeadLetters.to(other.toString()));
     pipeline.run().waitUntilFinish();
     List<String> lines = Files.readAllLines(out.resolve(OutputLayout.DEAD_LETTERS_JSONL));

@@ -42,8 +42,11 @@ class DeduplicateRequestsTest {
             out.get(DeduplicateRequests.DEAD_LETTERS)
                 .apply(
                     MapElements.into(TypeDescriptors.strings())
-                        .via((DeadLetter d) -> d.getSource() + ":" + d.getLine() + ":" + d.getReason())))
-        .containsInAnyOrder("/m/a.jsonl:7:DUPLICATE_REQUEST_ID", "/m/b.jsonl:1:DUPLICATE_REQUEST_ID");
+                        .via(
+                            (DeadLetter d) ->
+                                d.getSource() + ":" + d.getLine() + ":" + d.getReason())))
+        .containsInAnyOrder(
+            "/m/a.jsonl:7:DUPLICATE_REQUEST_ID", "/m/b.jsonl:1:DUPLICATE_REQUEST_ID");
     pipeline.run().waitUntilFinish();
   }
 

@@ -96,7 +96,8 @@ class ManifestParserTest {
     assertEquals(RejectReason.MALFORMED_JSON, onlyReason(f, "{class_id:1}"));
     assertEquals(RejectReason.MALFORMED_JSON, onlyReason(f, "{\"class_id\":1} trailing"));
     assertEquals(RejectReason.WRONG_TYPE, onlyReason(f, "{\"class_id\":\"seven\"}"));
-    assertEquals(RejectReason.WRONG_TYPE, onlyReason(f, "{\"class_id\":1,\"num_images\":\"many\"}"));
+    assertEquals(
+        RejectReason.WRONG_TYPE, onlyReason(f, "{\"class_id\":1,\"num_images\":\"many\"}"));
     assertEquals(
         RejectReason.WRONG_TYPE, onlyReason(f, "{\"class_id\":1,\"tier\":{\"solver\":\"FAST\"}}"));
     assertEquals(RejectReason.UNKNOWN_FIELD, onlyReason(f, "{\"class_id\":1,\"colour\":\"red\"}"));
@@ -137,8 +138,9 @@ class ManifestParserTest {
     byte[] bytes =
         concat(
             "{\"class_id\":1}\n".getBytes(StandardCharsets.UTF_8),
-            new byte[] {'{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xC3, '"', '}',
-                '\n'},
+            new byte[] {
+              '{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xC3, '"', '}', '\n'
+            },
             "{\"class_id\":2}\r\n".getBytes(StandardCharsets.UTF_8));
     Collected c = parse(ManifestParser.create(), "/m/x.jsonl", bytes);
     assertEquals(2, c.good.size());
@@ -157,8 +159,10 @@ class ManifestParserTest {
       assertEquals(RejectReason.EMPTY_FILE, c.bad.get(0).getReason());
       assertEquals(0, c.bad.get(0).getLine());
     }
-    assertEquals(RejectReason.EMPTY_FILE, parse("/m/e.csv", "class,count\n").bad.get(0).getReason());
-    assertEquals(RejectReason.EMPTY_FILE, parse("/m/e.txt", "# only a comment\n").bad.get(0).getReason());
+    assertEquals(
+        RejectReason.EMPTY_FILE, parse("/m/e.csv", "class,count\n").bad.get(0).getReason());
+    assertEquals(
+        RejectReason.EMPTY_FILE, parse("/m/e.txt", "# only a comment\n").bad.get(0).getReason());
   }
 
   @Test

@@ -87,8 +87,11 @@ class ParseRequestsTest {
                 "{\"request_id\":\"ok2\",\"prompt\":\"two\"}",
                 ""));
     Path nonUtf8 = dir.resolve("latin1.jsonl");
-    Files.write(nonUtf8, new byte[] {'{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"',
-        (byte) 0xE9, '"', '}', '\n'});
+    Files.write(
+        nonUtf8,
+        new byte[] {
+          '{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xE9, '"', '}', '\n'
+        });
     String empty = TestManifests.write(dir, "empty.csv", "");
     String badCsv = TestManifests.write(dir, "rows.csv", "class,count\n1,\"2\n1,1,1\n2,1\n");
     PCollectionTuple out =

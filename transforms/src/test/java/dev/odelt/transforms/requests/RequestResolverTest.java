@@ -47,7 +47,8 @@ class RequestResolverTest {
   @Test
   void tierChoices() throws RejectedRequestException {
     assertEquals(
-        Tier.of(8, 6), resolver.tierOf(GenerationRequest.newBuilder().setTierName("Premium").build()));
+        Tier.of(8, 6),
+        resolver.tierOf(GenerationRequest.newBuilder().setTierName("Premium").build()));
     assertEquals(
         Tier.of(16, 2).withSolver(Solver.HEUN).withGuidance(2),
         resolver.tierOf(GenerationRequest.newBuilder().setTierName("s16-b2-heun-g2").build()));
@@ -58,8 +59,7 @@ class RequestResolverTest {
                 .setTier(RequestedTier.newBuilder().setBlocks(6))
                 .build()));
     assertEquals(
-        Tier.of(2, 2),
-        resolver.tierOf(GenerationRequest.newBuilder().setMaxBlockEvals(5).build()));
+        Tier.of(2, 2), resolver.tierOf(GenerationRequest.newBuilder().setMaxBlockEvals(5).build()));
   }
 
   @Test
@@ -80,10 +80,13 @@ class RequestResolverTest {
 
   @Test
   void everyResolveDeadLetterCase() {
-    assertEquals(RejectReason.CLASS_OUT_OF_RANGE, reason(GenerationRequest.newBuilder().setClassId(10)));
-    assertEquals(RejectReason.CLASS_OUT_OF_RANGE, reason(GenerationRequest.newBuilder().setClassId(-1)));
     assertEquals(
-        RejectReason.UNKNOWN_CLASS_LABEL, reason(GenerationRequest.newBuilder().setClassLabel("x")));
+        RejectReason.CLASS_OUT_OF_RANGE, reason(GenerationRequest.newBuilder().setClassId(10)));
+    assertEquals(
+        RejectReason.CLASS_OUT_OF_RANGE, reason(GenerationRequest.newBuilder().setClassId(-1)));
+    assertEquals(
+        RejectReason.UNKNOWN_CLASS_LABEL,
+        reason(GenerationRequest.newBuilder().setClassLabel("x")));
     assertEquals(
         RejectReason.UNRESOLVED_PROMPT, reason(GenerationRequest.newBuilder().setPrompt("a cat")));
     GenerationRequest.Builder one = GenerationRequest.newBuilder().setClassId(1);
@@ -103,7 +106,8 @@ class RequestResolverTest {
         reason(one.clone().setTier(RequestedTier.newBuilder().setSteps(-3))));
     assertEquals(
         RejectReason.STEPS_OUT_OF_RANGE,
-        reason(one.clone().setTier(RequestedTier.newBuilder().setSteps(RequestLimits.MAX_STEPS + 1))));
+        reason(
+            one.clone().setTier(RequestedTier.newBuilder().setSteps(RequestLimits.MAX_STEPS + 1))));
     assertEquals(
         RejectReason.GUIDANCE_OUT_OF_RANGE,
         reason(one.clone().setTier(RequestedTier.newBuilder().setGuidance(-0.5f))));
@@ -122,6 +126,7 @@ class RequestResolverTest {
   void inconsistentManifestFailsEarly() {
     assertThrows(
         IllegalArgumentException.class,
-        () -> RequestResolver.of(TestManifests.digits().toBuilder().setDefaultTier("gold").build()));
+        () ->
+            RequestResolver.of(TestManifests.digits().toBuilder().setDefaultTier("gold").build()));
   }
 }

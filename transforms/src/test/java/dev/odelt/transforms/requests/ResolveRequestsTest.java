@@ -35,7 +35,9 @@ class ResolveRequestsTest {
             .apply(
                 Create.of(
                     req("seven", GenerationRequest.newBuilder().setPrompt("a handwritten seven")),
-                    req("three", GenerationRequest.newBuilder().setClassLabel("three").setTierName("draft")),
+                    req(
+                        "three",
+                        GenerationRequest.newBuilder().setClassLabel("three").setTierName("draft")),
                     req("cat", GenerationRequest.newBuilder().setPrompt("a cat")),
                     req("range", GenerationRequest.newBuilder().setClassId(12)),
                     req("label", GenerationRequest.newBuilder().setClassLabel("eleven")),
@@ -70,7 +72,9 @@ class ResolveRequestsTest {
                 .apply(
                     "Rejected",
                     MapElements.into(TypeDescriptors.strings())
-                        .via((DeadLetter d) -> d.getRequestId() + ":" + d.getReason() + ":" + d.getStage())))
+                        .via(
+                            (DeadLetter d) ->
+                                d.getRequestId() + ":" + d.getReason() + ":" + d.getStage())))
         .containsInAnyOrder(
             "cat:UNRESOLVED_PROMPT:resolve",
             "range:CLASS_OUT_OF_RANGE:resolve",
@@ -89,8 +93,11 @@ class ResolveRequestsTest {
             .apply(Create.of(req("a", GenerationRequest.newBuilder().setClassId(0))))
             .apply(ResolveRequests.against(TestManifests.digits()));
     PAssert.that(out.get(ResolveRequests.DEAD_LETTERS)).empty();
-    PAssert.thatSingleton(out.get(ResolveRequests.RESOLVED).apply(
-            MapElements.into(TypeDescriptors.strings()).via((ResolvedRequest r) -> r.getClassLabel())))
+    PAssert.thatSingleton(
+            out.get(ResolveRequests.RESOLVED)
+                .apply(
+                    MapElements.into(TypeDescriptors.strings())
+                        .via((ResolvedRequest r) -> r.getClassLabel())))
         .isEqualTo("0");
     pipeline.run().waitUntilFinish();
   }
