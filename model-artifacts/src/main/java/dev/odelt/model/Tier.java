@@ -14,7 +14,8 @@ import java.util.Locale;
  * @param steps S ≥ 1 (for {@link Solver#DOPRI5}, the initial step count)
  * @param blocks L, one of {@link ModelConfig#allowedBlocks()}
  * @param solver never {@link Solver#SOLVER_UNSPECIFIED} (normalised to EULER)
- * @param guidance classifier-free guidance weight w ≥ 0; 1 means a single conditional pass
+ * @param guidance classifier-free guidance weight w ≥ 0; 1 means a single conditional pass, 0 a
+ *     single pass with the null label
  * @param tolerance rtol = atol for DOPRI5; ignored (and normalised to the default) otherwise
  */
 public record Tier(int steps, int blocks, Solver solver, float guidance, float tolerance) {
@@ -70,8 +71,7 @@ public record Tier(int steps, int blocks, Solver solver, float guidance, float t
   }
 
   public TierSpec toProto() {
-    TierSpec.Builder b =
-        TierSpec.newBuilder().setSteps(steps).setBlocks(blocks).setSolver(solver);
+    TierSpec.Builder b = TierSpec.newBuilder().setSteps(steps).setBlocks(blocks).setSolver(solver);
     if (guidance != DEFAULT_GUIDANCE) {
       b.setGuidance(guidance);
     }
@@ -81,12 +81,18 @@ public record Tier(int steps, int blocks, Solver solver, float guidance, float t
     return b.build();
   }
 
-  /** Whether classifier-free guidance needs the unconditional half (w ≠ 1). */
+  /**
+   * Whether classifier-free guidance needs both halves (w ∉ {0, 1}). w = 1 is one conditional pass;
+   * w = 0 is exactly the unconditional velocity, one pass with the null label.
+   */
   public boolean usesGuidance() {
-    return guidance != 1f;
+    return guidance != 1f && guidance != 0f;
   }
 
-  /** Network passes per velocity evaluation: 2 with guidance (batched), else 1. */
+  /**
+   * Network passes per velocity evaluation: 2 when both halves run (batched in one call), 1 for w =
+   * 1 (conditional only) and w = 0 (null label only).
+   */
   public int guidanceFactor() {
     return usesGuidance() ? 2 : 1;
   }

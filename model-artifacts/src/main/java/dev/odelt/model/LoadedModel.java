@@ -1,0 +1,133 @@
+package dev.odelt.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.odelt.model.io.ModelPackage;
+import dev.odelt.model.io.Tensor;
+import dev.odelt.model.net.OdeltNetwork;
+import dev.odelt.model.sample.Sampler;
+import dev.odelt.proto.v1.ModelManifest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A model package loaded onto one device: manifest, network with its weights, and a thread-safe
+ * {@link Sampler}. The weights never require gradients.
+ *
+ * <p>Closing frees the device memory. Instances from {@link Models#shared} belong to the JVM-wide
+ * cache and ignore {@link #close()} (other threads may be using them); instances from {@link
+ * Models#load} belong to the caller.
+ */
+public final class LoadedModel implements AutoCloseable {
+
+  private final String location;
+  private final ModelManifest manifest;
+  private final ModelConfig config;
+  private final NDManager manager;
+  private final OdeltNetwork network;
+  private final Sampler sampler;
+  private final boolean shared;
+
+  private LoadedModel(
+      String location,
+      ModelManifest manifest,
+      ModelConfig config,
+      NDManager manager,
+      OdeltNetwork network,
+      boolean shared) {
+    this.location = location;
+    this.manifest = manifest;
+    this.config = config;
+    this.manager = manager;
+    this.network = network;
+    this.sampler = new Sampler(network, manager, manifest.getNormalization());
+    this.shared = shared;
+  }
+
+  /** Copies a verified package onto {@code device}. */
+  static LoadedModel create(ModelPackage pkg, Device device, boolean shared) {
+    NDManager manager = NDManager.newBaseManager(device);
+    manager.setName("odelt-model:" + pkg.location() + "@" + device);
+    try {
+      OdeltNetwork network = new OdeltNetwork(pkg.config());
+      Map<String, NDArray> arrays = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : pkg.tensors().entrySet()) {
+        NDArray array = manager.create(e.getValue().data(), new Shape(e.getValue().shape()));
+        array.setRequiresGradient(false);
+        arrays.put(e.getKey(), array);
+      }
+      network.setParameters(arrays);
+      return new LoadedModel(
+          pkg.location(), pkg.manifest(), pkg.config(), manager, network, shared);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  /** Where the manifest was read from. */
+  public String location() {
+    return location;
+  }
+
+  public ModelManifest manifest() {
+    return manifest;
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public Device device() {
+    return manager.getDevice();
+  }
+
+  /** The shared, thread-safe sampler of this model. */
+  public Sampler sampler() {
+    return sampler;
+  }
+
+  /** The network, read-only: for tools (timing, parity) that call it directly. */
+  public OdeltNetwork network() {
+    return network;
+  }
+
+  /** The manager holding the weights; callers of {@link #network()} open sub-managers of it. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  /**
+   * Native arrays alive under this model's manager (weights, constants and any open calls). Stable
+   * between calls; for monitoring and leak tests.
+   */
+  public int liveArrayCount() {
+    return manager.getManagedArrays().size();
+  }
+
+  /** Frees the weights, unless this instance is shared ({@link Models#shared}). */
+  @Override
+  public void close() {
+    if (!shared) {
+      manager.close();
+    }
+  }
+
+  /** Frees the weights of a shared instance; only {@link Models} calls this. */
+  void release() {
+    manager.close();
+  }
+
+  @Override
+  public String toString() {
+    return "LoadedModel["
+        + manifest.getName()
+        + " "
+        + manifest.getVersion()
+        + " @ "
+        + device()
+        + "]";
+  }
+}

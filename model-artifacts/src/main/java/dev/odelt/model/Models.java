@@ -1,0 +1,118 @@
+package dev.odelt.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.odelt.model.io.ModelPackage;
+import dev.odelt.model.io.ModelPackages;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads model packages onto devices.
+ *
+ * <p>{@link #shared} keeps one loaded copy per (manifest location, device) per JVM: every thread
+ * and every DoFn instance that asks for the same pair gets the same {@link LoadedModel}, loaded
+ * once. Devices: {@code auto} (the first GPU when DJL sees one, else the CPU), {@code cpu}, {@code
+ * gpu} (= {@code gpu:0}), {@code gpu:N}.
+ */
+public final class Models {
+
+  /** The model shipped in the jar. */
+  public static final String DEFAULT_MODEL = "classpath:/dev/odelt/models/mnist/manifest.json";
+
+  private static final Logger LOG = LoggerFactory.getLogger(Models.class);
+  private static final Map<String, LoadedModel> SHARED = new ConcurrentHashMap<>();
+
+  private Models() {}
+
+  /**
+   * The JVM-wide copy of a package on a device, loaded on first use. Its {@code close()} does
+   * nothing; see {@link #releaseShared()}.
+   *
+   * @throws UncheckedIOException wrapping {@link dev.odelt.model.io.InvalidModelPackageException}
+   *     for a bad package, or the store's {@link IOException}
+   * @throws IllegalArgumentException for an unknown device
+   */
+  public static LoadedModel shared(String location, String device) {
+    Device resolved = resolveDevice(device);
+    String key = ModelPackages.manifestLocation(location) + "|" + resolved;
+    return SHARED.computeIfAbsent(
+        key,
+        k -> {
+          try {
+            return load(location, resolved, true);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+
+  /** A private copy of a package on a device; the caller closes it. */
+  public static LoadedModel load(String location, String device) throws IOException {
+    return load(location, resolveDevice(device), false);
+  }
+
+  private static LoadedModel load(String location, Device device, boolean shared)
+      throws IOException {
+    long start = System.nanoTime();
+    ModelPackage pkg = ModelPackages.read(location);
+    LoadedModel model = LoadedModel.create(pkg, device, shared);
+    LOG.info(
+        "Loaded model {} {} from {} on {} in {} ms",
+        pkg.manifest().getName(),
+        pkg.manifest().getVersion(),
+        pkg.location(),
+        device,
+        (System.nanoTime() - start) / 1_000_000);
+    return model;
+  }
+
+  /** Frees every shared model (tests, orderly shutdown). Later calls load again. */
+  public static void releaseShared() {
+    for (String key : SHARED.keySet()) {
+      LoadedModel model = SHARED.remove(key);
+      if (model != null) {
+        model.release();
+      }
+    }
+  }
+
+  /**
+   * Parses a device name: {@code auto}, {@code cpu}, {@code gpu}, {@code gpu:N} (case-insensitive).
+   *
+   * @throws IllegalArgumentException for other names or a GPU index DJL does not see
+   */
+  public static Device resolveDevice(String device) {
+    String name = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+    int gpus = Engine.getInstance().getGpuCount();
+    if (name.equals("auto")) {
+      return gpus > 0 ? Device.gpu(0) : Device.cpu();
+    }
+    if (name.equals("cpu")) {
+      return Device.cpu();
+    }
+    int index;
+    if (name.equals("gpu")) {
+      index = 0;
+    } else if (name.startsWith("gpu:")) {
+      try {
+        index = Integer.parseInt(name.substring(4));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("Bad device '" + device + "': use gpu:N", e);
+      }
+    } else {
+      throw new IllegalArgumentException(
+          "Unknown device '" + device + "': use auto, cpu, gpu or gpu:N");
+    }
+    if (index < 0 || index >= gpus) {
+      throw new IllegalArgumentException(
+          "Device '" + device + "' is not available: DJL sees " + gpus + " GPU(s)");
+    }
+    return Device.gpu(index);
+  }
+}

@@ -1,0 +1,22 @@
+package dev.odelt.model.io;
+
+import dev.odelt.model.ModelConfig;
+import dev.odelt.proto.v1.ModelManifest;
+import java.util.Map;
+
+/**
+ * A verified model package held in memory: its manifest, where it was read from, and its weights
+ * (every tensor present with the shape the architecture needs, nothing extra).
+ *
+ * @param location the manifest's location
+ * @param manifest the parsed manifest
+ * @param config the architecture of the manifest, validated
+ * @param tensors the weights by parameter name, in file order
+ */
+public record ModelPackage(
+    String location, ModelManifest manifest, ModelConfig config, Map<String, Tensor> tensors) {
+
+  public ModelPackage {
+    tensors = Map.copyOf(tensors);
+  }
+}

@@ -1,0 +1,228 @@
+package dev.odelt.model.io;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads and writes the safetensors format (https://github.com/huggingface/safetensors) for float32
+ * tensors: an 8-byte little-endian header length n, n bytes of JSON {@code {name: {"dtype": "F32",
+ * "shape": […], "data_offsets": [begin, end]}, "__metadata__": {string: string}}}, then the raw
+ * little-endian data; offsets count from the first byte after the header.
+ *
+ * <p>The writer stores tensors in the order given, contiguously, and pads the header with spaces to
+ * a multiple of 8 bytes (as the reference implementation does). The reader accepts any valid file
+ * with F32 tensors and checks that every tensor lies inside the file, has exactly 4 bytes per
+ * element and does not overlap another.
+ */
+public final class SafeTensors {
+
+  private static final String METADATA = "__metadata__";
+  private static final long MAX_HEADER_BYTES = 100L << 20;
+
+  private final Map<String, Tensor> tensors;
+  private final Map<String, String> metadata;
+
+  private SafeTensors(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    this.tensors = Collections.unmodifiableMap(tensors);
+    this.metadata = Collections.unmodifiableMap(metadata);
+  }
+
+  /** The tensors, in file header order. */
+  public Map<String, Tensor> tensors() {
+    return tensors;
+  }
+
+  /** The {@code __metadata__} map (empty when absent). */
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  /**
+   * Serialises tensors (in iteration order) and metadata.
+   *
+   * @throws IllegalArgumentException when a name is {@code __metadata__} or empty
+   */
+  public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    JsonObject header = new JsonObject();
+    if (!metadata.isEmpty()) {
+      JsonObject meta = new JsonObject();
+      metadata.forEach(meta::addProperty);
+      header.add(METADATA, meta);
+    }
+    long offset = 0;
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      if (e.getKey().isEmpty() || e.getKey().equals(METADATA)) {
+        throw new IllegalArgumentException("invalid tensor name '" + e.getKey() + "'");
+      }
+      Tensor tensor = e.getValue();
+      JsonObject entry = new JsonObject();
+      entry.addProperty("dtype", "F32");
+      JsonArray shape = new JsonArray();
+      for (long d : tensor.shape()) {
+        shape.add(d);
+      }
+      entry.add("shape", shape);
+      JsonArray offsets = new JsonArray();
+      offsets.add(offset);
+      offset += 4L * tensor.size();
+      offsets.add(offset);
+      entry.add("data_offsets", offsets);
+      header.add(e.getKey(), entry);
+    }
+    byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
+    int padded = (json.length + 7) / 8 * 8;
+    long total = 8L + padded + offset;
+    if (total > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("weights of " + total + " bytes exceed 2 GiB");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+    out.putLong(padded);
+    out.put(json);
+    for (int i = json.length; i < padded; i++) {
+      out.put((byte) ' ');
+    }
+    for (Tensor tensor : tensors.values()) {
+      out.asFloatBuffer().put(tensor.dataUnsafe());
+      out.position(out.position() + 4 * tensor.size());
+    }
+    return out.array();
+  }
+
+  /**
+   * Parses a whole file.
+   *
+   * @param bytes the file
+   * @param file its location, used in error messages
+   * @throws InvalidModelPackageException {@link Problem#TRUNCATED} when the header or a tensor
+   *     reaches past the end, {@link Problem#MALFORMED} for bad JSON, unsupported dtypes,
+   *     inconsistent sizes or overlaps
+   */
+  public static SafeTensors read(byte[] bytes, String file) throws InvalidModelPackageException {
+    if (bytes.length < 8) {
+      throw new InvalidModelPackageException(
+          Problem.TRUNCATED, file, "only " + bytes.length + " bytes, no safetensors header");
+    }
+    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    long headerLength = buffer.getLong(0);
+    if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED, file, "implausible safetensors header length " + headerLength);
+    }
+    if (8 + headerLength > bytes.length) {
+      throw new InvalidModelPackageException(
+          Problem.TRUNCATED,
+          file,
+          "header of " + headerLength + " bytes but the file has " + bytes.length + " bytes");
+    }
+    int dataStart = (int) (8 + headerLength);
+    long dataLength = bytes.length - dataStart;
+    JsonObject header;
+    try {
+      String json = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
+      header = JsonParser.parseString(json).getAsJsonObject();
+    } catch (JsonParseException | IllegalStateException e) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED, file, "safetensors header is not a JSON object: " + e.getMessage(), e);
+    }
+
+    Map<String, String> metadata = new LinkedHashMap<>();
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    List<long[]> ranges = new ArrayList<>();
+    for (Map.Entry<String, JsonElement> e : header.entrySet()) {
+      String name = e.getKey();
+      try {
+        JsonObject entry = e.getValue().getAsJsonObject();
+        if (name.equals(METADATA)) {
+          for (Map.Entry<String, JsonElement> m : entry.entrySet()) {
+            metadata.put(m.getKey(), m.getValue().getAsString());
+          }
+          continue;
+        }
+        String dtype = entry.get("dtype").getAsString();
+        if (!dtype.equals("F32")) {
+          throw new InvalidModelPackageException(
+              Problem.MALFORMED, file, "tensor '" + name + "' has dtype " + dtype + ", need F32");
+        }
+        JsonArray shapeJson = entry.getAsJsonArray("shape");
+        long[] shape = new long[shapeJson.size()];
+        for (int i = 0; i < shape.length; i++) {
+          shape[i] = shapeJson.get(i).getAsLong();
+        }
+        JsonArray offsets = entry.getAsJsonArray("data_offsets");
+        if (offsets.size() != 2) {
+          throw new InvalidModelPackageException(
+              Problem.MALFORMED, file, "tensor '" + name + "' needs two data_offsets");
+        }
+        long begin = offsets.get(0).getAsLong();
+        long end = offsets.get(1).getAsLong();
+        long elements = Tensor.sizeOf(shape);
+        if (begin < 0 || end < begin || end - begin != 4 * elements) {
+          throw new InvalidModelPackageException(
+              Problem.MALFORMED,
+              file,
+              "tensor '"
+                  + name
+                  + "' of shape "
+                  + Arrays.toString(shape)
+                  + " has data_offsets ["
+                  + begin
+                  + ", "
+                  + end
+                  + "], need "
+                  + 4 * elements
+                  + " bytes");
+        }
+        if (end > dataLength) {
+          throw new InvalidModelPackageException(
+              Problem.TRUNCATED,
+              file,
+              "tensor '"
+                  + name
+                  + "' ends at data byte "
+                  + end
+                  + " but the file holds only "
+                  + dataLength
+                  + " data bytes");
+        }
+        ranges.add(new long[] {begin, end});
+        float[] values = new float[(int) elements];
+        ByteBuffer slice =
+            ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin))
+                .slice()
+                .order(ByteOrder.LITTLE_ENDIAN);
+        slice.asFloatBuffer().get(values);
+        tensors.put(name, new Tensor(shape, values));
+      } catch (IllegalStateException
+          | UnsupportedOperationException
+          | NullPointerException
+          | ClassCastException
+          | ArithmeticException
+          | IllegalArgumentException ex) {
+        throw new InvalidModelPackageException(
+            Problem.MALFORMED, file, "bad safetensors entry '" + name + "': " + ex, ex);
+      }
+    }
+    ranges.sort((a, b) -> Long.compare(a[0], b[0]));
+    for (int i = 1; i < ranges.size(); i++) {
+      if (ranges.get(i)[0] < ranges.get(i - 1)[1]) {
+        throw new InvalidModelPackageException(
+            Problem.MALFORMED, file, "tensor data ranges overlap at byte " + ranges.get(i)[0]);
+      }
+    }
+    return new SafeTensors(tensors, metadata);
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * Model packages on any object store: a proto3-JSON {@code manifest.json} beside a safetensors
+ * weights file, with a verifying reader (size, sha256, tensor names and shapes) and a writer.
+ */
+package dev.odelt.model.io;

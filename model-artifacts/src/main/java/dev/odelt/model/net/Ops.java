@@ -1,0 +1,55 @@
+package dev.odelt.model.net;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+
+/**
+ * Tensor functions shared by the blocks. Every function puts the activation first so the result
+ * belongs to the caller's (per-call) NDManager, never to the parameters' manager.
+ */
+public final class Ops {
+
+  /** √(2/π), the constant of the tanh GELU approximation. */
+  private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
+
+  private Ops() {}
+
+  /** y = x Wᵀ + b with a PyTorch-layout weight (out, in). */
+  public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    return Linear.linear(x, weight, bias).singletonOrThrow();
+  }
+
+  /** SiLU(x) = x · σ(x). */
+  public static NDArray silu(NDArray x) {
+    return x.mul(Activation.sigmoid(x));
+  }
+
+  /** GELU, tanh approximation (as the reference; DJL's gelu is the exact erf form). */
+  public static NDArray geluTanh(NDArray x) {
+    // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+    // Out-of-place on purpose: tanh's backward needs its own output unmodified.
+    NDArray inner = x.pow(3).mul(0.044715f).add(x).mul(GELU_C);
+    return inner.tanh().add(1f).mul(x).mul(0.5f);
+  }
+
+  /**
+   * LayerNorm over the last axis without affine parameters, eps 1e-6. {@code ones} and {@code
+   * zeros} are constant (D) arrays standing in for the absent gamma and beta.
+   */
+  public static NDArray layerNorm(NDArray x, NDArray ones, NDArray zeros) {
+    long d = x.getShape().get(x.getShape().dimension() - 1);
+    return LayerNorm.layerNorm(x, new Shape(d), ones, zeros, 1e-6f).singletonOrThrow();
+  }
+
+  /**
+   * adaLN modulation: x · (1 + scale) + shift, with (B, D) shift and scale broadcast over tokens.
+   *
+   * @param x (B, N, D)
+   */
+  public static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
+    return x.mul(scale.expandDims(1).add(1f)).addi(shift.expandDims(1));
+  }
+}

@@ -1,0 +1,19 @@
+package dev.odelt.model.sample;
+
+/**
+ * Cost of one sampler call. Counts are additive across calls, so per-tier totals are sums.
+ *
+ * @param velocityEvaluations velocity evaluations per image, summed over the batch's images
+ *     (fixed-step solvers: images × NFE(solver, S); Dormand–Prince: each image's own count)
+ * @param blockEvaluations transformer-block evaluations: velocityEvaluations × L × guidance factor
+ *     (2 when both guidance halves run, else 1)
+ * @param wallNanos wall time of the call
+ * @param batchSize images in the call
+ * @param device the DJL device that ran it, e.g. {@code cpu()} or {@code gpu(0)}
+ */
+public record SampleStats(
+    long velocityEvaluations,
+    long blockEvaluations,
+    long wallNanos,
+    int batchSize,
+    String device) {}

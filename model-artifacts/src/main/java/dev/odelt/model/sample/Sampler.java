@@ -1,0 +1,201 @@
+package dev.odelt.model.sample;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import dev.odelt.model.ModelConfig;
+import dev.odelt.model.Tier;
+import dev.odelt.model.net.OdeltNetwork;
+import dev.odelt.model.noise.GaussianNoise;
+import dev.odelt.model.solver.ClassifierFreeGuidance;
+import dev.odelt.model.solver.ConditionalVelocity;
+import dev.odelt.model.solver.OdeSolution;
+import dev.odelt.model.solver.OdeSolver;
+import dev.odelt.model.solver.OdeSolvers;
+import dev.odelt.proto.v1.Normalization;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Generates images with a loaded network: per-seed noise at t = 0, the tier's solver on the
+ * (guided) velocity up to t = 1, then pixels = round(255 · clamp(x·scale + shift, 0, 1)).
+ *
+ * <p>Guarantees:
+ *
+ * <ul>
+ *   <li>An image depends only on (seed, class, tier, model): noise is computed in Java per seed
+ *       ({@link GaussianNoise}), the solvers keep items independent, so batch composition, thread
+ *       count and device change it only by float rounding.
+ *   <li>Thread-safe: any number of threads may call {@link #sample} at once on one shared copy of
+ *       the weights. Each call runs in its own {@link NDManager} sub-scope of the model's manager,
+ *       freed when the call returns, so native memory does not grow with calls.
+ *   <li>No autograd graph is recorded: the weights never require gradients, and each call turns
+ *       PyTorch's (thread-local) grad mode off for its thread, restoring it afterwards.
+ * </ul>
+ *
+ * <p>Pixels: values outside [0, 1] after normalisation are clamped; a NaN (a diverged model) maps
+ * to 0.
+ *
+ * <p>Bad input (empty batch, unknown class, a block count the model does not allow) throws {@link
+ * IllegalArgumentException} before any work; callers turn that into a dead letter.
+ */
+public final class Sampler {
+
+  private final OdeltNetwork network;
+  private final NDManager manager;
+  private final Normalization normalization;
+  private final ModelConfig config;
+  private final boolean pytorch;
+
+  /**
+   * @param network a network whose parameters are set, on {@code manager}'s device
+   * @param manager the manager holding the parameters; calls open sub-managers of it
+   * @param normalization model space → pixels
+   */
+  public Sampler(OdeltNetwork network, NDManager manager, Normalization normalization) {
+    if (normalization.getScale() == 0f) {
+      throw new IllegalArgumentException("normalization.scale must be set (non-zero)");
+    }
+    this.network = network;
+    this.manager = manager;
+    this.normalization = normalization;
+    this.config = network.config();
+    this.pytorch = "PyTorch".equals(manager.getEngine().getEngineName());
+  }
+
+  /** The device the sampler runs on. */
+  public Device device() {
+    return manager.getDevice();
+  }
+
+  /**
+   * Generates one image per item.
+   *
+   * @param items the images to make, in output order; not empty
+   * @param tier steps, solver, blocks and guidance; its blocks must be allowed by the model
+   * @throws IllegalArgumentException for bad items or a tier the model cannot run
+   */
+  public SampleBatch sample(List<SampleItem> items, Tier tier) {
+    long start = System.nanoTime();
+    int batch = items.size();
+    int perImage = config.channels() * config.imageSize() * config.imageSize();
+    float[] values;
+    long evaluations;
+    try (NDManager call = manager.newSubManager()) {
+      OdeSolution solution = solve(call, items, tier);
+      values = solution.x().toFloatArray();
+      evaluations = solution.totalEvaluations();
+    }
+    List<GeneratedImage> images = new ArrayList<>(batch);
+    for (int i = 0; i < batch; i++) {
+      images.add(toImage(values, i * perImage, config.channels(), config.imageSize()));
+    }
+    SampleStats stats =
+        new SampleStats(
+            evaluations,
+            evaluations * tier.blocks() * tier.guidanceFactor(),
+            System.nanoTime() - start,
+            batch,
+            device().toString());
+    return new SampleBatch(images, stats);
+  }
+
+  /**
+   * Solves the time ODE for the items and returns the model-space result, before conversion to
+   * pixels: x(1) of shape (B, C, H, W), owned by {@code scope}, with per-item evaluation counts.
+   * Same guarantees as {@link #sample}; for evaluation code that needs float outputs.
+   *
+   * @param scope a manager on this sampler's device (for example a sub-manager of {@link
+   *     dev.odelt.model.LoadedModel#manager()}); intermediate arrays are freed before returning
+   */
+  public OdeSolution solve(NDManager scope, List<SampleItem> items, Tier tier) {
+    validate(items, tier);
+    int batch = items.size();
+    int c = config.channels();
+    int side = config.imageSize();
+    int perImage = c * side * side;
+    int[] labels = new int[batch];
+    float[] noise = new float[batch * perImage];
+    for (int i = 0; i < batch; i++) {
+      labels[i] = items.get(i).classId();
+      GaussianNoise.fill(
+          items.get(i).seed(), GaussianNoise.INITIAL_NOISE_STREAM, noise, i * perImage, perImage);
+    }
+    boolean gradMode = pytorch && JniUtils.isGradMode();
+    if (gradMode) {
+      JniUtils.setGradMode(false);
+    }
+    try (NDManager work = scope.newSubManager()) {
+      ParameterStore parameters = new ParameterStore(work, false);
+      int blocks = tier.blocks();
+      ConditionalVelocity velocity =
+          (x, t, stepLevel, classes) -> {
+            NDManager m = x.getManager();
+            long n = x.getShape().get(0);
+            NDArray d = m.full(new Shape(n), (float) stepLevel); // (B)
+            NDArray y = m.create(classes); // (B)
+            return network.velocity(parameters, x, t, d, y, blocks, false); // (B, C, H, W)
+          };
+      OdeSolver solver = OdeSolvers.forTier(tier, config.maxStepLevel());
+      NDArray x0 = work.create(noise, new Shape(batch, c, side, side)); // (B, C, H, W)
+      OdeSolution solution =
+          solver.solve(
+              ClassifierFreeGuidance.of(velocity, labels, config.nullClass(), tier.guidance()), x0);
+      solution.x().attach(scope);
+      return solution;
+    } finally {
+      if (gradMode) {
+        JniUtils.setGradMode(true);
+      }
+    }
+  }
+
+  private void validate(List<SampleItem> items, Tier tier) {
+    if (items.isEmpty()) {
+      throw new IllegalArgumentException("no items to sample");
+    }
+    if (!config.isAllowedBlocks(tier.blocks())) {
+      throw new IllegalArgumentException(
+          "tier "
+              + tier.label()
+              + " runs "
+              + tier.blocks()
+              + " blocks; this model allows "
+              + config.allowedBlocks());
+    }
+    for (SampleItem item : items) {
+      if (item.classId() < 0 || item.classId() >= config.numClasses()) {
+        throw new IllegalArgumentException(
+            "class id "
+                + item.classId()
+                + " is outside this model's classes 0.."
+                + (config.numClasses() - 1));
+      }
+    }
+  }
+
+  /** (C, H, W) model-space values at {@code offset} → 8-bit HWC pixels. */
+  private GeneratedImage toImage(float[] values, int offset, int channels, int side) {
+    float scale = normalization.getScale();
+    float shift = normalization.getShift();
+    byte[] pixels = new byte[channels * side * side];
+    for (int ch = 0; ch < channels; ch++) {
+      for (int row = 0; row < side; row++) {
+        for (int col = 0; col < side; col++) {
+          float v = values[offset + (ch * side + row) * side + col] * scale + shift;
+          float clamped = Float.isNaN(v) ? 0f : Math.min(1f, Math.max(0f, v));
+          pixels[(row * side + col) * channels + ch] = (byte) Math.round(255f * clamped);
+        }
+      }
+    }
+    return new GeneratedImage(side, side, channels, pixels);
+  }
+
+  @Override
+  public String toString() {
+    return "Sampler[" + device() + "]";
+  }
+}

@@ -1,0 +1,103 @@
+package dev.odelt.model.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SafeTensorsTest {
+
+  private static Map<String, Tensor> sample() {
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    tensors.put("a.weight", new Tensor(new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, -6.5f}));
+    tensors.put("a.bias", new Tensor(new long[] {2}, new float[] {0.25f, Float.MIN_VALUE}));
+    tensors.put("scalar", new Tensor(new long[] {}, new float[] {7}));
+    return tensors;
+  }
+
+  @Test
+  void roundTripsTensorsOrderAndMetadata() throws Exception {
+    byte[] bytes = SafeTensors.write(sample(), Map.of("format", "pt"));
+    SafeTensors file = SafeTensors.read(bytes, "mem");
+    assertEquals(sample(), file.tensors());
+    assertEquals(List.of("a.weight", "a.bias", "scalar"), List.copyOf(file.tensors().keySet()));
+    assertEquals(Map.of("format", "pt"), file.metadata());
+  }
+
+  @Test
+  void layoutIsTheSafetensorsFormat() {
+    byte[] bytes = SafeTensors.write(sample(), Map.of());
+    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    long headerLength = buffer.getLong(0);
+    assertEquals(0, headerLength % 8, "header padded to 8 bytes");
+    String header = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
+    assertTrue(
+        header.contains("\"a.weight\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}"),
+        header);
+    assertTrue(
+        header.contains("\"a.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[24,32]}"));
+    // Data: little-endian float32, tensors contiguous in order.
+    int data = 8 + (int) headerLength;
+    assertEquals(1f, buffer.getFloat(data));
+    assertEquals(-6.5f, buffer.getFloat(data + 20));
+    assertEquals(0.25f, buffer.getFloat(data + 24));
+    assertEquals(7f, buffer.getFloat(data + 32));
+    assertEquals(data + 36, bytes.length);
+  }
+
+  @Test
+  void truncatedDataIsReportedAsTruncated() {
+    byte[] bytes = SafeTensors.write(sample(), Map.of());
+    InvalidModelPackageException e =
+        assertThrows(
+            InvalidModelPackageException.class,
+            () -> SafeTensors.read(Arrays.copyOf(bytes, bytes.length - 4), "w.safetensors"));
+    assertEquals(Problem.TRUNCATED, e.problem());
+    assertTrue(e.getMessage().contains("w.safetensors") && e.getMessage().contains("scalar"));
+    assertEquals(
+        Problem.TRUNCATED,
+        assertThrows(
+                InvalidModelPackageException.class,
+                () -> SafeTensors.read(Arrays.copyOf(bytes, 20), "w"))
+            .problem());
+    assertEquals(
+        Problem.TRUNCATED,
+        assertThrows(InvalidModelPackageException.class, () -> SafeTensors.read(new byte[3], "w"))
+            .problem());
+  }
+
+  private static byte[] withHeader(String json, int dataBytes) {
+    byte[] header = json.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer out =
+        ByteBuffer.allocate(8 + header.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+    out.putLong(header.length).put(header);
+    return out.array();
+  }
+
+  @Test
+  void malformedHeadersAreRejected() {
+    String[] bad = {
+      "not json",
+      "{\"x\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}",
+      "{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}",
+      "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+          + "\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}",
+      "{\"x\":{\"dtype\":\"F32\",\"shape\":[1]}}",
+    };
+    for (String json : bad) {
+      InvalidModelPackageException e =
+          assertThrows(
+              InvalidModelPackageException.class, () -> SafeTensors.read(withHeader(json, 8), "w"));
+      assertEquals(Problem.MALFORMED, e.problem(), json);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package dev.odelt.model.testing;
+
+import ai.djl.ndarray.NDManager;
+import dev.odelt.model.ModelConfig;
+import dev.odelt.model.Tier;
+import dev.odelt.model.io.ModelPackages;
+import dev.odelt.model.net.OdeltNetwork;
+import dev.odelt.proto.v1.ClassLabel;
+import dev.odelt.proto.v1.ModelManifest;
+import dev.odelt.proto.v1.Normalization;
+import dev.odelt.proto.v1.Provenance;
+import dev.odelt.proto.v1.Solver;
+import dev.odelt.proto.v1.TierPreset;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Tiny random model packages for tests. The weights are random (every parameter non-zero), so
+ * images are noise-like but fully deterministic for a (config, seed).
+ */
+public final class TestModels {
+
+  /** 8×8 RGB, patch 4, width 32, 2 heads, 4 blocks in groups of 2 (L ∈ {2, 4}), 10 classes. */
+  public static final ModelConfig TINY = new ModelConfig(8, 3, 4, 32, 2, 2f, 4, 2, 2, 10, 7);
+
+  private static final String[][] SYNONYMS = {
+    {"zero", "nought"}, {"one"}, {"two"}, {"three"}, {"four"},
+    {"five"}, {"six"}, {"seven", "sept"}, {"eight"}, {"nine"}
+  };
+
+  private TestModels() {}
+
+  /**
+   * Writes a random package into {@code dir}: classes "0".."K-1" (K = num_classes; the first ten
+   * with English synonyms such as "seven"), presets draft (Euler, S=2, L=depth_min), standard
+   * (Euler, S=4, L=depth, the default) and premium (Heun, S=8, L=depth, guidance 1.5), pixel
+   * normalisation x·0.5 + 0.5.
+   *
+   * @return the location of the package's manifest.json
+   */
+  public static String writeRandomPackage(Path dir, ModelConfig config, long seed) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      OdeltNetwork network = new OdeltNetwork(config);
+      network.initialize(manager, seed, OdeltNetwork.Init.RANDOM);
+      ModelPackages.write(dir, manifest(config, seed), network);
+      return ModelPackages.manifestIn(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The manifest {@link #writeRandomPackage} writes, before weights are filled in. */
+  public static ModelManifest manifest(ModelConfig config, long seed) {
+    ModelManifest.Builder b =
+        ModelManifest.newBuilder()
+            .setName("test-random")
+            .setVersion("seed-" + seed)
+            .setDescription("Random weights for tests; generates noise-like images.")
+            .setArchitecture(config.toProto())
+            .setNormalization(
+                Normalization.newBuilder().setSpace("pixel").setScale(0.5f).setShift(0.5f))
+            .setProvenance(
+                Provenance.newBuilder()
+                    .setRecipe("TestModels.writeRandomPackage(seed=" + seed + ")")
+                    .setLicense("CC0-1.0"))
+            .setDefaultTier("standard");
+    for (int k = 0; k < config.numClasses(); k++) {
+      ClassLabel.Builder label = ClassLabel.newBuilder().setId(k).setLabel(Integer.toString(k));
+      if (k < SYNONYMS.length) {
+        label.addAllSynonyms(List.of(SYNONYMS[k]));
+      }
+      b.addClasses(label);
+    }
+    b.addTiers(preset("draft", Tier.of(2, config.depthMin()), "fastest"));
+    b.addTiers(preset("standard", Tier.of(4, config.depth()), "balanced"));
+    b.addTiers(
+        preset(
+            "premium",
+            Tier.of(8, config.depth()).withSolver(Solver.HEUN).withGuidance(1.5f),
+            "best quality"));
+    return b.build();
+  }
+
+  private static TierPreset preset(String name, Tier tier, String description) {
+    return TierPreset.newBuilder()
+        .setName(name)
+        .setTier(tier.toProto())
+        .setDescription(description)
+        .build();
+  }
+}
