@@ -34,12 +34,13 @@ import org.apache.beam.sdk.values.TupleTagList;
  * Generates the images of tier batches with the model's {@link Sampler}.
  *
  * <p>The model package is loaded once per JVM and device ({@link Models#shared}) and shared by all
- * DoFn instances and threads. Each batch runs as one sampler call in (request id, index) order; a
- * batch that runs the device out of memory is split and retried ({@link BatchSplitter}). Outputs:
- * {@link #IMAGES} — one PNG per task with its equal share of its call's device seconds and
- * evaluations; {@link #STATS} — one {@link BatchStats} per sampler call. Images depend only on
- * (class, seed, tier, model), never on the batch. Failures (device, model) throw: the runner
- * retries the bundle; no work is dropped silently.
+ * DoFn instances and threads; it outlives DoFn instances (no per-instance teardown) and is freed
+ * with the worker JVM. Each batch runs as one sampler call in (request id, index) order; a batch
+ * that runs the device out of memory is split and retried ({@link BatchSplitter}). Outputs: {@link
+ * #IMAGES} — one PNG per task with its equal share of its call's device seconds and evaluations;
+ * {@link #STATS} — one {@link BatchStats} per sampler call. Images depend only on (class, seed,
+ * tier, model), never on the batch. Failures (device, model) throw: the runner retries the bundle;
+ * no work is dropped silently.
  */
 public final class GenerateImages
     extends PTransform<PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
