@@ -112,6 +112,40 @@ public record Tier(int steps, int blocks, Solver solver, float guidance, float t
     return sb.toString();
   }
 
+  /**
+   * Parses a label as {@link #label()} writes it: {@code s<steps>-b<blocks>} then optional parts
+   * {@code -euler|-heun|-midpoint|-rk4|-dopri5}, {@code -g<guidance>}, {@code -tol<tolerance>}.
+   *
+   * @throws IllegalArgumentException naming the label and what is wrong with it
+   */
+  public static Tier parse(String label) {
+    String[] parts = label.trim().toLowerCase(Locale.ROOT).split("-");
+    if (parts.length < 2 || !parts[0].startsWith("s") || !parts[1].startsWith("b")) {
+      throw new IllegalArgumentException(
+          "Tier '" + label + "' must look like s<steps>-b<blocks>[-solver][-g<w>][-tol<t>]");
+    }
+    try {
+      int steps = Integer.parseInt(parts[0].substring(1));
+      int blocks = Integer.parseInt(parts[1].substring(1));
+      Solver solver = Solver.EULER;
+      float guidance = DEFAULT_GUIDANCE;
+      float tolerance = DEFAULT_TOLERANCE;
+      for (int i = 2; i < parts.length; i++) {
+        String part = parts[i];
+        if (part.startsWith("tol")) {
+          tolerance = Float.parseFloat(part.substring(3));
+        } else if (part.startsWith("g") && part.length() > 1 && !part.equals("gpu")) {
+          guidance = Float.parseFloat(part.substring(1));
+        } else {
+          solver = Solver.valueOf(part.toUpperCase(Locale.ROOT));
+        }
+      }
+      return new Tier(steps, blocks, solver, guidance, tolerance);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Tier '" + label + "': " + e.getMessage(), e);
+    }
+  }
+
   private static String plain(float value) {
     return new BigDecimal(Float.toString(value)).stripTrailingZeros().toPlainString();
   }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import dev.odelt.model.net.OdeltNetwork;
 import java.util.Map;
 
 /**
@@ -55,6 +56,35 @@ public final class Checkpoints {
     Path tmpState = dir.resolve(STATE + ".tmp");
     Files.writeString(tmpState, new Gson().toJson(state), StandardCharsets.UTF_8);
     Files.move(tmpState, dir.resolve(STATE), StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Reads the EMA weights of a checkpoint into an empty network of the same architecture (the
+   * weights that get shipped), creating arrays on {@code manager}.
+   */
+  public static void readTeacher(Path dir, OdeltNetwork network, NDManager manager)
+      throws IOException {
+    int n = network.namedParameters().size();
+    NDList list = NDList.decode(manager, Files.readAllBytes(dir.resolve(ARRAYS)));
+    if (list.size() != 4 * n) {
+      throw new IOException(
+          "Checkpoint " + dir + " holds " + list.size() + " arrays, expected " + 4 * n
+              + " for this architecture");
+    }
+    Map<String, NDArray> arrays = new java.util.LinkedHashMap<>();
+    int i = n; // group order: student, teacher (EMA), first moments, second moments
+    for (String name : network.namedParameters().keySet()) {
+      arrays.put(name, list.get(i++));
+    }
+    network.setParameters(arrays);
+  }
+
+  /** The step a checkpoint was taken at. */
+  public static int stepOf(Path dir) throws IOException {
+    return new Gson()
+        .fromJson(Files.readString(dir.resolve(STATE), StandardCharsets.UTF_8), JsonObject.class)
+        .get("step")
+        .getAsInt();
   }
 
   /** Restores arrays in place and the step counter; fails if the layout does not match. */
