@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Trains the default MNIST model (the recipe of MODEL_CARD.md) and exports it as a model package.
+#
+#   model-artifacts/tools/train.sh WORK_DIR [extra trainer options...]
+#
+# Checkpoints go to WORK_DIR/ckpt. The trainer checkpoints and exits every --stepsPerProcess
+# steps and after any crash; this loop resumes it from the last checkpoint until the last step.
+# Resuming is exact: every random draw of step k derives from (seed, k). The restarts also bound
+# native memory, which grows during DJL training (see MODEL_CARD.md, "Known issues").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=${1:?usage: train.sh WORK_DIR [trainer options]}
+shift
+mkdir -p "$work"
+total=${TOTAL_STEPS:-1600}
+
+mvn -B -q install -pl proto,model-artifacts -am -DskipTests
+mvn -B -q dependency:build-classpath -pl model-artifacts -Dmdep.outputFile="$work/cp.txt"
+cp="model-artifacts/target/classes:$(cat "$work/cp.txt")"
+
+# libgomp spin-waits by default; on a shared machine that starved training 7x (measured).
+export OMP_WAIT_POLICY=PASSIVE
+for attempt in $(seq 1 100); do
+  set +e
+  java -Xmx4g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="${THREADS:-2}" \
+    -cp "$cp" dev.odelt.model.train.Train \
+    --steps="$total" --batchSize=128 --learningRate=5e-4 --warmupSteps=150 --emaDecay=0.995 \
+    --selfConsistencyFraction=0.25 --lengthConsistencyFraction=0.25 --labelDropout=0.1 \
+    --seed=0 --checkpointDir="$work/ckpt" --checkpointEvery=25 --logEvery=10 \
+    --stepsPerProcess=200 "$@"
+  rc=$?
+  set -e
+  step=$(sed -n 's/.*"step":\([0-9]*\).*/\1/p' "$work/ckpt/checkpoint.json" 2>/dev/null || true)
+  echo "train.sh: attempt $attempt exited $rc at step ${step:-0}"
+  if [ "${step:-0}" -ge "$total" ]; then
+    break
+  fi
+done
+
+java -Dai.djl.offline=true -cp "$cp" dev.odelt.model.train.ExportModel \
+  --checkpointDir="$work/ckpt" --output="$work/package" \
+  --presets="${PRESETS:-draft:s1-b2,standard:s4-b4,premium:s16-b6}" \
+  --recipe="model-artifacts/tools/train.sh (TOTAL_STEPS=$total)"
+echo "train.sh: package written to $work/package"
