@@ -93,7 +93,7 @@ public final class DitBlock extends NetBlock {
     NDArray k = heads(Ops.linear(h, value(ps, kW, h, training), value(ps, kB, h, training)), b, n);
     NDArray q =
         heads(Ops.linear(h, value(ps, qW, h, training), value(ps, qB, h, training)), b, n)
-            .mul(1f / headDim); // the reference scales by 1/head_dim, not 1/√head_dim
+            .mul(Ops.scalar(h, 1f / headDim)); // the reference: 1/head_dim, not 1/√head_dim
     NDArray v = heads(Ops.linear(h, value(ps, vW, h, training), value(ps, vB, h, training)), b, n);
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, N, N)
     NDArray weights =

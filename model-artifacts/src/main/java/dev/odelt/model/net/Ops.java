@@ -9,6 +9,12 @@ import ai.djl.nn.norm.LayerNorm;
 /**
  * Tensor functions shared by the blocks. Every function puts the activation first so the result
  * belongs to the caller's (per-call) NDManager, never to the parameters' manager.
+ *
+ * <p>No function passes a Java number to an NDArray operator: DJL's {@code x.mul(2f)} (and div,
+ * pow, add, …) wraps the number in a 0-d array over a direct buffer, runs the op and closes that
+ * array at once, but autograd keeps the 0-d tensor for the backward pass (MulBackward, DivBackward
+ * and PowBackward save it). Once the garbage collector frees the buffer, backward reads freed
+ * memory: garbage or NaN gradients. Constants come from {@link #scalar} instead.
  */
 public final class Ops {
 
@@ -16,6 +22,15 @@ public final class Ops {
   private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
 
   private Ops() {}
+
+  /**
+   * A 0-d constant of {@code value}'s Java type on {@code like}'s manager (exactly the array DJL
+   * would make for {@code like.mul(value)}), left open so it lives as long as that manager and thus
+   * at least until a backward pass through anything computed from it has run.
+   */
+  public static NDArray scalar(NDArray like, Number value) {
+    return like.getManager().create(value);
+  }
 
   /** y = x Wᵀ + b with a PyTorch-layout weight (out, in). */
   public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
@@ -31,8 +46,9 @@ public final class Ops {
   public static NDArray geluTanh(NDArray x) {
     // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
     // Out-of-place on purpose: tanh's backward needs its own output unmodified.
-    NDArray inner = x.pow(3).mul(0.044715f).add(x).mul(GELU_C);
-    return inner.tanh().add(1f).mul(x).mul(0.5f);
+    NDArray inner =
+        x.pow(scalar(x, 3)).mul(scalar(x, 0.044715f)).add(x).mul(scalar(x, GELU_C));
+    return inner.tanh().add(scalar(x, 1f)).mul(x).mul(scalar(x, 0.5f));
   }
 
   /**
@@ -50,6 +66,6 @@ public final class Ops {
    * @param x (B, N, D)
    */
   public static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
-    return x.mul(scale.expandDims(1).add(1f)).addi(shift.expandDims(1));
+    return x.mul(scale.expandDims(1).add(scalar(x, 1f))).addi(shift.expandDims(1));
   }
 }

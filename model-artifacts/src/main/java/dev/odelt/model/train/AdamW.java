@@ -2,6 +2,8 @@ package dev.odelt.model.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -12,6 +14,8 @@ import java.util.Map;
  */
 public final class AdamW {
 
+  private static final NDIndex ALL = new NDIndex("...");
+
   private final float beta1;
   private final float beta2;
   private final float eps;
@@ -20,7 +24,6 @@ public final class AdamW {
   private final Map<String, NDArray> params;
   private final Map<String, NDArray> m = new LinkedHashMap<>();
   private final Map<String, NDArray> v = new LinkedHashMap<>();
-  private final Map<String, NDArray> heldGradients = new LinkedHashMap<>();
   private final java.util.List<String> nonFinite = new java.util.ArrayList<>();
 
   public AdamW(Map<String, NDArray> params, NDManager manager, float weightDecay) {
@@ -69,19 +72,14 @@ public final class AdamW {
    */
   public float step(int step, float learningRate, float clipNorm) {
     // Temporaries created from parameters belong to the parameters' manager; each is attached
-    // to a scratch manager right away so it is freed with it.
-    //
-    // Gradient handles: each getGradient() is a new reference to the parameter's current .grad.
-    // Measured here (DJL 0.33 / PyTorch 2.5.1): closing it in the same step makes the next
-    // backward produce NaN gradients, and never closing it keeps every step's replaced .grad
-    // alive (native memory grew by about 3 parameter-sizes per step). So the handles of step k
-    // are held until step k + 1 has taken its own, then closed: the live .grad always has a
-    // second reference and superseded gradients are freed.
+    // to a scratch manager right away so it is freed with it. That includes the gradient
+    // handles: getGradient() is a new reference to the parameter's .grad, which backward
+    // accumulates into in place, so closing the handle frees nothing the parameter still uses.
     try (NDManager scratch = manager.newSubManager()) {
       Map<String, NDArray> grads = new LinkedHashMap<>();
       double sumSquares = 0;
       for (Map.Entry<String, NDArray> e : params.entrySet()) {
-        NDArray g = e.getValue().getGradient();
+        NDArray g = scoped(scratch, e.getValue().getGradient());
         grads.put(e.getKey(), g);
         sumSquares += scoped(scratch, scoped(scratch, g.square()).sum()).getFloat();
       }
@@ -93,9 +91,10 @@ public final class AdamW {
           if (!Float.isFinite(scoped(scratch, scoped(scratch, g.abs()).max()).getFloat())) {
             nonFinite.add(e.getKey());
           }
-          g.set(new float[Math.toIntExact(g.size())]); // subi would keep NaN - NaN
+          // In place: set(float[]) would swap .grad's storage for a Java buffer owned by this
+          // handle, freed once the handle is closed while the parameter still points at it.
+          g.set(ALL, scratch.zeros(new Shape())); // subi would keep NaN - NaN
         }
-        releaseHeld(grads);
         return norm; // no update from a non-finite gradient
       }
       float scale = clipNorm > 0 && norm > clipNorm ? clipNorm / (norm + 1e-6f) : 1f;
@@ -120,7 +119,6 @@ public final class AdamW {
       for (NDArray g : grads.values()) {
         g.subi(g); // PyTorch accumulates gradients across backward calls
       }
-      releaseHeld(grads);
       return norm;
     }
   }
@@ -128,14 +126,6 @@ public final class AdamW {
   /** Parameters whose gradient was not finite in the last skipped step. */
   public java.util.List<String> nonFiniteGradients() {
     return java.util.List.copyOf(nonFinite);
-  }
-
-  private void releaseHeld(Map<String, NDArray> current) {
-    for (NDArray previous : heldGradients.values()) {
-      previous.close();
-    }
-    heldGradients.clear();
-    heldGradients.putAll(current);
   }
 
   private static NDArray scoped(NDManager scratch, NDArray temporary) {

@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.data.DigitSet;
 import dev.odelt.model.net.OdeltNetwork;
+import dev.odelt.model.net.Ops;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -258,7 +259,7 @@ public final class Trainer implements AutoCloseable {
           lcSum = shallow.sub(lcTarget).square().sum();
           sum = sum.add(lcSum);
         }
-        loss = sum.div((float) b * pixels);
+        loss = sum.div(Ops.scalar(sum, (float) b * pixels)); // not div(float): see Ops
         gc.backward(loss);
       }
       // Values are read only after backward: nothing touches the graph's tensors before it runs.
