@@ -1,0 +1,289 @@
+package dev.odelt.pipelines;
+
+import ai.djl.Device;
+import com.google.protobuf.util.JsonFormat;
+import dev.odelt.model.Models;
+import dev.odelt.model.io.ModelPackages;
+import dev.odelt.proto.v1.ModelManifest;
+import dev.odelt.proto.v1.RunSummary;
+import dev.odelt.proto.v1.TierAccount;
+import dev.odelt.storage.LocalObjectStore;
+import dev.odelt.storage.ObjectStores;
+import dev.odelt.transforms.inference.TorchThreads;
+import dev.odelt.transforms.io.OutputLayout;
+import dev.odelt.transforms.requests.MatchManifests;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.runners.direct.DirectRunner;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The generation job's command line: {@code java -jar odelt-pipelines.jar --requests=<globs>
+ * --output=<dir> [options]}. Runs on embedded Flink unless {@code --runner} says otherwise.
+ *
+ * <p>Steps: check options and match the manifests; read the model manifest; pick defaults (Flink
+ * parallelism = cores, PyTorch threads = cores / parallelism, batch size by device); build and run
+ * the pipeline ({@link GeneratePipeline}); read back {@code run.json} and print the per-tier table.
+ *
+ * <p>Exit codes: {@value #EXIT_OK} all requests done; {@value #EXIT_REJECTS} done, but some input
+ * was rejected (see {@code errors/dead-letters.jsonl}); {@value #EXIT_FAILED} the job failed;
+ * {@value #EXIT_USAGE} bad options, no manifest matched, or the model cannot be read.
+ */
+public final class GenerateJob {
+
+  public static final int EXIT_OK = 0;
+  public static final int EXIT_FAILED = 1;
+  public static final int EXIT_USAGE = 2;
+  public static final int EXIT_REJECTS = 3;
+
+  /** Batch size when {@code --maxBatchSize=0}. */
+  public static final int CPU_BATCH_SIZE = 16;
+
+  public static final int GPU_BATCH_SIZE = 256;
+
+  private static final Logger LOG = LoggerFactory.getLogger(GenerateJob.class);
+
+  private GenerateJob() {}
+
+  public static void main(String[] args) {
+    System.exit(runCli(args, System.out));
+  }
+
+  /** Runs the job as the command line does and returns the exit code; prints the summary. */
+  public static int runCli(String[] args, PrintStream console) {
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
+    GenerateOptions options;
+    GeneratePipeline.Settings settings;
+    try {
+      options =
+          PipelineOptionsFactory.fromArgs(withDefaults(args))
+              .withValidation()
+              .as(GenerateOptions.class);
+      settings = settings(options);
+    } catch (IllegalArgumentException | IOException e) {
+      console.println("odelt: " + e.getMessage());
+      console.println(
+          "usage: java -jar odelt-pipelines.jar --requests=<globs> --output=<dir> [--model=...]"
+              + " [--device=auto|cpu|gpu|gpu:N] [--maxBatchSize=N] [--resume]"
+              + " [--help=GenerateOptions]");
+      return EXIT_USAGE;
+    }
+    RunSummary summary;
+    try {
+      PipelineResult result = run(options, settings);
+      PipelineResult.State state = result.waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        console.println("odelt: the job ended in state " + state);
+        return EXIT_FAILED;
+      }
+      summary = readSummary(settings.output());
+    } catch (RuntimeException | IOException e) {
+      LOG.error("The generation job failed", e);
+      console.println("odelt: the job failed: " + e);
+      return EXIT_FAILED;
+    }
+    printSummary(summary, console);
+    return summary.getRejects() > 0 ? EXIT_REJECTS : EXIT_OK;
+  }
+
+  /** Builds and starts the job with checked settings. */
+  public static PipelineResult run(GenerateOptions options, GeneratePipeline.Settings settings) {
+    Pipeline pipeline = Pipeline.create(options);
+    GeneratePipeline.build(pipeline, settings);
+    return pipeline.run();
+  }
+
+  /** {@code --runner=FlinkRunner} (embedded) and {@code --fasterCopy} unless given. */
+  static String[] withDefaults(String[] args) {
+    List<String> out = new ArrayList<>(Arrays.asList(args));
+    if (out.stream().noneMatch(a -> a.startsWith("--runner="))) {
+      out.add("--runner=FlinkRunner");
+    }
+    if (out.stream().noneMatch(a -> a.startsWith("--fasterCopy"))) {
+      // Elements are immutable protos: Flink need not deep-copy them between chained operators.
+      out.add("--fasterCopy=true");
+    }
+    return out.toArray(new String[0]);
+  }
+
+  /** Checks options, matches manifests, reads the model manifest and fills in defaults. */
+  static GeneratePipeline.Settings settings(GenerateOptions o) throws IOException {
+    int cores = Runtime.getRuntime().availableProcessors();
+    int parallelism = cores;
+    boolean local = true;
+    if (o.getRunner() == FlinkRunner.class) {
+      FlinkPipelineOptions flink = o.as(FlinkPipelineOptions.class);
+      if (flink.getParallelism() <= 0) {
+        flink.setParallelism(cores);
+      }
+      parallelism = flink.getParallelism();
+      String master = flink.getFlinkMaster();
+      local = master == null || master.equals("[local]") || master.equals("[auto]");
+    } else if (o.getRunner() == DirectRunner.class) {
+      parallelism = o.as(DirectOptions.class).getTargetParallelism();
+    }
+    int torchThreads = o.getTorchThreads();
+    if (torchThreads < 0) {
+      throw new IllegalArgumentException("--torchThreads must be >= 0");
+    }
+    if (torchThreads == 0 && local) {
+      torchThreads = TorchThreads.perCall(cores, parallelism);
+    }
+    TorchThreads.configure(torchThreads);
+
+    String output = absolute(o.getOutput());
+    List<String> manifests = MatchManifests.match(o.getRequests());
+    ModelManifest manifest;
+    try {
+      manifest = ModelPackages.readManifest(o.getModel());
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--model: cannot read " + o.getModel() + ": " + e.getMessage(), e);
+    }
+    int maxBatchSize = o.getMaxBatchSize();
+    if (maxBatchSize < 0) {
+      throw new IllegalArgumentException("--maxBatchSize must be >= 0");
+    }
+    if (maxBatchSize == 0) {
+      Device device = Models.resolveDevice(o.getDevice());
+      maxBatchSize = device.isGpu() ? GPU_BATCH_SIZE : CPU_BATCH_SIZE;
+    } else {
+      Models.resolveDevice(o.getDevice());
+    }
+    if (o.getChunkSize() < 1) {
+      throw new IllegalArgumentException("--chunkSize must be >= 1");
+    }
+    if (o.getRecordShards() < 1) {
+      throw new IllegalArgumentException("--recordShards must be >= 1");
+    }
+    if (o.getPreviewImages() < 1) {
+      throw new IllegalArgumentException("--previewImages must be >= 1");
+    }
+    if (!(o.getDeviceHourPrice() >= 0) || Double.isInfinite(o.getDeviceHourPrice())) {
+      throw new IllegalArgumentException("--deviceHourPrice must be a number >= 0");
+    }
+    RunSummary info =
+        RunSummary.newBuilder()
+            .setModelName(manifest.getName())
+            .setModelVersion(manifest.getVersion())
+            .setModelLocation(o.getModel())
+            .setOutput(output)
+            .setStarted(Instant.now().toString())
+            .setDeviceHourPrice(o.getDeviceHourPrice())
+            .putAllOptions(
+                Map.ofEntries(
+                    Map.entry("requests", o.getRequests()),
+                    Map.entry("output", output),
+                    Map.entry("model", o.getModel()),
+                    Map.entry("device", o.getDevice()),
+                    Map.entry("max_batch_size", Integer.toString(maxBatchSize)),
+                    Map.entry("chunk_size", Integer.toString(o.getChunkSize())),
+                    Map.entry("resume", Boolean.toString(o.getResume())),
+                    Map.entry("images_per_prompt", Long.toString(o.getImagesPerPrompt())),
+                    Map.entry("tier", o.getTier()),
+                    Map.entry("runner", o.getRunner().getSimpleName()),
+                    Map.entry("parallelism", Integer.toString(parallelism)),
+                    Map.entry("torch_threads", Integer.toString(torchThreads))))
+            .build();
+    return new GeneratePipeline.Settings(
+        manifests,
+        output,
+        o.getModel(),
+        manifest,
+        o.getDevice(),
+        maxBatchSize,
+        o.getChunkSize(),
+        o.getResume(),
+        o.getImagesPerPrompt(),
+        o.getTier(),
+        o.getDeviceHourPrice(),
+        o.getPreviewImages(),
+        o.getRecordShards(),
+        o.getProgressSeconds(),
+        torchThreads,
+        info);
+  }
+
+  /** Local paths become absolute (workers may not share the launcher's directory). */
+  static String absolute(String output) {
+    if (output.isBlank()) {
+      throw new IllegalArgumentException("--output is empty");
+    }
+    if (ObjectStores.schemeOf(output).equals("file")) {
+      return LocalObjectStore.toPath(output).toAbsolutePath().normalize().toString();
+    }
+    return output;
+  }
+
+  /** Reads {@code run.json} of a finished run. */
+  public static RunSummary readSummary(String output) throws IOException {
+    String location = OutputLayout.location(output, OutputLayout.RUN_JSON);
+    RunSummary.Builder b = RunSummary.newBuilder();
+    JsonFormat.parser()
+        .ignoringUnknownFields()
+        .merge(
+            new String(
+                ObjectStores.forLocation(location).readAllBytes(location), StandardCharsets.UTF_8),
+            b);
+    return b.build();
+  }
+
+  /** The end-of-run table: per tier images, img/s (device throughput), device seconds, cost. */
+  static void printSummary(RunSummary s, PrintStream out) {
+    out.printf(
+        Locale.ROOT,
+        "odelt: %d images (%d generated, %d resumed) for %d requests with %s %s in %.1f s%n",
+        s.getImages(),
+        s.getImagesGenerated(),
+        s.getImagesResumed(),
+        s.getRequestsAccepted(),
+        s.getModelName(),
+        s.getModelVersion(),
+        s.getWallSeconds());
+    out.printf(
+        Locale.ROOT, "%-24s %9s %9s %10s %12s%n", "tier", "images", "img/s", "device s", "cost");
+    for (TierAccount t : s.getTiersList()) {
+      out.printf(
+          Locale.ROOT,
+          "%-24s %9d %9.2f %10.2f %12.6f%n",
+          t.getTierLabel(),
+          t.getImages(),
+          t.getDeviceSeconds() > 0 ? t.getImagesGenerated() / t.getDeviceSeconds() : 0.0,
+          t.getDeviceSeconds(),
+          t.getEstimatedCost());
+    }
+    out.printf(
+        Locale.ROOT,
+        "%-24s %9d %9s %10.2f %12.6f%n",
+        "total",
+        s.getImages(),
+        "",
+        s.getDeviceSeconds(),
+        s.getEstimatedCost());
+    if (s.getRejects() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "odelt: %d input(s) rejected %s; see %s%n",
+          s.getRejects(),
+          s.getRejectsByReasonMap(),
+          OutputLayout.location(s.getOutput(), OutputLayout.DEAD_LETTERS_JSONL));
+    }
+    out.println("odelt: output in " + s.getOutput());
+  }
+}

@@ -1,0 +1,97 @@
+package dev.odelt.pipelines;
+
+import dev.odelt.model.Models;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of the generation job; Beam and Flink options ({@code --runner}, …) pass through. */
+public interface GenerateOptions extends PipelineOptions {
+
+  @Description(
+      "Request manifests: comma-separated globs over local paths (or gs:// with a provider);"
+          + " .jsonl, .csv or .txt by extension")
+  @Validation.Required
+  String getRequests();
+
+  void setRequests(String value);
+
+  @Description("Output root: a directory (or gs:// prefix); everything is written under it")
+  @Validation.Required
+  String getOutput();
+
+  void setOutput(String value);
+
+  @Description("Model package: location of its manifest.json (default: the bundled model)")
+  @Default.String(Models.DEFAULT_MODEL)
+  String getModel();
+
+  void setModel(String value);
+
+  @Description("auto (GPU when DJL sees one), cpu, gpu or gpu:N")
+  @Default.String("auto")
+  String getDevice();
+
+  void setDevice(String value);
+
+  @Description("Images per device batch; 0 = per device (16 on CPU, 256 on GPU)")
+  @Default.Integer(0)
+  int getMaxBatchSize();
+
+  void setMaxBatchSize(int value);
+
+  @Description("Images per chunk when spreading a large request over workers")
+  @Default.Integer(256)
+  int getChunkSize();
+
+  void setChunkSize(int value);
+
+  @Description("Skip images whose PNG already exists under --output (rerun after a crash)")
+  @Default.Boolean(false)
+  boolean getResume();
+
+  void setResume(boolean value);
+
+  @Description("Prompt manifests (.txt): images per prompt")
+  @Default.Long(1)
+  long getImagesPerPrompt();
+
+  void setImagesPerPrompt(long value);
+
+  @Description("Prompt manifests (.txt): tier preset or label (default: the model's default tier)")
+  @Default.String("")
+  String getTier();
+
+  void setTier(String value);
+
+  @Description("Price of one device hour, for estimated costs (any currency)")
+  @Default.Double(1.0)
+  double getDeviceHourPrice();
+
+  void setDeviceHourPrice(double value);
+
+  @Description("Images per tier in previews/<tier>.png")
+  @Default.Integer(64)
+  int getPreviewImages();
+
+  void setPreviewImages(int value);
+
+  @Description("Number of records/records-<shard>.jsonl shards")
+  @Default.Integer(16)
+  int getRecordShards();
+
+  void setRecordShards(int value);
+
+  @Description("Seconds between progress lines; 0 = none")
+  @Default.Long(5)
+  long getProgressSeconds();
+
+  void setProgressSeconds(long value);
+
+  @Description("PyTorch intra-op threads per sampler call; 0 = cores / parallelism")
+  @Default.Integer(0)
+  int getTorchThreads();
+
+  void setTorchThreads(int value);
+}

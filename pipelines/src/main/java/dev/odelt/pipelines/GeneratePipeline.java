@@ -1,0 +1,128 @@
+package dev.odelt.pipelines;
+
+import dev.odelt.proto.v1.DeadLetter;
+import dev.odelt.proto.v1.ImageRecord;
+import dev.odelt.proto.v1.ModelManifest;
+import dev.odelt.proto.v1.RenderedImage;
+import dev.odelt.proto.v1.RunSummary;
+import dev.odelt.transforms.accounting.AccountCosts;
+import dev.odelt.transforms.accounting.WriteAccounting;
+import dev.odelt.transforms.batching.BatchByTier;
+import dev.odelt.transforms.inference.GenerateImages;
+import dev.odelt.transforms.io.ReadExistingImages;
+import dev.odelt.transforms.io.WriteDeadLetters;
+import dev.odelt.transforms.io.WriteImages;
+import dev.odelt.transforms.io.WritePreviews;
+import dev.odelt.transforms.io.WriteRecords;
+import dev.odelt.transforms.requests.DeduplicateRequests;
+import dev.odelt.transforms.requests.ExpandRequests;
+import dev.odelt.transforms.requests.ManifestParser;
+import dev.odelt.transforms.requests.ParseRequests;
+import dev.odelt.transforms.requests.ResolveRequests;
+import java.util.List;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+
+/**
+ * Wires the generation job:
+ *
+ * <pre>
+ * manifests → ParseRequests → DeduplicateRequests → ResolveRequests → ExpandRequests
+ *   → BatchByTier → GenerateImages ─┬→ WriteImages → WriteRecords
+ *   (resumed → ReadExistingImages) ─┘             → WritePreviews
+ * dead letters of every stage → WriteDeadLetters
+ * requests + records + batch stats → AccountCosts → WriteAccounting (tiers, requests, run.json)
+ * </pre>
+ */
+public final class GeneratePipeline {
+
+  private GeneratePipeline() {}
+
+  /** Everything the job needs, already checked and defaulted by {@link GenerateJob}. */
+  public record Settings(
+      List<String> manifests,
+      String output,
+      String model,
+      ModelManifest manifest,
+      String device,
+      int maxBatchSize,
+      int chunkSize,
+      boolean resume,
+      long imagesPerPrompt,
+      String promptTier,
+      double deviceHourPrice,
+      int previewImages,
+      int recordShards,
+      long progressSeconds,
+      int torchThreads,
+      RunSummary info) {}
+
+  /** Adds the job to {@code pipeline}. */
+  public static void build(Pipeline pipeline, Settings s) {
+    String out = s.output();
+    PCollectionTuple parsed =
+        pipeline
+            .apply("Manifests", Create.of(s.manifests()))
+            .apply(
+                "ParseRequests",
+                ParseRequests.with(
+                    ManifestParser.create()
+                        .withImagesPerPrompt(s.imagesPerPrompt())
+                        .withPromptTier(s.promptTier())));
+    PCollectionTuple unique =
+        parsed
+            .get(ParseRequests.REQUESTS)
+            .apply("DeduplicateRequests", DeduplicateRequests.create());
+    PCollectionTuple resolved =
+        unique
+            .get(DeduplicateRequests.UNIQUE)
+            .apply("ResolveRequests", ResolveRequests.against(s.manifest()));
+    PCollectionTuple tasks =
+        resolved
+            .get(ResolveRequests.RESOLVED)
+            .apply(
+                "ExpandRequests",
+                ExpandRequests.into(out).withChunkSize(s.chunkSize()).withResume(s.resume()));
+    PCollectionTuple generated =
+        tasks
+            .get(ExpandRequests.TASKS)
+            .apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()))
+            .apply(
+                "GenerateImages",
+                GenerateImages.using(s.model())
+                    .onDevice(s.device())
+                    .withMaxBatchSize(s.maxBatchSize())
+                    .withTorchThreads(s.torchThreads())
+                    .withProgressEvery(s.progressSeconds()));
+    PCollection<RenderedImage> resumed =
+        tasks.get(ExpandRequests.RESUMED).apply("ReadExistingImages", ReadExistingImages.from(out));
+    PCollection<RenderedImage> images =
+        PCollectionList.of(generated.get(GenerateImages.IMAGES))
+            .and(resumed)
+            .apply("AllImages", Flatten.pCollections());
+    PCollection<ImageRecord> records = images.apply("WriteImages", WriteImages.to(out));
+    records.apply("WriteRecords", WriteRecords.to(out).withShards(s.recordShards()));
+    images.apply("WritePreviews", WritePreviews.to(out).withCount(s.previewImages()));
+
+    PCollection<DeadLetter> deadLetters =
+        PCollectionList.of(parsed.get(ParseRequests.DEAD_LETTERS))
+            .and(unique.get(DeduplicateRequests.DEAD_LETTERS))
+            .and(resolved.get(ResolveRequests.DEAD_LETTERS))
+            .apply("AllDeadLetters", Flatten.pCollections());
+    deadLetters.apply("WriteDeadLetters", WriteDeadLetters.to(out));
+
+    PCollectionTuple accounts =
+        PCollectionTuple.of(AccountCosts.REQUESTS, resolved.get(ResolveRequests.RESOLVED))
+            .and(AccountCosts.RECORDS, records)
+            .and(AccountCosts.STATS, generated.get(GenerateImages.STATS))
+            .apply("AccountCosts", AccountCosts.withDeviceHourPrice(s.deviceHourPrice()));
+    PCollectionTuple.of(WriteAccounting.TIERS, accounts.get(AccountCosts.TIERS))
+        .and(WriteAccounting.REQUEST_COSTS, accounts.get(AccountCosts.REQUEST_COSTS))
+        .and(WriteAccounting.DEAD_LETTERS, deadLetters)
+        .apply("WriteAccounting", WriteAccounting.to(out, s.info()));
+  }
+}

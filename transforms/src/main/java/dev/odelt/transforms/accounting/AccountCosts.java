@@ -1,0 +1,214 @@
+package dev.odelt.transforms.accounting;
+
+import dev.odelt.proto.v1.BatchStats;
+import dev.odelt.proto.v1.ImageRecord;
+import dev.odelt.proto.v1.RequestCost;
+import dev.odelt.proto.v1.ResolvedRequest;
+import dev.odelt.proto.v1.TierAccount;
+import dev.odelt.proto.v1.TierTotals;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.SerializableBiFunction;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * Per-tier and per-request cost accounting.
+ *
+ * <p>Input: a tuple of {@link #REQUESTS} (resolved requests), {@link #RECORDS} (image records,
+ * generated and resumed) and {@link #STATS} (one per sampler call). Output: {@link #TIERS}, one
+ * {@link TierAccount} per tier with images = records of that tier, so the totals equal the images
+ * written; device seconds, batches and evaluations come from the batch stats (what the device
+ * really did); {@link #REQUEST_COSTS}, one {@link RequestCost} per request from its records'
+ * shares. Estimated cost = device seconds / 3600 × {@code deviceHourPrice}.
+ */
+public final class AccountCosts extends PTransform<PCollectionTuple, PCollectionTuple> {
+
+  private static final long serialVersionUID = 1L;
+
+  public static final TupleTag<ResolvedRequest> REQUESTS = new TupleTag<ResolvedRequest>() {};
+  public static final TupleTag<ImageRecord> RECORDS = new TupleTag<ImageRecord>() {};
+  public static final TupleTag<BatchStats> STATS = new TupleTag<BatchStats>() {};
+  public static final TupleTag<TierAccount> TIERS = new TupleTag<TierAccount>() {};
+  public static final TupleTag<RequestCost> REQUEST_COSTS = new TupleTag<RequestCost>() {};
+
+  private final double deviceHourPrice;
+
+  private AccountCosts(double deviceHourPrice) {
+    this.deviceHourPrice = deviceHourPrice;
+  }
+
+  /** Accounting with this price of one device hour (any currency). */
+  public static AccountCosts withDeviceHourPrice(double price) {
+    if (!(price >= 0) || Double.isInfinite(price)) {
+      throw new IllegalArgumentException("device hour price must be >= 0, got " + price);
+    }
+    return new AccountCosts(price);
+  }
+
+  private static final TypeDescriptor<KV<String, TierTotals>> KEYED_TOTALS =
+      TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(TierTotals.class));
+
+  @Override
+  public PCollectionTuple expand(PCollectionTuple input) {
+    PCollection<KV<String, TierTotals>> fromRequests =
+        input
+            .get(REQUESTS)
+            .apply(
+                "RequestTotals",
+                MapElements.into(KEYED_TOTALS)
+                    .via(
+                        r ->
+                            KV.of(
+                                r.getTierLabel(),
+                                TierTotals.newBuilder()
+                                    .setTier(r.getTier())
+                                    .setRequests(1)
+                                    .build())));
+    PCollection<KV<String, TierTotals>> fromRecords =
+        input
+            .get(RECORDS)
+            .apply(
+                "RecordTotals",
+                MapElements.into(KEYED_TOTALS)
+                    .via(
+                        r ->
+                            KV.of(
+                                r.getTierLabel(),
+                                TierTotals.newBuilder()
+                                    .setTier(r.getTier())
+                                    .setImages(1)
+                                    .setImagesGenerated(r.getResumed() ? 0 : 1)
+                                    .setImagesResumed(r.getResumed() ? 1 : 0)
+                                    .build())));
+    PCollection<KV<String, TierTotals>> fromStats =
+        input
+            .get(STATS)
+            .apply(
+                "BatchTotals",
+                MapElements.into(KEYED_TOTALS)
+                    .via(
+                        s ->
+                            KV.of(
+                                s.getTierLabel(),
+                                TierTotals.newBuilder()
+                                    .setTier(s.getTier())
+                                    .setBatches(1)
+                                    .setBatchImages(s.getBatchSize())
+                                    .setBatchCapacity(s.getMaxBatchSize())
+                                    .setVelocityEvaluations(s.getVelocityEvaluations())
+                                    .setBlockEvaluations(s.getBlockEvaluations())
+                                    .setWallNanos(s.getWallNanos())
+                                    .build())));
+    double price = deviceHourPrice;
+    PCollection<TierAccount> tiers =
+        PCollectionList.of(fromRequests)
+            .and(fromRecords)
+            .and(fromStats)
+            .apply("FlattenTotals", Flatten.pCollections())
+            .apply("SumPerTier", Combine.perKey(sum(AccountCosts::add)))
+            .apply(
+                "TierAccounts",
+                MapElements.into(TypeDescriptor.of(TierAccount.class))
+                    .via(kv -> account(kv.getKey(), kv.getValue(), price)));
+
+    PCollection<RequestCost> requests =
+        input
+            .get(RECORDS)
+            .apply(
+                "RequestShares",
+                MapElements.into(
+                        TypeDescriptors.kvs(
+                            TypeDescriptors.strings(), TypeDescriptor.of(RequestCost.class)))
+                    .via(
+                        r ->
+                            KV.of(
+                                r.getRequestId(),
+                                RequestCost.newBuilder()
+                                    .setRequestId(r.getRequestId())
+                                    .setTierLabel(r.getTierLabel())
+                                    .setImages(1)
+                                    .setImagesGenerated(r.getResumed() ? 0 : 1)
+                                    .setDeviceSeconds(r.getDeviceSeconds())
+                                    .setBlockEvaluations(r.getBlockEvaluations())
+                                    .build())))
+            .apply("SumPerRequest", Combine.perKey(sum(AccountCosts::add)))
+            .apply(
+                "RequestCosts",
+                MapElements.into(TypeDescriptor.of(RequestCost.class))
+                    .via(
+                        kv ->
+                            kv.getValue().toBuilder()
+                                .setEstimatedCost(kv.getValue().getDeviceSeconds() / 3600 * price)
+                                .build()));
+    return PCollectionTuple.of(TIERS, tiers).and(REQUEST_COSTS, requests);
+  }
+
+  private static <T> Combine.BinaryCombineFn<T> sum(SerializableBiFunction<T, T, T> add) {
+    return new Combine.BinaryCombineFn<T>() {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public T apply(T left, T right) {
+        return add.apply(left, right);
+      }
+    };
+  }
+
+  static TierTotals add(TierTotals a, TierTotals b) {
+    return TierTotals.newBuilder()
+        .setTier(a.hasTier() ? a.getTier() : b.getTier())
+        .setRequests(a.getRequests() + b.getRequests())
+        .setImages(a.getImages() + b.getImages())
+        .setImagesGenerated(a.getImagesGenerated() + b.getImagesGenerated())
+        .setImagesResumed(a.getImagesResumed() + b.getImagesResumed())
+        .setBatches(a.getBatches() + b.getBatches())
+        .setBatchImages(a.getBatchImages() + b.getBatchImages())
+        .setBatchCapacity(a.getBatchCapacity() + b.getBatchCapacity())
+        .setVelocityEvaluations(a.getVelocityEvaluations() + b.getVelocityEvaluations())
+        .setBlockEvaluations(a.getBlockEvaluations() + b.getBlockEvaluations())
+        .setWallNanos(a.getWallNanos() + b.getWallNanos())
+        .build();
+  }
+
+  static RequestCost add(RequestCost a, RequestCost b) {
+    return a.toBuilder()
+        .setImages(a.getImages() + b.getImages())
+        .setImagesGenerated(a.getImagesGenerated() + b.getImagesGenerated())
+        .setDeviceSeconds(a.getDeviceSeconds() + b.getDeviceSeconds())
+        .setBlockEvaluations(a.getBlockEvaluations() + b.getBlockEvaluations())
+        .build();
+  }
+
+  /** The account of one tier from its totals. */
+  public static TierAccount account(String label, TierTotals t, double deviceHourPrice) {
+    double seconds = t.getWallNanos() / 1e9;
+    long generated = t.getImagesGenerated();
+    return TierAccount.newBuilder()
+        .setTierLabel(label)
+        .setTier(t.getTier())
+        .setRequests(t.getRequests())
+        .setImages(t.getImages())
+        .setImagesGenerated(generated)
+        .setImagesResumed(t.getImagesResumed())
+        .setBatches(t.getBatches())
+        .setMeanBatchSize(t.getBatches() == 0 ? 0 : (double) t.getBatchImages() / t.getBatches())
+        .setMeanFill(
+            t.getBatchCapacity() == 0 ? 0 : (double) t.getBatchImages() / t.getBatchCapacity())
+        .setVelocityEvaluationsPerImage(
+            t.getBatchImages() == 0 ? 0 : (double) t.getVelocityEvaluations() / t.getBatchImages())
+        .setBlockEvaluationsPerImage(
+            t.getBatchImages() == 0 ? 0 : (double) t.getBlockEvaluations() / t.getBatchImages())
+        .setDeviceSeconds(seconds)
+        .setSecondsPerImage(generated == 0 ? 0 : seconds / generated)
+        .setEstimatedCost(seconds / 3600 * deviceHourPrice)
+        .build();
+  }
+}

@@ -1,0 +1,212 @@
+package dev.odelt.transforms.accounting;
+
+import dev.odelt.proto.v1.DeadLetter;
+import dev.odelt.proto.v1.RequestCost;
+import dev.odelt.proto.v1.RunSummary;
+import dev.odelt.proto.v1.TierAccount;
+import dev.odelt.storage.ObjectStore;
+import dev.odelt.storage.ObjectStores;
+import dev.odelt.transforms.CollectFn;
+import dev.odelt.transforms.JsonLines;
+import dev.odelt.transforms.io.OutputLayout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableComparator;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * Writes the accounting files and the run summary once everything else is known: {@code
+ * accounting/tiers.json} and {@code tiers.csv} (sorted by tier label), {@code
+ * accounting/requests.jsonl} (sorted by request id) and {@code run.json}. Always written, also when
+ * every request was rejected. Input: {@link #TIERS}, {@link #REQUEST_COSTS} and {@link
+ * #DEAD_LETTERS}; output: the {@link RunSummary} written.
+ */
+public final class WriteAccounting extends PTransform<PCollectionTuple, PCollection<RunSummary>> {
+
+  private static final long serialVersionUID = 1L;
+
+  public static final TupleTag<TierAccount> TIERS = AccountCosts.TIERS;
+  public static final TupleTag<RequestCost> REQUEST_COSTS = AccountCosts.REQUEST_COSTS;
+  public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>() {};
+
+  /** The tiers.csv header. */
+  public static final String CSV_HEADER =
+      "tier,steps,blocks,solver,guidance,requests,images,images_generated,images_resumed,batches,"
+          + "mean_batch_size,mean_fill,velocity_evaluations_per_image,"
+          + "block_evaluations_per_image,device_seconds,seconds_per_image,estimated_cost";
+
+  private static final SerializableComparator<TierAccount> BY_TIER =
+      (a, b) -> a.getTierLabel().compareTo(b.getTierLabel());
+  private static final SerializableComparator<RequestCost> BY_REQUEST =
+      (a, b) -> a.getRequestId().compareTo(b.getRequestId());
+  private static final SerializableComparator<String> BY_TEXT = String::compareTo;
+
+  private final String outputRoot;
+  private final RunSummary info;
+
+  private WriteAccounting(String outputRoot, RunSummary info) {
+    this.outputRoot = outputRoot;
+    this.info = info;
+  }
+
+  /**
+   * Writes under {@code outputRoot}; {@code info} holds what the pipeline cannot know (model,
+   * options, start time, device hour price) and is completed with the totals.
+   */
+  public static WriteAccounting to(String outputRoot, RunSummary info) {
+    return new WriteAccounting(outputRoot, info);
+  }
+
+  @Override
+  public PCollection<RunSummary> expand(PCollectionTuple input) {
+    PCollectionView<List<TierAccount>> tiers =
+        input
+            .get(TIERS)
+            .apply("CollectTiers", Combine.globally(CollectFn.sortedBy(BY_TIER)).asSingletonView());
+    PCollectionView<List<RequestCost>> requests =
+        input
+            .get(REQUEST_COSTS)
+            .apply(
+                "CollectRequests",
+                Combine.globally(CollectFn.sortedBy(BY_REQUEST)).asSingletonView());
+    PCollectionView<List<String>> rejects =
+        input
+            .get(DEAD_LETTERS)
+            .apply(
+                "RejectReasons",
+                MapElements.into(TypeDescriptors.strings()).via(d -> d.getReason().name()))
+            .apply(
+                "CollectReasons", Combine.globally(CollectFn.sortedBy(BY_TEXT)).asSingletonView());
+    return input
+        .getPipeline()
+        .apply("Once", Create.of(outputRoot))
+        .apply(
+            "WriteSummary",
+            ParDo.of(new WriteFn(info, tiers, requests, rejects))
+                .withSideInputs(tiers, requests, rejects));
+  }
+
+  static final class WriteFn extends DoFn<String, RunSummary> {
+    private static final long serialVersionUID = 1L;
+    private final RunSummary info;
+    private final PCollectionView<List<TierAccount>> tiers;
+    private final PCollectionView<List<RequestCost>> requests;
+    private final PCollectionView<List<String>> rejects;
+
+    WriteFn(
+        RunSummary info,
+        PCollectionView<List<TierAccount>> tiers,
+        PCollectionView<List<RequestCost>> requests,
+        PCollectionView<List<String>> rejects) {
+      this.info = info;
+      this.tiers = tiers;
+      this.requests = requests;
+      this.rejects = rejects;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) throws IOException {
+      String root = c.element();
+      List<TierAccount> tierList = c.sideInput(tiers);
+      List<RequestCost> requestList = c.sideInput(requests);
+      Map<String, Long> byReason = new TreeMap<>();
+      for (String reason : c.sideInput(rejects)) {
+        byReason.merge(reason, 1L, Long::sum);
+      }
+      ObjectStore store = ObjectStores.forLocation(root);
+
+      List<String> tierJson = new ArrayList<>();
+      StringBuilder csv = new StringBuilder(CSV_HEADER).append('\n');
+      for (TierAccount t : tierList) {
+        tierJson.add(JsonLines.pretty(t));
+        csv.append(csvRow(t)).append('\n');
+      }
+      write(store, root, OutputLayout.TIERS_JSON, "[" + String.join(",\n", tierJson) + "]\n");
+      write(store, root, OutputLayout.TIERS_CSV, csv.toString());
+      StringBuilder lines = new StringBuilder();
+      for (RequestCost r : requestList) {
+        lines.append(JsonLines.line(r)).append('\n');
+      }
+      write(store, root, OutputLayout.REQUESTS_JSONL, lines.toString());
+
+      Instant finished = Instant.now();
+      RunSummary.Builder s =
+          info.toBuilder().setFinished(finished.toString()).addAllTiers(tierList);
+      if (!info.getStarted().isEmpty()) {
+        Instant started = Instant.parse(info.getStarted());
+        s.setWallSeconds(Duration.between(started, finished).toMillis() / 1000.0);
+      }
+      long rejectCount = 0;
+      for (Map.Entry<String, Long> e : byReason.entrySet()) {
+        s.putRejectsByReason(e.getKey(), e.getValue());
+        rejectCount += e.getValue();
+      }
+      s.setRejects(rejectCount);
+      for (TierAccount t : tierList) {
+        s.setRequestsAccepted(s.getRequestsAccepted() + t.getRequests())
+            .setImages(s.getImages() + t.getImages())
+            .setImagesGenerated(s.getImagesGenerated() + t.getImagesGenerated())
+            .setImagesResumed(s.getImagesResumed() + t.getImagesResumed())
+            .setDeviceSeconds(s.getDeviceSeconds() + t.getDeviceSeconds())
+            .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
+      }
+      RunSummary summary = s.build();
+      write(store, root, OutputLayout.RUN_JSON, JsonLines.pretty(summary) + "\n");
+      c.output(summary);
+    }
+
+    private static void write(ObjectStore store, String root, String relative, String text)
+        throws IOException {
+      String type = relative.endsWith(".csv") ? "text/csv" : "application/json";
+      store.write(
+          OutputLayout.location(root, relative),
+          text.getBytes(StandardCharsets.UTF_8),
+          type,
+          Map.of());
+    }
+  }
+
+  /** One tiers.csv row. */
+  public static String csvRow(TierAccount t) {
+    return String.join(
+        ",",
+        t.getTierLabel(),
+        Integer.toString(t.getTier().getSteps()),
+        Integer.toString(t.getTier().getBlocks()),
+        t.getTier().getSolver().name(),
+        num(t.getTier().hasGuidance() ? t.getTier().getGuidance() : 1.0),
+        Long.toString(t.getRequests()),
+        Long.toString(t.getImages()),
+        Long.toString(t.getImagesGenerated()),
+        Long.toString(t.getImagesResumed()),
+        Long.toString(t.getBatches()),
+        num(t.getMeanBatchSize()),
+        num(t.getMeanFill()),
+        num(t.getVelocityEvaluationsPerImage()),
+        num(t.getBlockEvaluationsPerImage()),
+        num(t.getDeviceSeconds()),
+        num(t.getSecondsPerImage()),
+        num(t.getEstimatedCost()));
+  }
+
+  private static String num(double v) {
+    return String.format(Locale.ROOT, "%.6g", v);
+  }
+}

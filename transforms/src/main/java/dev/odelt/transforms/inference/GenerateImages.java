@@ -1,0 +1,220 @@
+package dev.odelt.transforms.inference;
+
+import com.google.protobuf.ByteString;
+import dev.odelt.model.LoadedModel;
+import dev.odelt.model.Models;
+import dev.odelt.model.Tier;
+import dev.odelt.model.sample.GeneratedImage;
+import dev.odelt.model.sample.SampleBatch;
+import dev.odelt.model.sample.SampleItem;
+import dev.odelt.model.sample.SampleStats;
+import dev.odelt.model.sample.Sampler;
+import dev.odelt.proto.v1.BatchStats;
+import dev.odelt.proto.v1.ImageTask;
+import dev.odelt.proto.v1.RenderedImage;
+import dev.odelt.transforms.accounting.Progress;
+import dev.odelt.transforms.io.PngImages;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.util.ShardedKey;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Generates the images of tier batches with the model's {@link Sampler}.
+ *
+ * <p>The model package is loaded once per JVM and device ({@link Models#shared}) and shared by all
+ * DoFn instances and threads; it outlives DoFn instances (no per-instance teardown) and is freed
+ * with the worker JVM. Each batch runs as one sampler call in (request id, index) order; a batch
+ * that runs the device out of memory is split and retried ({@link BatchSplitter}). Outputs: {@link
+ * #IMAGES} — one PNG per task with its equal share of its call's device seconds and evaluations;
+ * {@link #STATS} — one {@link BatchStats} per sampler call. Images depend only on (class, seed,
+ * tier, model), never on the batch. Failures (device, model) throw: the runner retries the bundle;
+ * no work is dropped silently.
+ */
+public final class GenerateImages
+    extends PTransform<PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
+
+  private static final long serialVersionUID = 1L;
+
+  public static final TupleTag<RenderedImage> IMAGES = new TupleTag<RenderedImage>() {};
+  public static final TupleTag<BatchStats> STATS = new TupleTag<BatchStats>() {};
+
+  private final String modelLocation;
+  private final String device;
+  private final int maxBatchSize;
+  private final int torchThreads;
+  private final long progressSeconds;
+
+  private GenerateImages(
+      String modelLocation,
+      String device,
+      int maxBatchSize,
+      int torchThreads,
+      long progressSeconds) {
+    this.modelLocation = modelLocation;
+    this.device = device;
+    this.maxBatchSize = maxBatchSize;
+    this.torchThreads = torchThreads;
+    this.progressSeconds = progressSeconds;
+  }
+
+  /** Generates with the model package at this location, on device {@code auto}. */
+  public static GenerateImages using(String modelLocation) {
+    if (modelLocation == null || modelLocation.isEmpty()) {
+      throw new IllegalArgumentException("model location must not be empty");
+    }
+    return new GenerateImages(modelLocation, "auto", 0, 0, 5);
+  }
+
+  /** {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}. */
+  public GenerateImages onDevice(String newDevice) {
+    return new GenerateImages(
+        modelLocation, newDevice, maxBatchSize, torchThreads, progressSeconds);
+  }
+
+  /** The batch capacity, recorded in the stats to compute batch fill. */
+  public GenerateImages withMaxBatchSize(int size) {
+    if (size < 1) {
+      throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + size);
+    }
+    return new GenerateImages(modelLocation, device, size, torchThreads, progressSeconds);
+  }
+
+  /** PyTorch intra-op threads per call (see {@link TorchThreads}); 0 leaves DJL's default. */
+  public GenerateImages withTorchThreads(int threads) {
+    return new GenerateImages(modelLocation, device, maxBatchSize, threads, progressSeconds);
+  }
+
+  /** Seconds between progress lines in the log; 0 turns them off. */
+  public GenerateImages withProgressEvery(long seconds) {
+    return new GenerateImages(modelLocation, device, maxBatchSize, torchThreads, seconds);
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches) {
+    return batches.apply(
+        "Sample",
+        ParDo.of(
+                new GenerateBatchFn(
+                    modelLocation, device, maxBatchSize, torchThreads, progressSeconds))
+            .withOutputTags(IMAGES, TupleTagList.of(STATS)));
+  }
+
+  static final class GenerateBatchFn
+      extends DoFn<KV<ShardedKey<String>, Iterable<ImageTask>>, RenderedImage> {
+    private static final long serialVersionUID = 1L;
+
+    private final String modelLocation;
+    private final String device;
+    private final int maxBatchSize;
+    private final int torchThreads;
+    private final long progressSeconds;
+    private final Counter images = Metrics.counter(GenerateImages.class, "images_generated");
+    private final Counter blockEvaluations =
+        Metrics.counter(GenerateImages.class, "block_evaluations");
+    private final Distribution batchSizes =
+        Metrics.distribution(GenerateImages.class, "batch_size");
+    private final Distribution batchMillis =
+        Metrics.distribution(GenerateImages.class, "batch_millis");
+    private transient Sampler sampler;
+    private transient String deviceName;
+
+    GenerateBatchFn(
+        String modelLocation,
+        String device,
+        int maxBatchSize,
+        int torchThreads,
+        long progressSeconds) {
+      this.modelLocation = modelLocation;
+      this.device = device;
+      this.maxBatchSize = maxBatchSize;
+      this.torchThreads = torchThreads;
+      this.progressSeconds = progressSeconds;
+    }
+
+    @Setup
+    public void setup() {
+      TorchThreads.configure(torchThreads);
+      Progress.global().startReporting(progressSeconds);
+      LoadedModel model = Models.shared(modelLocation, device);
+      sampler = model.sampler();
+      deviceName = model.device().toString();
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<ShardedKey<String>, Iterable<ImageTask>> batch, MultiOutputReceiver out) {
+      List<ImageTask> tasks = new ArrayList<>();
+      batch.getValue().forEach(tasks::add);
+      tasks.sort(
+          Comparator.comparing((ImageTask t) -> t.getRequest().getRequestId())
+              .thenComparingLong(ImageTask::getIndex));
+      ImageTask first = tasks.get(0);
+      String label = first.getRequest().getTierLabel();
+      for (ImageTask t : tasks) {
+        if (!t.getRequest().getTierLabel().equals(label)) {
+          throw new IllegalStateException(
+              "A batch mixes tiers " + label + " and " + t.getRequest().getTierLabel());
+        }
+      }
+      Tier tier = Tier.fromProto(first.getRequest().getTier());
+      List<SampleItem> items = new ArrayList<>(tasks.size());
+      for (ImageTask t : tasks) {
+        items.add(new SampleItem(t.getRequest().getClassId(), t.getSeed()));
+      }
+      List<BatchSplitter.Part<SampleItem, SampleBatch>> parts =
+          BatchSplitter.run(items, sub -> sampler.sample(sub, tier));
+      for (BatchSplitter.Part<SampleItem, SampleBatch> part : parts) {
+        SampleStats stats = part.result().stats();
+        int n = part.items().size();
+        out.get(STATS)
+            .output(
+                BatchStats.newBuilder()
+                    .setTierLabel(label)
+                    .setTier(first.getRequest().getTier())
+                    .setBatchSize(n)
+                    .setMaxBatchSize(Math.max(maxBatchSize, n))
+                    .setVelocityEvaluations(stats.velocityEvaluations())
+                    .setBlockEvaluations(stats.blockEvaluations())
+                    .setWallNanos(stats.wallNanos())
+                    .setDevice(stats.device())
+                    .build());
+        double seconds = stats.wallNanos() / 1e9 / n;
+        for (int i = 0; i < n; i++) {
+          GeneratedImage image = part.result().images().get(i);
+          out.get(IMAGES)
+              .output(
+                  RenderedImage.newBuilder()
+                      .setTask(tasks.get(part.offset() + i))
+                      .setPng(
+                          ByteString.copyFrom(
+                              PngImages.encode(
+                                  image.width(), image.height(), image.channels(), image.pixels())))
+                      .setWidth(image.width())
+                      .setHeight(image.height())
+                      .setDeviceSeconds(seconds)
+                      .setBlockEvaluations((double) stats.blockEvaluations() / n)
+                      .setVelocityEvaluations((double) stats.velocityEvaluations() / n)
+                      .setDevice(deviceName)
+                      .build());
+        }
+        images.inc(n);
+        blockEvaluations.inc(stats.blockEvaluations());
+        batchSizes.update(n);
+        batchMillis.update(stats.wallNanos() / 1_000_000);
+      }
+      Progress.global().done(label, tasks.size());
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package dev.odelt.transforms.io;
+
+import dev.odelt.storage.ObjectStore;
+
+/**
+ * Where the job writes, relative to {@code --output}. Every name is a pure function of the request
+ * (and of the record shard), so a rerun or a retry overwrites the same objects.
+ *
+ * <pre>
+ * images/&lt;tier&gt;/&lt;request_id&gt;/&lt;index&gt;.png
+ * records/records-&lt;shard&gt;.jsonl      one line per image
+ * accounting/tiers.json, tiers.csv      per tier
+ * accounting/requests.jsonl             per request
+ * errors/dead-letters.jsonl             rejected input
+ * previews/&lt;tier&gt;.png                 contact sheet of the first images of a tier
+ * run.json                              the run summary
+ * </pre>
+ *
+ * {@link #location} refuses any relative name that could leave the output root.
+ */
+public final class OutputLayout {
+
+  public static final String TIERS_JSON = "accounting/tiers.json";
+  public static final String TIERS_CSV = "accounting/tiers.csv";
+  public static final String REQUESTS_JSONL = "accounting/requests.jsonl";
+  public static final String DEAD_LETTERS_JSONL = "errors/dead-letters.jsonl";
+  public static final String RUN_JSON = "run.json";
+
+  private OutputLayout() {}
+
+  /** {@code images/<tier>/<request_id>/<index>.png}. */
+  public static String imagePath(String tierLabel, String requestId, long index) {
+    return "images/" + tierLabel + "/" + requestId + "/" + index + ".png";
+  }
+
+  /** {@code records/records-<shard, 5 digits>.jsonl}. */
+  public static String recordsPath(int shard) {
+    return String.format("records/records-%05d.jsonl", shard);
+  }
+
+  /** {@code previews/<tier>.png}. */
+  public static String previewPath(String tierLabel) {
+    return "previews/" + tierLabel + ".png";
+  }
+
+  /**
+   * The location of a relative name under the output root.
+   *
+   * @throws IllegalArgumentException when the name is absolute, has an empty, {@code .} or {@code
+   *     ..} segment, a backslash, a colon or a control character
+   */
+  public static String location(String root, String relative) {
+    if (relative.isEmpty() || relative.startsWith("/")) {
+      throw new IllegalArgumentException("Not a relative output name: '" + relative + "'");
+    }
+    for (String segment : relative.split("/", -1)) {
+      if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+        throw new IllegalArgumentException("Output name would leave --output: '" + relative + "'");
+      }
+    }
+    if (relative.indexOf('\\') >= 0
+        || relative.indexOf(':') >= 0
+        || relative.codePoints().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException("Unsafe character in output name: '" + relative + "'");
+    }
+    return ObjectStore.resolve(root, relative);
+  }
+}

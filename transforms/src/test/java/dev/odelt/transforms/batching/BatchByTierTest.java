@@ -1,0 +1,71 @@
+package dev.odelt.transforms.batching;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.odelt.proto.v1.ImageTask;
+import dev.odelt.proto.v1.ResolvedRequest;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.util.ShardedKey;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestPipelineExtension.class)
+class BatchByTierTest {
+
+  private static ImageTask task(String tier, long index) {
+    return ImageTask.newBuilder()
+        .setRequest(
+            ResolvedRequest.newBuilder()
+                .setRequestId("r-" + tier)
+                .setTierLabel(tier)
+                .setModelName("m")
+                .setModelVersion("1"))
+        .setIndex(index)
+        .build();
+  }
+
+  @Test
+  void batchesHoldOneTierAndAtMostTheMaximum(TestPipeline pipeline) {
+    List<ImageTask> tasks = new ArrayList<>();
+    for (int i = 0; i < 23; i++) {
+      tasks.add(task("s4-b4", i));
+    }
+    for (int i = 0; i < 5; i++) {
+      tasks.add(task("s2-b2", i));
+    }
+    PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
+        pipeline.apply(Create.of(tasks)).apply(BatchByTier.ofSize(4));
+    PAssert.that(batches)
+        .satisfies(
+            all -> {
+              Set<String> seen = new HashSet<>();
+              for (KV<ShardedKey<String>, Iterable<ImageTask>> batch : all) {
+                int size = 0;
+                for (ImageTask t : batch.getValue()) {
+                  size++;
+                  assertEquals(batch.getKey().getKey(), BatchByTier.keyOf(t));
+                  assertTrue(seen.add(t.getRequest().getTierLabel() + "/" + t.getIndex()));
+                }
+                assertTrue(size >= 1 && size <= 4, "batch size " + size);
+              }
+              assertEquals(28, seen.size());
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
+  void keyNamesModelAndTier() {
+    assertEquals("m@1/s4-b4", BatchByTier.keyOf(task("s4-b4", 0)));
+  }
+}

@@ -1,0 +1,132 @@
+package dev.odelt.transforms.requests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.odelt.model.Tier;
+import dev.odelt.proto.v1.GenerationRequest;
+import dev.odelt.proto.v1.RejectReason;
+import dev.odelt.proto.v1.RequestedTier;
+import dev.odelt.proto.v1.ResolvedRequest;
+import dev.odelt.proto.v1.Solver;
+import dev.odelt.proto.v1.SourcedRequest;
+import dev.odelt.transforms.TestManifests;
+import org.junit.jupiter.api.Test;
+
+class RequestResolverTest {
+
+  private final RequestResolver resolver = RequestResolver.of(TestManifests.digits());
+
+  private static SourcedRequest sourced(GenerationRequest.Builder r) {
+    return SourcedRequest.newBuilder()
+        .setRequest(r.setRequestId("r").setNumImages(2).setSeed(5))
+        .setSource("/m/a.jsonl")
+        .setLine(4)
+        .setText("{}")
+        .build();
+  }
+
+  private RejectReason reason(GenerationRequest.Builder r) {
+    return assertThrows(RejectedRequestException.class, () -> resolver.resolve(sourced(r)))
+        .reason();
+  }
+
+  @Test
+  void resolvesSubjectAndDefaultTier() throws RejectedRequestException {
+    ResolvedRequest r =
+        resolver.resolve(sourced(GenerationRequest.newBuilder().setPrompt("a handwritten seven")));
+    assertEquals(7, r.getClassId());
+    assertEquals("7", r.getClassLabel());
+    assertEquals("a handwritten seven", r.getPrompt());
+    assertEquals("s4-b4", r.getTierLabel());
+    assertEquals("test-digits", r.getModelName());
+    assertEquals(4, r.getLine());
+    assertEquals(5, r.getSeed());
+  }
+
+  @Test
+  void tierChoices() throws RejectedRequestException {
+    assertEquals(
+        Tier.of(8, 6),
+        resolver.tierOf(GenerationRequest.newBuilder().setTierName("Premium").build()));
+    assertEquals(
+        Tier.of(16, 2).withSolver(Solver.HEUN).withGuidance(2),
+        resolver.tierOf(GenerationRequest.newBuilder().setTierName("s16-b2-heun-g2").build()));
+    assertEquals(
+        Tier.of(4, 6),
+        resolver.tierOf(
+            GenerationRequest.newBuilder()
+                .setTier(RequestedTier.newBuilder().setBlocks(6))
+                .build()));
+    assertEquals(
+        Tier.of(2, 2), resolver.tierOf(GenerationRequest.newBuilder().setMaxBlockEvals(5).build()));
+  }
+
+  @Test
+  void budgetUsesTheQualityTable() throws RejectedRequestException {
+    RequestResolver withQuality = RequestResolver.of(TestManifests.digitsWithQuality());
+    assertEquals(
+        Tier.of(8, 2),
+        withQuality.tierOf(GenerationRequest.newBuilder().setMaxBlockEvals(20).build()));
+    assertEquals(
+        Tier.of(8, 6),
+        withQuality.tierOf(GenerationRequest.newBuilder().setMaxBlockEvals(1000).build()));
+    RejectedRequestException e =
+        assertThrows(
+            RejectedRequestException.class,
+            () -> withQuality.tierOf(GenerationRequest.newBuilder().setMaxBlockEvals(3).build()));
+    assertEquals(RejectReason.BUDGET_TOO_SMALL, e.reason());
+  }
+
+  @Test
+  void everyResolveDeadLetterCase() {
+    assertEquals(
+        RejectReason.CLASS_OUT_OF_RANGE, reason(GenerationRequest.newBuilder().setClassId(10)));
+    assertEquals(
+        RejectReason.CLASS_OUT_OF_RANGE, reason(GenerationRequest.newBuilder().setClassId(-1)));
+    assertEquals(
+        RejectReason.UNKNOWN_CLASS_LABEL,
+        reason(GenerationRequest.newBuilder().setClassLabel("x")));
+    assertEquals(
+        RejectReason.UNRESOLVED_PROMPT, reason(GenerationRequest.newBuilder().setPrompt("a cat")));
+    GenerationRequest.Builder one = GenerationRequest.newBuilder().setClassId(1);
+    assertEquals(RejectReason.UNKNOWN_TIER, reason(one.clone().setTierName("ultra")));
+    assertEquals(
+        RejectReason.BLOCKS_NOT_ALLOWED,
+        reason(one.clone().setTier(RequestedTier.newBuilder().setSteps(4).setBlocks(3))));
+    assertEquals(
+        RejectReason.BLOCKS_NOT_ALLOWED,
+        reason(one.clone().setTier(RequestedTier.newBuilder().setSteps(4).setBlocks(8))));
+    assertEquals(RejectReason.BLOCKS_NOT_ALLOWED, reason(one.clone().setTierName("s4-b5")));
+    assertEquals(
+        RejectReason.STEPS_OUT_OF_RANGE,
+        reason(one.clone().setTier(RequestedTier.newBuilder().setSteps(0).setBlocks(2))));
+    assertEquals(
+        RejectReason.STEPS_OUT_OF_RANGE,
+        reason(one.clone().setTier(RequestedTier.newBuilder().setSteps(-3))));
+    assertEquals(
+        RejectReason.STEPS_OUT_OF_RANGE,
+        reason(
+            one.clone().setTier(RequestedTier.newBuilder().setSteps(RequestLimits.MAX_STEPS + 1))));
+    assertEquals(
+        RejectReason.GUIDANCE_OUT_OF_RANGE,
+        reason(one.clone().setTier(RequestedTier.newBuilder().setGuidance(-0.5f))));
+    assertEquals(
+        RejectReason.GUIDANCE_OUT_OF_RANGE,
+        reason(one.clone().setTier(RequestedTier.newBuilder().setGuidance(Float.NaN))));
+    assertEquals(
+        RejectReason.TOLERANCE_OUT_OF_RANGE,
+        reason(
+            one.clone()
+                .setTier(RequestedTier.newBuilder().setSolver(Solver.DOPRI5).setTolerance(2f))));
+    assertEquals(RejectReason.BUDGET_TOO_SMALL, reason(one.clone().setMaxBlockEvals(3)));
+  }
+
+  @Test
+  void inconsistentManifestFailsEarly() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            RequestResolver.of(TestManifests.digits().toBuilder().setDefaultTier("gold").build()));
+  }
+}
