@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exit codes: {@value #EXIT_OK} all requests done; {@value #EXIT_REJECTS} done, but some input
  * was rejected (see {@code errors/dead-letters.jsonl}); {@value #EXIT_FAILED} the job failed;
- * {@value #EXIT_USAGE} bad options, no manifest matched, or the model cannot be read.
+ * {@value #EXIT_USAGE} bad options, no manifest matched, the model cannot be read, or the output is
+ * not writable.
  */
 public final class GenerateJob {
 
@@ -148,6 +149,11 @@ public final class GenerateJob {
     TorchThreads.configure(torchThreads);
 
     String output = absolute(o.getOutput());
+    try {
+      ObjectStores.checkAccess(output, true);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--output: cannot write under " + output + ": " + e, e);
+    }
     List<String> manifests = MatchManifests.match(o.getRequests());
     ModelManifest manifest;
     try {

@@ -10,14 +10,14 @@ import org.apache.beam.sdk.options.Validation;
 public interface GenerateOptions extends PipelineOptions {
 
   @Description(
-      "Request manifests: comma-separated globs over local paths (or gs:// with a provider);"
+      "Request manifests: comma-separated globs over local paths or gs://bucket/...;"
           + " .jsonl, .csv or .txt by extension")
   @Validation.Required
   String getRequests();
 
   void setRequests(String value);
 
-  @Description("Output root: a directory (or gs:// prefix); everything is written under it")
+  @Description("Output root: a directory or gs://bucket/prefix; everything is written under it")
   @Validation.Required
   String getOutput();
 

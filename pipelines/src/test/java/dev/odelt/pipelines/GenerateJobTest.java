@@ -95,6 +95,10 @@ class GenerateJobTest {
     assertEquals(GenerateJob.EXIT_USAGE, badModel.exitCode(), badModel.console());
     assertEquals(GenerateJob.EXIT_USAGE, direct(in + "/r.jsonl", out, "--chunkSize=0").exitCode());
     assertEquals(GenerateJob.EXIT_USAGE, direct(in + "/r.jsonl", out, "--device=tpu").exitCode());
+    Path file = Files.writeString(sandbox.resolve("a-file"), "x");
+    JobFixtures.Run unwritable = direct(in + "/r.jsonl", file.resolve("out"));
+    assertEquals(GenerateJob.EXIT_USAGE, unwritable.exitCode(), unwritable.console());
+    assertTrue(unwritable.console().contains("--output"), unwritable.console());
     assertTrue(!Files.exists(out), "nothing is written for a usage error");
   }
 
