@@ -38,9 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The generation job on Cloud Storage (Google's in-memory {@code Storage} behind {@link
  * GcsObjectStore}, on the DirectRunner): with requests, model and outputs in buckets it writes what
- * the same job writes to local files; local and {@code gs://} locations mix; {@code --resume}
- * works on a bucket; missing buckets and permissions stop the job at start-up; a storage failure
- * that outlasts the client's retries fails the job with the object's name.
+ * the same job writes to local files; local and {@code gs://} locations mix; {@code --resume} works
+ * on a bucket; missing buckets and permissions stop the job at start-up; a storage failure that
+ * outlasts the client's retries fails the job with the object's name.
  */
 class GenerateJobOnGcsTest {
 
