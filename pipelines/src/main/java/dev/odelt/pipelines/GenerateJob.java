@@ -9,6 +9,7 @@ import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
 import dev.odelt.storage.LocalObjectStore;
 import dev.odelt.storage.ObjectStores;
+import dev.odelt.storage.gcs.GcsObjectStore;
 import dev.odelt.transforms.inference.TorchThreads;
 import dev.odelt.transforms.io.OutputLayout;
 import dev.odelt.transforms.requests.MatchManifests;
@@ -41,8 +42,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exit codes: {@value #EXIT_OK} all requests done; {@value #EXIT_REJECTS} done, but some input
  * was rejected (see {@code errors/dead-letters.jsonl}); {@value #EXIT_FAILED} the job failed;
- * {@value #EXIT_USAGE} bad options, no manifest matched, the model cannot be read, or the output is
- * not writable.
+ * {@value #EXIT_USAGE} bad options, no manifest matched, or the model cannot be read.
  */
 public final class GenerateJob {
 
@@ -149,12 +149,11 @@ public final class GenerateJob {
     TorchThreads.configure(torchThreads);
 
     String output = absolute(o.getOutput());
-    try {
-      ObjectStores.checkAccess(output, true);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("--output: cannot write under " + output + ": " + e, e);
+    if (!o.getGcpProject().isBlank()) {
+      ObjectStores.register(GcsObjectStore.forProject(o.getGcpProject()));
     }
     List<String> manifests = MatchManifests.match(o.getRequests());
+    checkAccess("--model", ModelPackages.manifestLocation(o.getModel()), false);
     ModelManifest manifest;
     try {
       manifest = ModelPackages.readManifest(o.getModel());
@@ -184,6 +183,8 @@ public final class GenerateJob {
     if (!(o.getDeviceHourPrice() >= 0) || Double.isInfinite(o.getDeviceHourPrice())) {
       throw new IllegalArgumentException("--deviceHourPrice must be a number >= 0");
     }
+    // Last, because it is the only check that may touch the output (a probe object on gs://).
+    checkAccess("--output", output, true);
     RunSummary info =
         RunSummary.newBuilder()
             .setModelName(manifest.getName())
@@ -224,6 +225,18 @@ public final class GenerateJob {
         o.getProgressSeconds(),
         torchThreads,
         info);
+  }
+
+  /**
+   * Fails in seconds, before any work, when credentials, a bucket or a permission is missing for a
+   * location; the message names the option.
+   */
+  static void checkAccess(String option, String location, boolean forWrite) throws IOException {
+    try {
+      ObjectStores.checkAccess(location, forWrite);
+    } catch (IOException e) {
+      throw new IOException(option + ": " + e.getMessage(), e);
+    }
   }
 
   /** Local paths become absolute (workers may not share the launcher's directory). */

@@ -89,6 +89,14 @@ public interface GenerateOptions extends PipelineOptions {
 
   void setProgressSeconds(long value);
 
+  @Description(
+      "Google Cloud project for gs:// requests (billing and quota); default: GOOGLE_CLOUD_PROJECT"
+          + " or the project of the Application Default Credentials")
+  @Default.String("")
+  String getGcpProject();
+
+  void setGcpProject(String value);
+
   @Description("PyTorch intra-op threads per sampler call; 0 = cores / parallelism")
   @Default.Integer(0)
   int getTorchThreads();
