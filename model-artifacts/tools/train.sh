@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 work=${1:?usage: train.sh WORK_DIR [trainer options]}
 shift
 mkdir -p "$work"
-total=${TOTAL_STEPS:-1600}
+total=${TOTAL_STEPS:-2000}
 
 mvn -B -q install -pl proto,model-artifacts -am -DskipTests
 mvn -B -q dependency:build-classpath -pl model-artifacts -Dmdep.outputFile="$work/cp.txt"

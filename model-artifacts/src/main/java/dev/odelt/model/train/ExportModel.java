@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * Turns a training checkpoint's EMA weights into a model package: {@code ExportModel
  * --checkpointDir=DIR --output=DIR --presets=draft:s1-b2,standard:s4-b4,premium:s16-b6
- * [--quality=eval.json] [--version=1.0.0] [--recipe=...] [--trainingSeconds=N]}.
+ * [--quality=eval.json] [--version=1.0.0] [--description=...] [--recipe=...]
+ * [--trainingSeconds=N]}.
  *
  * <p>{@code --quality} reads the JSON report of {@code dev.odelt.model.eval.EvaluateTiers} (an
  * array of objects with {@code tier}, {@code classAccuracy}, {@code frechetDistance}, {@code
@@ -93,7 +94,12 @@ public final class ExportModel {
           ModelPackages.write(
               output,
               MnistManifest.build(
-                  a.getOrDefault("version", "1.0.0"), presets, descriptions, quality, provenance),
+                  a.getOrDefault("version", "1.0.0"),
+                  a.getOrDefault("description", ""),
+                  presets,
+                  descriptions,
+                  quality,
+                  provenance),
               network);
       System.out.println(JsonFormat.printer().print(manifest.getWeights()));
     }

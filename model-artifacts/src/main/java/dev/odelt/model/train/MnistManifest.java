@@ -27,14 +27,20 @@ public final class MnistManifest {
           List.of("eight", "ocho", "huit", "acht"),
           List.of("nine", "nueve", "neuf", "neun"));
 
+  static final String DESCRIPTION =
+      "Class-conditional MNIST digits (32×32, 1 channel) with ODE_t(ODE_l) time and length"
+          + " shortcuts: 1–128 steps, 2/4/6 blocks. See MODEL_CARD.md.";
+
   private MnistManifest() {}
 
   /**
+   * @param description empty for the standard description
    * @param presets preset name → tier, in order (the first named "standard" is the default)
    * @param quality measured quality per tier (may be empty)
    */
   public static ModelManifest build(
       String version,
+      String description,
       Map<String, Tier> presets,
       Map<String, String> presetDescriptions,
       List<QualityPoint> quality,
@@ -43,9 +49,7 @@ public final class MnistManifest {
         ModelManifest.newBuilder()
             .setName("odelt-mnist")
             .setVersion(version)
-            .setDescription(
-                "Class-conditional MNIST digits (32×32, 1 channel) with ODE_t(ODE_l) time and"
-                    + " length shortcuts: 1–128 steps, 2/4/6 blocks. See MODEL_CARD.md.")
+            .setDescription(description.isEmpty() ? DESCRIPTION : description)
             .setNormalization(
                 Normalization.newBuilder().setSpace("pixel").setScale(0.5f).setShift(0.5f))
             .setProvenance(provenance)
