@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.odelt.model.ModelConfig;
+import dev.odelt.model.noise.GaussianNoise;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -151,12 +152,12 @@ public final class OdeltNetwork extends NetBlock {
       return v;
     }
     if (name.endsWith("embedding_table.weight")) {
-      fillNormal(rng, v, 0.02);
+      GaussianNoise.fill(rng, v, 0.02);
     } else if (name.startsWith("t_embedder") || name.startsWith("d_embedder")) {
       if (name.endsWith("weight")) {
-        fillNormal(rng, v, 0.02);
+        GaussianNoise.fill(rng, v, 0.02);
       } else if (init == Init.RANDOM) {
-        fillNormal(rng, v, 0.02);
+        GaussianNoise.fill(rng, v, 0.02);
       }
     } else if (name.endsWith("weight")) {
       // Xavier uniform on the (out, in·k·k) view, as DiT (also for the patch conv).
@@ -167,21 +168,9 @@ public final class OdeltNetwork extends NetBlock {
         v[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
       }
     } else if (init == Init.RANDOM) {
-      fillNormal(rng, v, 0.02);
+      GaussianNoise.fill(rng, v, 0.02);
     }
     return v;
-  }
-
-  private static void fillNormal(SplittableRandom rng, float[] v, double std) {
-    for (int i = 0; i < v.length; i += 2) {
-      double u1 = 1.0 - rng.nextDouble();
-      double u2 = rng.nextDouble();
-      double r = Math.sqrt(-2 * Math.log(u1));
-      v[i] = (float) (std * r * Math.cos(2 * Math.PI * u2));
-      if (i + 1 < v.length) {
-        v[i + 1] = (float) (std * r * Math.sin(2 * Math.PI * u2));
-      }
-    }
   }
 
   private Constants makeConstants(NDManager manager) {

@@ -66,4 +66,21 @@ public final class GaussianNoise {
     out[at] = r * Math.cos(angle);
     out[at + 1] = r * Math.sin(angle);
   }
+
+  /**
+   * Fills {@code v} with N(0, std²) draws from a {@link java.util.SplittableRandom} by Box–Muller,
+   * two values per pair of uniforms. For weight initialisation and training noise, where the
+   * stream is a function of a per-step seed rather than of an image seed.
+   */
+  public static void fill(java.util.SplittableRandom rng, float[] v, double std) {
+    for (int i = 0; i < v.length; i += 2) {
+      double u1 = 1.0 - rng.nextDouble();
+      double u2 = rng.nextDouble();
+      double r = Math.sqrt(-2 * Math.log(u1));
+      v[i] = (float) (std * r * Math.cos(2 * Math.PI * u2));
+      if (i + 1 < v.length) {
+        v[i + 1] = (float) (std * r * Math.sin(2 * Math.PI * u2));
+      }
+    }
+  }
 }

@@ -81,16 +81,17 @@ public final class Checkpoints {
 
   /** The step a checkpoint was taken at. */
   public static int stepOf(Path dir) throws IOException {
+    return readState(dir).get("step").getAsInt();
+  }
+
+  private static JsonObject readState(Path dir) throws IOException {
     return new Gson()
-        .fromJson(Files.readString(dir.resolve(STATE), StandardCharsets.UTF_8), JsonObject.class)
-        .get("step")
-        .getAsInt();
+        .fromJson(Files.readString(dir.resolve(STATE), StandardCharsets.UTF_8), JsonObject.class);
   }
 
   /** Restores arrays in place and the step counter; fails if the layout does not match. */
   public static void load(Trainer trainer, Path dir, NDManager scratch) throws IOException {
-    JsonObject state =
-        new Gson().fromJson(Files.readString(dir.resolve(STATE), StandardCharsets.UTF_8), JsonObject.class);
+    JsonObject state = readState(dir);
     List<NDArray> targets = new ArrayList<>();
     for (Map<String, NDArray> group : groups(trainer)) {
       targets.addAll(group.values());

@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.data.DigitSet;
 import dev.odelt.model.net.OdeltNetwork;
+import dev.odelt.model.noise.GaussianNoise;
 import dev.odelt.model.net.Ops;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -156,15 +157,7 @@ public final class Trainer implements AutoCloseable {
     }
     float[] x1 = data.batchAsModelInput(indices, side);
     float[] x0 = new float[b * pixels];
-    for (int i = 0; i < x0.length; i += 2) {
-      double u1 = 1.0 - rng.nextDouble();
-      double u2 = rng.nextDouble();
-      double r = Math.sqrt(-2 * Math.log(u1));
-      x0[i] = (float) (r * Math.cos(2 * Math.PI * u2));
-      if (i + 1 < x0.length) {
-        x0[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
-      }
-    }
+    GaussianNoise.fill(rng, x0, 1.0);
     float[] t = new float[b];
     float[] d = new float[b];
     for (int i = 0; i < nFm; i++) {
