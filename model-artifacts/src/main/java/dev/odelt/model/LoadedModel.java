@@ -48,17 +48,37 @@ public final class LoadedModel implements AutoCloseable {
 
   /** Copies a verified package onto {@code device}. */
   static LoadedModel create(ModelPackage pkg, Device device, boolean shared) {
+    return create(pkg, device, shared, pkg.config().depth());
+  }
+
+  /**
+   * Copies the tensors of a verified package that running at most {@code maxBlocks} blocks needs
+   * onto {@code device} (see {@link OdeltNetwork#neededFor}).
+   */
+  static LoadedModel create(ModelPackage pkg, Device device, boolean shared, int maxBlocks) {
+    if (!pkg.config().isAllowedBlocks(maxBlocks)) {
+      throw new IllegalArgumentException(
+          "maxBlocks="
+              + maxBlocks
+              + " is not a block count of "
+              + pkg.location()
+              + "; allowed: "
+              + pkg.config().allowedBlocks());
+    }
     NDManager manager = NDManager.newBaseManager(device);
     manager.setName("odelt-model:" + pkg.location() + "@" + device);
     try {
       OdeltNetwork network = new OdeltNetwork(pkg.config());
       Map<String, NDArray> arrays = new LinkedHashMap<>();
       for (Map.Entry<String, Tensor> e : pkg.tensors().entrySet()) {
+        if (!OdeltNetwork.neededFor(e.getKey(), maxBlocks)) {
+          continue;
+        }
         NDArray array = manager.create(e.getValue().data(), new Shape(e.getValue().shape()));
         array.setRequiresGradient(false);
         arrays.put(e.getKey(), array);
       }
-      network.setParameters(arrays);
+      network.setParameters(arrays, maxBlocks);
       return new LoadedModel(
           pkg.location(), pkg.manifest(), pkg.config(), manager, network, shared);
     } catch (RuntimeException e) {
@@ -92,6 +112,19 @@ public final class LoadedModel implements AutoCloseable {
   /** The network, read-only: for tools (timing, parity) that call it directly. */
   public OdeltNetwork network() {
     return network;
+  }
+
+  /**
+   * The largest block count this copy runs: the depth, or the {@code maxBlocks} it was loaded
+   * with ({@link Models#load(String, String, int)}); deeper tiers are rejected.
+   */
+  public int maxBlocks() {
+    return network.loadedBlocks();
+  }
+
+  /** Bytes of the parameters this copy holds on its device (float32: 4 per value). */
+  public long parameterBytes() {
+    return 4L * network.parameterCount(network.loadedBlocks());
   }
 
   /** The manager holding the weights; callers of {@link #network()} open sub-managers of it. */

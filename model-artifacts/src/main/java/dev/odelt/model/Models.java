@@ -57,17 +57,38 @@ public final class Models {
     return load(location, resolveDevice(device), false);
   }
 
+  /**
+   * A private copy holding only the first {@code maxBlocks} blocks: a worker dedicated to cheap
+   * tiers needs less memory. Its sampler and network reject tiers deeper than {@code maxBlocks}
+   * with {@link IllegalArgumentException}; the caller closes it.
+   *
+   * @param maxBlocks one of the model's allowed block counts
+   * @throws IllegalArgumentException for a {@code maxBlocks} the model does not allow
+   */
+  public static LoadedModel load(String location, String device, int maxBlocks)
+      throws IOException {
+    return load(location, resolveDevice(device), false, maxBlocks);
+  }
+
   private static LoadedModel load(String location, Device device, boolean shared)
+      throws IOException {
+    return load(location, device, shared, -1);
+  }
+
+  private static LoadedModel load(String location, Device device, boolean shared, int maxBlocks)
       throws IOException {
     long start = System.nanoTime();
     ModelPackage pkg = ModelPackages.read(location);
-    LoadedModel model = LoadedModel.create(pkg, device, shared);
+    int blocks = maxBlocks < 0 ? pkg.config().depth() : maxBlocks;
+    LoadedModel model = LoadedModel.create(pkg, device, shared, blocks);
     LOG.info(
-        "Loaded model {} {} from {} on {} in {} ms",
+        "Loaded model {} {} from {} on {} ({} of {} blocks) in {} ms",
         pkg.manifest().getName(),
         pkg.manifest().getVersion(),
         pkg.location(),
         device,
+        blocks,
+        pkg.config().depth(),
         (System.nanoTime() - start) / 1_000_000);
     return model;
   }

@@ -56,6 +56,7 @@ public final class OdeltNetwork extends NetBlock {
   private final Map<String, Shape> shapes;
 
   private volatile Constants constants;
+  private volatile int loadedBlocks;
 
   /** Fixed arrays on the parameters' device: positions (1, N, D), LayerNorm ones/zeros (D). */
   private record Constants(NDArray positions, NDArray ones, NDArray zeros) {}
@@ -100,18 +101,71 @@ public final class OdeltNetwork extends NetBlock {
     return shapes.values().stream().mapToLong(Shape::size).sum();
   }
 
+  /** Number of scalar parameters a copy holding only the first {@code maxBlocks} blocks needs. */
+  public long parameterCount(int maxBlocks) {
+    return shapes.entrySet().stream()
+        .filter(e -> neededFor(e.getKey(), maxBlocks))
+        .mapToLong(e -> e.getValue().size())
+        .sum();
+  }
+
+  /**
+   * Whether the parameter {@code name} is needed to run at most {@code maxBlocks} blocks: every
+   * parameter except those of blocks {@code blocks.i.*} with i ≥ maxBlocks.
+   */
+  public static boolean neededFor(String name, int maxBlocks) {
+    if (!name.startsWith("blocks.")) {
+      return true;
+    }
+    int end = name.indexOf('.', "blocks.".length());
+    return Integer.parseInt(name.substring("blocks.".length(), end)) < maxBlocks;
+  }
+
+  /**
+   * The block count this copy can run up to: the depth after {@link #setParameters(Map)} or
+   * {@link #initialize}, {@code maxBlocks} after {@link #setParameters(Map, int)}; 0 before.
+   */
+  public int loadedBlocks() {
+    return loadedBlocks;
+  }
+
   /**
    * Sets every parameter from a map of arrays (all on one device). Fails naming the tensor when
    * one is missing, unknown or of the wrong shape. The arrays become owned by the network.
    */
   public void setParameters(Map<String, NDArray> arrays) {
+    setParameters(arrays, config.depth());
+  }
+
+  /**
+   * Sets the parameters a copy running at most {@code maxBlocks} blocks needs (see {@link
+   * #neededFor}); the parameters of deeper blocks stay unset and {@link #velocity} rejects block
+   * counts above {@code maxBlocks}. For workers dedicated to cheap tiers: less memory.
+   *
+   * @param maxBlocks one of {@link ModelConfig#allowedBlocks()}
+   * @throws IllegalArgumentException for a bad {@code maxBlocks}, or when a needed tensor is
+   *     missing, a tensor is unknown or not needed, or a shape is wrong (naming the tensor)
+   */
+  public void setParameters(Map<String, NDArray> arrays, int maxBlocks) {
+    if (!config.isAllowedBlocks(maxBlocks)) {
+      throw new IllegalArgumentException(
+          "maxBlocks=" + maxBlocks + " is not a block count of this model; allowed: "
+              + config.allowedBlocks());
+    }
     for (String name : arrays.keySet()) {
       if (!parameters.containsKey(name)) {
         throw new IllegalArgumentException("Unknown tensor '" + name + "' for this architecture");
       }
+      if (!neededFor(name, maxBlocks)) {
+        throw new IllegalArgumentException(
+            "Tensor '" + name + "' belongs to a block beyond maxBlocks=" + maxBlocks);
+      }
     }
     NDManager manager = null;
     for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+      if (!neededFor(e.getKey(), maxBlocks)) {
+        continue;
+      }
       NDArray array = arrays.get(e.getKey());
       if (array == null) {
         throw new IllegalArgumentException("Missing tensor '" + e.getKey() + "'");
@@ -128,9 +182,12 @@ public final class OdeltNetwork extends NetBlock {
       manager = array.getManager();
     }
     for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-      e.getValue().setArray(arrays.get(e.getKey()));
+      if (neededFor(e.getKey(), maxBlocks)) {
+        e.getValue().setArray(arrays.get(e.getKey()));
+      }
     }
     constants = makeConstants(manager);
+    loadedBlocks = maxBlocks;
   }
 
   /** Fills every parameter deterministically from {@code seed}, creating arrays on {@code manager}. */
@@ -226,6 +283,16 @@ public final class OdeltNetwork extends NetBlock {
     if (!config.isAllowedBlocks(blocks)) {
       throw new IllegalArgumentException(
           "blocks=" + blocks + " is not allowed by this model; allowed: " + config.allowedBlocks());
+    }
+    if (blocks > loadedBlocks) {
+      throw new IllegalArgumentException(
+          "blocks="
+              + blocks
+              + " needs blocks this copy of the model did not load: it holds only the first "
+              + loadedBlocks
+              + " (loaded with maxBlocks="
+              + loadedBlocks
+              + "); load the full model for deeper tiers");
     }
     Shape xs = x.getShape();
     if (xs.dimension() != 4

@@ -166,6 +166,16 @@ public final class Sampler {
               + " blocks; this model allows "
               + config.allowedBlocks());
     }
+    if (tier.blocks() > network.loadedBlocks()) {
+      throw new IllegalArgumentException(
+          "tier "
+              + tier.label()
+              + " runs "
+              + tier.blocks()
+              + " blocks; this copy of the model holds only the first "
+              + network.loadedBlocks()
+              + " (loaded with maxBlocks)");
+    }
     for (SampleItem item : items) {
       if (item.classId() < 0 || item.classId() >= config.numClasses()) {
         throw new IllegalArgumentException(
