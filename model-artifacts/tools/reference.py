@@ -13,13 +13,21 @@ Commands:
             recomputes every v_L of JAVA.safetensors, prints the max abs difference per L and
             exits 1 when any exceeds the tolerance.
   golden    prints the block outputs used by the Java block tests (NetworkBlocksReferenceTest).
+  time      --package DIR --inputs IN.safetensors --blocks L [--threads T] [--warmup W]
+            [--repeats R] [--show-config]
+            times velocity calls v(x, t | d, y, L) on the inputs of IN (as for velocity) with
+            torch.set_num_threads(T) and one inter-op thread; prints one JSON object: the
+            milliseconds of each timed call, their median, torch's version and thread count, the
+            BLAS library the process mapped and (with --show-config) torch.__config__.show().
 """
 
 import argparse
 import json
 import math
+import statistics
 import struct
 import sys
+import time
 
 import torch
 import torch.nn.functional as F
@@ -234,6 +242,44 @@ def golden():
     show("POSITIONS", position_embedding(d, 2))
 
 
+def blas_libraries():
+    """Shared libraries of BLAS/LAPACK/oneDNN this process has mapped (Linux), resolved."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                name = path.rsplit("/", 1)[-1].lower()
+                if any(k in name for k in ("blas", "lapack", "mkl", "dnnl", "openblas")):
+                    found.add(path)
+    except OSError:
+        pass
+    return sorted(found)
+
+
+def time_velocity(args):
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    cfg, w = load_package(args.package)
+    inputs, _ = read_safetensors(args.inputs)
+    x, t, d, y = inputs["x"], inputs["t"], inputs["d"], inputs["y"].round().long()
+    millis = []
+    with torch.no_grad():
+        for r in range(args.warmup + args.repeats):
+            start = time.perf_counter()
+            velocity(w, cfg, x, t, d, y, args.blocks)
+            elapsed = (time.perf_counter() - start) * 1000.0
+            if r >= args.warmup:
+                millis.append(elapsed)
+    out = {"blocks": args.blocks, "batch": int(x.shape[0]), "millis": millis,
+           "median_ms": statistics.median(millis), "torch": torch.__version__,
+           "threads": torch.get_num_threads(), "blas": blas_libraries()}
+    if args.show_config:
+        out["config"] = torch.__config__.show()
+    print(json.dumps(out))
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -249,7 +295,18 @@ def main():
     c.add_argument("--expected", required=True)
     c.add_argument("--tolerance", type=float, default=1e-4)
     sub.add_parser("golden")
+    tm = sub.add_parser("time")
+    tm.add_argument("--package", required=True)
+    tm.add_argument("--inputs", required=True)
+    tm.add_argument("--blocks", required=True, type=int)
+    tm.add_argument("--threads", type=int, default=1)
+    tm.add_argument("--warmup", type=int, default=2)
+    tm.add_argument("--repeats", type=int, default=5)
+    tm.add_argument("--show-config", action="store_true")
     args = parser.parse_args()
+
+    if args.command == "time":
+        return time_velocity(args)
 
     if args.command == "golden":
         golden()
