@@ -240,7 +240,9 @@ public final class Plots {
       if (a >= 100 || v == Math.rint(v)) {
         return String.format(Locale.ROOT, "%.0f", v);
       }
-      return String.format(Locale.ROOT, "%.3g", v);
+      return new java.math.BigDecimal(String.format(Locale.ROOT, "%.3g", v))
+          .stripTrailingZeros()
+          .toPlainString();
     }
   }
 }

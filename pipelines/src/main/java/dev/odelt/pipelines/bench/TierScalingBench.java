@@ -64,7 +64,9 @@ public final class TierScalingBench implements Benchmark {
     }
     for (int l : blocksList) {
       sampler.sample(items, Tier.of(1, l));
-      sampler.sample(items, Tier.of(4, l));
+      if (!ctx.shortMode()) {
+        sampler.sample(items, Tier.of(4, l));
+      }
     }
     List<Cell> cells = new ArrayList<>();
     for (int s : stepsList) {
@@ -339,7 +341,9 @@ public final class TierScalingBench implements Benchmark {
             + blocksList
             + ", "
             + options(ctx)
-            + ". Warm-up: one batch per L at S=1 and S=4. Then rounds: each round times every cell"
+            + ". Warm-up: one batch per L at S=1"
+            + (ctx.shortMode() ? "" : " and S=4")
+            + ". Then rounds: each round times every cell"
             + " once, in order, so slow drift of the shared machine hits all cells alike; the"
             + " table holds medians over rounds of (batch wall time / batch). Images are made"
             + " in full (noise, solver, pixel conversion); no PNG encoding.";
