@@ -3,6 +3,7 @@ package dev.odelt.pipelines.bench;
 import static dev.odelt.pipelines.bench.Timing.fmt;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -205,7 +206,14 @@ public final class UtilisationBench implements Benchmark {
   }
 
   /** Times of each op of a block and of the whole block. */
-  private record Breakdown(List<Op> ops, List<Double> seconds, double blockSeconds, double tinyOpSeconds, int batch) {
+  private record Breakdown(
+      List<Op> ops,
+      List<Double> seconds,
+      double blockSeconds,
+      double tinyOpSeconds,
+      int batch,
+      double separateKqvSeconds,
+      double fusedKqvSeconds) {
 
     double sum() {
       double total = 0;
@@ -270,7 +278,7 @@ public final class UtilisationBench implements Benchmark {
               + " GFLOP/s ("
               + fmt(100 * matmulFlops / matmulTime / 1e9 / peak, 1)
               + "% of the best matmul); the element-wise ops (LayerNorm, modulation, softmax, GELU,"
-              + " gates, head split) take the other "
+              + " gates) take the other "
               + fmt(100 - 100 * matmulTime / sum, 1)
               + "% and do no counted FLOPs. Largest: "
               + top
@@ -289,6 +297,17 @@ public final class UtilisationBench implements Benchmark {
               + "% of the block). Slowest matrix product per FLOP: "
               + slowestMatmul()
               + ".");
+      out.add(
+          "Change made in model-artifacts (DitBlock): the k, q and v projections run as one (D→3D)"
+              + " product on weights concatenated per call instead of three (D→D) products; the"
+              + " parameters, the package format and PyTorch parity are unchanged. Measured here,"
+              + " interleaved, with the head split: separate "
+              + fmt(separateKqvSeconds * 1000, 3)
+              + " ms, fused "
+              + fmt(fusedKqvSeconds * 1000, 3)
+              + " ms per block ("
+              + fmt(separateKqvSeconds / fusedKqvSeconds, 2)
+              + "× faster).");
       return out;
     }
 
@@ -314,6 +333,8 @@ public final class UtilisationBench implements Benchmark {
       }
       out.put("wholeBlockSeconds", blockSeconds);
       out.put("tinyOpSeconds", tinyOpSeconds);
+      out.put("separateKqvSeconds", separateKqvSeconds);
+      out.put("fusedKqvSeconds", fusedKqvSeconds);
       return out;
     }
   }
@@ -339,12 +360,9 @@ public final class UtilisationBench implements Benchmark {
       NDArray zeros = base.zeros(new Shape(d));
       NDList mod = Ops.linear(Ops.silu(cb), p(model, "adaLN_modulation.1.weight"), p(model, "adaLN_modulation.1.bias")).split(6, 1);
       NDArray h = Ops.modulate(Ops.layerNorm(x, ones, zeros), mod.get(0), mod.get(1)); // (B, N, D)
-      NDArray qLin = Ops.linear(h, p(model, "attn.q.weight"), p(model, "attn.q.bias"));
-      NDArray kLin = Ops.linear(h, p(model, "attn.k.weight"), p(model, "attn.k.bias"));
-      NDArray vLin = Ops.linear(h, p(model, "attn.v.weight"), p(model, "attn.v.bias"));
-      NDArray q = qLin.reshape(b, n, heads, hd).transpose(0, 2, 1, 3); // (B, H, N, hd)
-      NDArray k = kLin.reshape(b, n, heads, hd).transpose(0, 2, 1, 3);
-      NDArray v = vLin.reshape(b, n, heads, hd).transpose(0, 2, 1, 3);
+      NDArray q = Ops.linear(h, p(model, "attn.q.weight"), p(model, "attn.q.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3); // (B, H, N, hd)
+      NDArray k = Ops.linear(h, p(model, "attn.k.weight"), p(model, "attn.k.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3);
+      NDArray v = Ops.linear(h, p(model, "attn.v.weight"), p(model, "attn.v.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3);
       NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, N, N)
       NDArray weights = scores.softmax(-1);
       NDArray attnOut = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
@@ -358,9 +376,6 @@ public final class UtilisationBench implements Benchmark {
       in.put("scale", mod.get(1));
       in.put("gate", mod.get(2));
       in.put("h", h);
-      in.put("qLin", qLin);
-      in.put("kLin", kLin);
-      in.put("vLin", vLin);
       in.put("q", q);
       in.put("k", k);
       in.put("v", v);
@@ -375,16 +390,15 @@ public final class UtilisationBench implements Benchmark {
           a -> Ops.linear(Ops.silu(a.get("cb")), p(model, "adaLN_modulation.1.weight"), p(model, "adaLN_modulation.1.bias")).split(6, 1)));
       ops.add(new Op("LayerNorm + modulate", 2, 0,
           a -> Ops.modulate(Ops.layerNorm(a.get("x"), a.get("ones"), a.get("zeros")), a.get("shift"), a.get("scale"))));
-      ops.add(new Op("q, k, v: 3 × Linear(D→D)", 1, 3 * 2 * b * n * d * d,
-          a -> new NDList(
-              Ops.linear(a.get("h"), p(model, "attn.q.weight"), p(model, "attn.q.bias")),
-              Ops.linear(a.get("h"), p(model, "attn.k.weight"), p(model, "attn.k.bias")),
-              Ops.linear(a.get("h"), p(model, "attn.v.weight"), p(model, "attn.v.bias")))));
-      ops.add(new Op("split heads (reshape + transpose) ×3, q scale", 1, 0,
-          a -> new NDList(
-              a.get("qLin").reshape(b, n, heads, hd).transpose(0, 2, 1, 3).mul(Ops.scalar(a.get("qLin"), 1f / hd)),
-              a.get("kLin").reshape(b, n, heads, hd).transpose(0, 2, 1, 3),
-              a.get("vLin").reshape(b, n, heads, hd).transpose(0, 2, 1, 3))));
+      ops.add(new Op("k, q, v: concat weights, one Linear(D→3D), split heads, q scale", 1, 3 * 2 * b * n * d * d,
+          a -> {
+            NDArray w = NDArrays.concat(new NDList(p(model, "attn.k.weight"), p(model, "attn.q.weight"), p(model, "attn.v.weight")), 0);
+            w.attach(a.get("h").getManager());
+            NDArray bias = NDArrays.concat(new NDList(p(model, "attn.k.bias"), p(model, "attn.q.bias"), p(model, "attn.v.bias")), 0);
+            bias.attach(a.get("h").getManager());
+            NDList kqv = Ops.linear(a.get("h"), w, bias).reshape(b, n, 3, heads, hd).transpose(2, 0, 3, 1, 4).split(3, 0);
+            return new NDList(kqv.get(0).squeeze(0), kqv.get(1).squeeze(0).mul(Ops.scalar(a.get("h"), 1f / hd)), kqv.get(2).squeeze(0));
+          }));
       ops.add(new Op("scores Q·Kᵀ", 1, 2 * b * n * n * d, a -> a.get("q").matMul(a.get("k").transpose(0, 1, 3, 2))));
       ops.add(new Op("softmax", 1, 0, a -> a.get("scores").softmax(-1)));
       ops.add(new Op("weights·V + merge heads", 1, 2 * b * n * n * d,
@@ -399,6 +413,27 @@ public final class UtilisationBench implements Benchmark {
       ops.add(new Op("MLP fc2 Linear(4D→D)", 1, 2 * b * n * m * d,
           a -> Ops.linear(a.get("gelu"), p(model, "mlp.fc2.weight"), p(model, "mlp.fc2.bias"))));
 
+      Function<Map<String, NDArray>, Object> separate =
+          a ->
+              new NDList(
+                  Ops.linear(a.get("h"), p(model, "attn.k.weight"), p(model, "attn.k.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3),
+                  Ops.linear(a.get("h"), p(model, "attn.q.weight"), p(model, "attn.q.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3).mul(Ops.scalar(a.get("h"), 1f / hd)),
+                  Ops.linear(a.get("h"), p(model, "attn.v.weight"), p(model, "attn.v.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3));
+      List<Double> separateTimes = new ArrayList<>();
+      List<Double> fusedTimes = new ArrayList<>();
+      for (int r = -2; r < repeats * 4; r++) {
+        // Alternate which goes first, so neither always runs on a warmer cache.
+        double ts = r % 2 == 0 ? timeOnce(base, in, separate) : 0;
+        double tf = timeOnce(base, in, ops.get(2).call());
+        if (r % 2 != 0) {
+          ts = timeOnce(base, in, separate);
+        }
+        if (r >= 0) {
+          separateTimes.add(ts);
+          fusedTimes.add(tf);
+        }
+      }
+
       List<Double> seconds = new ArrayList<>();
       for (Op op : ops) {
         seconds.add(timeOp(base, in, op.call(), repeats * 2));
@@ -411,7 +446,20 @@ public final class UtilisationBench implements Benchmark {
               repeats * 2);
       NDArray one = base.ones(new Shape(1));
       double tiny = Timing.medianSeconds(20, 200, () -> one.add(one).close());
-      return new Breakdown(ops, seconds, blockSeconds, tiny, batch);
+      return new Breakdown(ops, seconds, blockSeconds, tiny, batch, Timing.median(separateTimes), Timing.median(fusedTimes));
+    }
+  }
+
+  /** Seconds of one run of {@code call} on fresh copies of the inputs in a scope (copies untimed). */
+  private static double timeOnce(NDManager base, Map<String, NDArray> inputs, Function<Map<String, NDArray>, Object> call) throws Exception {
+    try (NDManager scope = base.newSubManager()) {
+      Map<String, NDArray> copies = new LinkedHashMap<>();
+      for (Map.Entry<String, NDArray> e : inputs.entrySet()) {
+        NDArray copy = e.getValue().duplicate();
+        copy.attach(scope);
+        copies.put(e.getKey(), copy);
+      }
+      return Timing.seconds(() -> call.apply(copies));
     }
   }
 
