@@ -115,8 +115,8 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   /**
-   * The largest block count this copy runs: the depth, or the {@code maxBlocks} it was loaded
-   * with ({@link Models#load(String, String, int)}); deeper tiers are rejected.
+   * The largest block count this copy runs: the depth, or the {@code maxBlocks} it was loaded with
+   * ({@link Models#load(String, String, int)}); deeper tiers are rejected.
    */
   public int maxBlocks() {
     return network.loadedBlocks();

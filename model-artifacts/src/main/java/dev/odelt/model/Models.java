@@ -65,8 +65,7 @@ public final class Models {
    * @param maxBlocks one of the model's allowed block counts
    * @throws IllegalArgumentException for a {@code maxBlocks} the model does not allow
    */
-  public static LoadedModel load(String location, String device, int maxBlocks)
-      throws IOException {
+  public static LoadedModel load(String location, String device, int maxBlocks) throws IOException {
     return load(location, resolveDevice(device), false, maxBlocks);
   }
 

@@ -37,8 +37,7 @@ class PartialModelTest {
       }
       IllegalArgumentException e =
           assertThrows(
-              IllegalArgumentException.class,
-              () -> partial.sampler().sample(ITEMS, Tier.of(2, 4)));
+              IllegalArgumentException.class, () -> partial.sampler().sample(ITEMS, Tier.of(2, 4)));
       assertTrue(e.getMessage().contains("only the first 2"), e.getMessage());
       full.sampler().sample(ITEMS, Tier.of(2, 4));
 

@@ -13,8 +13,9 @@ import ai.djl.util.PairList;
 /**
  * A DiT block with adaLN-zero conditioning, as in the reference: {@code Linear(SiLU(cb)) → 6D}
  * split into shift/scale/gate for attention then MLP; LayerNorm without affine (eps 1e-6);
- * attention with separate k, q, v projection parameters (run as one fused product), q scaled by 1/head_dim (not 1/√head_dim), softmax
- * in fp32; MLP with the tanh GELU. Inputs: tokens (B, N, D) and conditioning cb (B, D).
+ * attention with separate k, q, v projection parameters (run as one fused product), q scaled by
+ * 1/head_dim (not 1/√head_dim), softmax in fp32; MLP with the tanh GELU. Inputs: tokens (B, N, D)
+ * and conditioning cb (B, D).
  */
 public final class DitBlock extends NetBlock {
 
@@ -87,9 +88,9 @@ public final class DitBlock extends NetBlock {
   }
 
   /**
-   * Multi-head self-attention on (B, N, D). The k, q and v projections run as one (D → 3D)
-   * matrix multiply on weights concatenated per call (their parameters stay separate, so names,
-   * files and gradients are unchanged): one larger product is cheaper on CPU than three small ones.
+   * Multi-head self-attention on (B, N, D). The k, q and v projections run as one (D → 3D) matrix
+   * multiply on weights concatenated per call (their parameters stay separate, so names, files and
+   * gradients are unchanged): one larger product is cheaper on CPU than three small ones.
    */
   NDArray attention(ParameterStore ps, NDArray h, boolean training) {
     Shape s = h.getShape();
@@ -117,8 +118,7 @@ public final class DitBlock extends NetBlock {
             .transpose(2, 0, 3, 1, 4) // (3, B, H, N, head_dim)
             .split(3, 0);
     NDArray k = kqv.get(0).squeeze(0); // (B, H, N, head_dim)
-    NDArray q =
-        kqv.get(1).squeeze(0).mul(Ops.scalar(h, 1f / headDim)); // the reference: 1/head_dim
+    NDArray q = kqv.get(1).squeeze(0).mul(Ops.scalar(h, 1f / headDim)); // the reference: 1/head_dim
     NDArray v = kqv.get(2).squeeze(0);
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, N, N)
     NDArray weights =

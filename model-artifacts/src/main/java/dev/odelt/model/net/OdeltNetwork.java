@@ -149,7 +149,9 @@ public final class OdeltNetwork extends NetBlock {
   public void setParameters(Map<String, NDArray> arrays, int maxBlocks) {
     if (!config.isAllowedBlocks(maxBlocks)) {
       throw new IllegalArgumentException(
-          "maxBlocks=" + maxBlocks + " is not a block count of this model; allowed: "
+          "maxBlocks="
+              + maxBlocks
+              + " is not a block count of this model; allowed: "
               + config.allowedBlocks());
     }
     for (String name : arrays.keySet()) {

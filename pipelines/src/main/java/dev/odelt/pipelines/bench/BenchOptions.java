@@ -49,8 +49,9 @@ public record BenchOptions(
           switch (value.toLowerCase(Locale.ROOT)) {
             case "full" -> shortMode = false;
             case "short" -> shortMode = true;
-            default -> throw new IllegalArgumentException(
-                "--mode must be full or short, got '" + value + "'");
+            default ->
+                throw new IllegalArgumentException(
+                    "--mode must be full or short, got '" + value + "'");
           }
         }
         case "model" -> {
@@ -77,8 +78,11 @@ public record BenchOptions(
           }
         }
         case "reportDir" -> reportDir = Path.of(value);
-        default -> throw new IllegalArgumentException(
-            "Unknown option --" + name + "; known: --mode, --model, --threads, --only, --reportDir");
+        default ->
+            throw new IllegalArgumentException(
+                "Unknown option --"
+                    + name
+                    + "; known: --mode, --model, --threads, --only, --reportDir");
       }
     }
     return new BenchOptions(shortMode, model, threads, only, reportDir);

@@ -27,8 +27,7 @@ import org.slf4j.LoggerFactory;
  * The performance report's entry point: runs the registered benchmarks in order in one JVM and
  * writes {@code BENCHMARKS.md}, {@code benchmarks/results.json} and the plots.
  *
- * <p>Usage, from the repository root after {@code mvn -B -o package -pl pipelines -am
- * -DskipTests}:
+ * <p>Usage, from the repository root after {@code mvn -B -o package -pl pipelines -am -DskipTests}:
  *
  * <pre>
  * java -cp pipelines/target/odelt-pipelines.jar dev.odelt.pipelines.bench.Benchmarks \
@@ -87,12 +86,7 @@ public final class Benchmarks {
     Files.createDirectories(workDir);
     BenchContext context =
         new BenchContext(
-            options.shortMode(),
-            options.model(),
-            reportDir,
-            workDir,
-            options.threads(),
-            repoRoot);
+            options.shortMode(), options.model(), reportDir, workDir, options.threads(), repoRoot);
     Report.Environment env = environment(options, command);
     LOG.info("Benchmarks ({} mode, {} threads) → {}", env.mode(), options.threads(), reportDir);
     List<Section> sections = new ArrayList<>();
@@ -112,8 +106,7 @@ public final class Benchmarks {
       LOG.info("{} done in {} s", benchmark.id(), (System.nanoTime() - start) / 1_000_000_000);
       Report.write(reportDir, env, sections);
     }
-    LOG.info(
-        "Report: {} ({} benchmark(s) failed)", reportDir.resolve(Report.MARKDOWN), failed);
+    LOG.info("Report: {} ({} benchmark(s) failed)", reportDir.resolve(Report.MARKDOWN), failed);
     return failed;
   }
 
@@ -158,7 +151,10 @@ public final class Benchmarks {
         List.of());
   }
 
-  /** The nearest directory at or above {@code start} holding pom.xml, pipelines/ and model-artifacts/. */
+  /**
+   * The nearest directory at or above {@code start} holding pom.xml, pipelines/ and
+   * model-artifacts/.
+   */
   static Path repoRoot(Path start) {
     for (Path p = start; p != null; p = p.getParent()) {
       if (Files.isRegularFile(p.resolve("pom.xml"))

@@ -50,7 +50,12 @@ public final class PartialModelMemoryBench implements Benchmark {
         String key = maxBlocks == config.depth() ? "full" : "first" + minL;
         Map<String, Long> child = child(ctx, maxBlocks, minL, batch);
         results.computeIfAbsent(key, k -> new ArrayList<>()).add(child);
-        LOG.info("partial-model round {}/{}: {} → VmHWM {} KiB", r + 1, rounds, key, child.get("vmHwmKib"));
+        LOG.info(
+            "partial-model round {}/{}: {} → VmHWM {} KiB",
+            r + 1,
+            rounds,
+            key,
+            child.get("vmHwmKib"));
       }
     }
     Map<String, Long> full = medianOf(results.get("full"));
@@ -104,12 +109,22 @@ public final class PartialModelMemoryBench implements Benchmark {
             + minL
             + " (same seeds on both), checks that the partial copy rejects L="
             + config.depth()
-            + ", and reports VmHWM and VmRSS from /proc/self/status and the parameter bytes it holds.";
+            + ", and reports VmHWM and VmRSS from /proc/self/status and the parameter bytes it"
+            + " holds.";
     return new Section(
         id(),
         "Memory of a worker that loads only the first L blocks",
         method,
-        List.of(new Section.Table("Peak memory per child JVM", List.of("Child", "Peak RSS (VmHWM) MiB", "RSS at exit MiB", "Parameter MB", "Rejects deeper tiers"), rows)),
+        List.of(
+            new Section.Table(
+                "Peak memory per child JVM",
+                List.of(
+                    "Child",
+                    "Peak RSS (VmHWM) MiB",
+                    "RSS at exit MiB",
+                    "Parameter MB",
+                    "Rejects deeper tiers"),
+                rows)),
         List.of(),
         findings,
         raw,
@@ -134,7 +149,8 @@ public final class PartialModelMemoryBench implements Benchmark {
     return out;
   }
 
-  private static Map<String, Long> child(BenchContext ctx, int maxBlocks, int blocks, int batch) throws IOException, InterruptedException {
+  private static Map<String, Long> child(BenchContext ctx, int maxBlocks, int blocks, int batch)
+      throws IOException, InterruptedException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> cmd =
         List.of(
@@ -158,7 +174,9 @@ public final class PartialModelMemoryBench implements Benchmark {
       throw new IOException("child JVM (maxBlocks=" + maxBlocks + ") failed:\n" + out);
     }
     String line =
-        out.lines().filter(l -> l.startsWith(RESULT)).findFirst()
+        out.lines()
+            .filter(l -> l.startsWith(RESULT))
+            .findFirst()
             .orElseThrow(() -> new IOException("child JVM printed no result:\n" + out));
     Map<String, Long> result = new LinkedHashMap<>();
     for (String part : line.substring(RESULT.length()).trim().split(" ")) {
@@ -199,12 +217,21 @@ public final class PartialModelMemoryBench implements Benchmark {
       long rss = statusKib(status, "VmRSS:");
       // The parent reads this line from the child's standard output.
       System.out.println(
-          RESULT + "vmHwmKib=" + hwm + " vmRssKib=" + rss + " parameterBytes=" + parameterBytes + " rejectsDeeper=" + rejects);
+          RESULT
+              + "vmHwmKib="
+              + hwm
+              + " vmRssKib="
+              + rss
+              + " parameterBytes="
+              + parameterBytes
+              + " rejectsDeeper="
+              + rejects);
     }
   }
 
   private static long statusKib(String status, String key) {
-    return status.lines()
+    return status
+        .lines()
         .filter(l -> l.startsWith(key))
         .map(l -> Long.parseLong(l.substring(key.length()).replaceAll("[^0-9]", "")))
         .findFirst()

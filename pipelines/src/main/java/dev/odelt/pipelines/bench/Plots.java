@@ -17,8 +17,8 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * Small headless line and scatter plots (PNG) for the report: axes with ticks and labels, a
- * legend, optional log scales, optional point labels. Uses only java.awt with {@code
+ * Small headless line and scatter plots (PNG) for the report: axes with ticks and labels, a legend,
+ * optional log scales, optional point labels. Uses only java.awt with {@code
  * java.awt.headless=true}.
  */
 public final class Plots {

@@ -125,10 +125,20 @@ public final class TierScalingBench implements Benchmark {
     List<Section.Goal> goals = new ArrayList<>();
     double lTarget = (double) minL / maxL;
     for (int s : stepsList) {
-      double ratio = perImage.get(Tier.of(s, minL).label()) / perImage.get(Tier.of(s, maxL).label());
+      double ratio =
+          perImage.get(Tier.of(s, minL).label()) / perImage.get(Tier.of(s, maxL).label());
       goals.add(
           new Section.Goal(
-              "S=" + s + ": time(L=" + minL + ") / time(L=" + maxL + ") within 10% of " + minL + "/" + maxL,
+              "S="
+                  + s
+                  + ": time(L="
+                  + minL
+                  + ") / time(L="
+                  + maxL
+                  + ") within 10% of "
+                  + minL
+                  + "/"
+                  + maxL,
               fmt(lTarget, 3) + " ± 10%",
               fmt(ratio, 3),
               Math.abs(ratio / lTarget - 1) <= 0.10));
@@ -144,7 +154,16 @@ public final class TierScalingBench implements Benchmark {
         double target = (double) hi / lo;
         goals.add(
             new Section.Goal(
-                "L=" + l + ": time(S=" + hi + ") / time(S=" + lo + ") within 10% of " + hi + "/" + lo,
+                "L="
+                    + l
+                    + ": time(S="
+                    + hi
+                    + ") / time(S="
+                    + lo
+                    + ") within 10% of "
+                    + hi
+                    + "/"
+                    + lo,
                 fmt(target, 1) + " ± 10%",
                 fmt(ratio, 2),
                 Math.abs(ratio / target - 1) <= 0.10));
@@ -157,7 +176,8 @@ public final class TierScalingBench implements Benchmark {
     double f = fit[1];
     double b = fit[2];
     List<List<String>> fitRows = new ArrayList<>();
-    fitRows.add(List.of("per batch (noise, pixels, set-up): c", fmt(c * 1000, 2) + " ms per batch"));
+    fitRows.add(
+        List.of("per batch (noise, pixels, set-up): c", fmt(c * 1000, 2) + " ms per batch"));
     fitRows.add(
         List.of(
             "per velocity call, not in blocks (embeddings, head, Euler update): f",
@@ -180,8 +200,8 @@ public final class TierScalingBench implements Benchmark {
             + fmt(b * 1000, 2)
             + " ms (batch "
             + batch
-            + "). With a per-call fixed part f, time(L_min)/time(L_max) = (f + L_min·b)/(f + L_max·b)"
-            + " instead of L_min/L_max: predicted "
+            + "). With a per-call fixed part f, time(L_min)/time(L_max) = (f + L_min·b)/(f +"
+            + " L_max·b) instead of L_min/L_max: predicted "
             + fmt((f + minL * b) / (f + maxL * b), 3)
             + " vs the ideal "
             + fmt(lTarget, 3)
@@ -191,9 +211,9 @@ public final class TierScalingBench implements Benchmark {
         missed == 0
             ? "Every scaling goal is met."
             : missed
-                + " scaling goal(s) missed; the fit above says where the time goes: the fixed per-call"
-                + " part f (patch embedding, the t/d/y/L conditioning MLPs, final layer and the"
-                + " Euler update) is "
+                + " scaling goal(s) missed; the fit above says where the time goes: the fixed"
+                + " per-call part f (patch embedding, the t/d/y/L conditioning MLPs, final layer"
+                + " and the Euler update) is "
                 + fmt(100 * f / (f + maxL * b), 1)
                 + "% of a call at L="
                 + maxL
@@ -234,8 +254,12 @@ public final class TierScalingBench implements Benchmark {
     String scalingPlot = "benchmarks/" + id() + "-seconds.png";
     Plots.write(
         new Plots.Chart(
-            "Seconds per image vs steps S (batch " + batch + ")", "steps S", "seconds per image",
-            true, true, true),
+            "Seconds per image vs steps S (batch " + batch + ")",
+            "steps S",
+            "seconds per image",
+            true,
+            true,
+            true),
         series,
         ctx.reportDir().resolve(scalingPlot),
         900,
@@ -246,8 +270,11 @@ public final class TierScalingBench implements Benchmark {
     double perBlockEval =
         perImage.get(Tier.of(topSteps, maxL).label()) / ((double) topSteps * maxL);
     List<Section.Table> tables = new ArrayList<>();
-    tables.add(new Section.Table("Milliseconds per image (median, batch " + batch + ")", header, rows));
-    tables.add(new Section.Table("Where the time goes (least-squares fit)", List.of("Part", "Time"), fitRows));
+    tables.add(
+        new Section.Table("Milliseconds per image (median, batch " + batch + ")", header, rows));
+    tables.add(
+        new Section.Table(
+            "Where the time goes (least-squares fit)", List.of("Part", "Time"), fitRows));
     Map<String, Object> raw = new LinkedHashMap<>();
     raw.put("batch", batch);
     raw.put("repeats", repeats);
@@ -258,7 +285,9 @@ public final class TierScalingBench implements Benchmark {
 
     List<QualityRow> quality = qualityRows(model, ctx.repoRoot());
     if (quality.isEmpty()) {
-      findings.add("No quality table found (manifest quality points or model-artifacts/eval/quality-table.json): no quality plot.");
+      findings.add(
+          "No quality table found (manifest quality points or"
+              + " model-artifacts/eval/quality-table.json): no quality plot.");
     } else {
       List<double[]> accMeasured = new ArrayList<>();
       List<double[]> accEstimated = new ArrayList<>();
@@ -295,7 +324,13 @@ public final class TierScalingBench implements Benchmark {
       tables.add(
           new Section.Table(
               "Quality (" + quality.get(0).source() + ") against cost per image",
-              List.of("Tier", "Block evals/image", "ms/image", "Cost", "Class accuracy", "Fréchet distance"),
+              List.of(
+                  "Tier",
+                  "Block evals/image",
+                  "ms/image",
+                  "Cost",
+                  "Class accuracy",
+                  "Fréchet distance"),
               qRows));
       raw.put("quality", rawQuality);
       findings.add(
@@ -316,13 +351,25 @@ public final class TierScalingBench implements Benchmark {
       String accPlot = "benchmarks/" + id() + "-quality-accuracy.png";
       String fidPlot = "benchmarks/" + id() + "-quality-frechet.png";
       Plots.write(
-          new Plots.Chart("Class accuracy vs cost per tier", "seconds per image", "class accuracy", true, false, false),
+          new Plots.Chart(
+              "Class accuracy vs cost per tier",
+              "seconds per image",
+              "class accuracy",
+              true,
+              false,
+              false),
           twoSeries(accMeasured, labMeasured, accEstimated, labEstimated),
           ctx.reportDir().resolve(accPlot),
           900,
           600);
       Plots.write(
-          new Plots.Chart("Fréchet distance vs cost per tier (lower is better)", "seconds per image", "Fréchet distance", true, false, false),
+          new Plots.Chart(
+              "Fréchet distance vs cost per tier (lower is better)",
+              "seconds per image",
+              "Fréchet distance",
+              true,
+              false,
+              false),
           twoSeries(fidMeasured, labMeasured, fidEstimated, labEstimated),
           ctx.reportDir().resolve(fidPlot),
           900,
@@ -332,8 +379,8 @@ public final class TierScalingBench implements Benchmark {
     }
 
     String method =
-        "The model's Sampler (real seeds 1000.., classes cycling 0..9, Euler, guidance 1) on batches"
-            + " of "
+        "The model's Sampler (real seeds 1000.., classes cycling 0..9, Euler, guidance 1) on"
+            + " batches of "
             + batch
             + " for S ∈ "
             + stepsList
@@ -347,7 +394,15 @@ public final class TierScalingBench implements Benchmark {
             + " once, in order, so slow drift of the shared machine hits all cells alike; the"
             + " table holds medians over rounds of (batch wall time / batch). Images are made"
             + " in full (noise, solver, pixel conversion); no PNG encoding.";
-    return new Section(id(), "Tier scaling: seconds per image vs S × L", method, tables, goals, findings, raw, plots);
+    return new Section(
+        id(),
+        "Tier scaling: seconds per image vs S × L",
+        method,
+        tables,
+        goals,
+        findings,
+        raw,
+        plots);
   }
 
   private static String options(BenchContext ctx) {
@@ -355,7 +410,10 @@ public final class TierScalingBench implements Benchmark {
   }
 
   private static List<Plots.Series> twoSeries(
-      List<double[]> measured, List<String> mLabels, List<double[]> estimated, List<String> eLabels) {
+      List<double[]> measured,
+      List<String> mLabels,
+      List<double[]> estimated,
+      List<String> eLabels) {
     List<Plots.Series> out = new ArrayList<>();
     if (!measured.isEmpty()) {
       out.add(new Plots.Series("measured cost", measured, mLabels));

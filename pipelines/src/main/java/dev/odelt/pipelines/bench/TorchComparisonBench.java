@@ -70,7 +70,8 @@ public final class TorchComparisonBench implements Benchmark {
     LoadedModel model = Models.shared(ctx.modelLocation(), "cpu");
     ModelConfig config = model.config();
     int batch = ctx.shortMode() ? 8 : 64;
-    // Debian's torch multiplies with the reference BLAS: seconds per call at batch 64, so few calls.
+    // Debian's torch multiplies with the reference BLAS: seconds per call at batch 64, so few
+    // calls.
     int rounds = ctx.shortMode() ? 1 : 2;
     int repeats = ctx.shortMode() ? 1 : 3;
     List<Integer> blocksList = config.allowedBlocks();
@@ -93,7 +94,10 @@ public final class TorchComparisonBench implements Benchmark {
       y[i] = i % config.numClasses();
     }
     Map<String, Tensor> inputs = new LinkedHashMap<>();
-    inputs.put("x", new Tensor(new long[] {batch, config.channels(), config.imageSize(), config.imageSize()}, x));
+    inputs.put(
+        "x",
+        new Tensor(
+            new long[] {batch, config.channels(), config.imageSize(), config.imageSize()}, x));
     inputs.put("t", new Tensor(new long[] {batch}, t));
     inputs.put("d", new Tensor(new long[] {batch}, d));
     inputs.put("y", new Tensor(new long[] {batch}, y));
@@ -105,8 +109,10 @@ public final class TorchComparisonBench implements Benchmark {
     JsonObject torchInfo = null;
     for (int r = 0; r < rounds; r++) {
       for (int l : blocksList) {
-        djl.computeIfAbsent(l, k -> new ArrayList<>()).addAll(djlMillis(model, x, t, d, y, batch, l, repeats));
-        JsonObject json = python(script, pkg, inputFile, l, ctx.threads(), repeats, torchInfo == null);
+        djl.computeIfAbsent(l, k -> new ArrayList<>())
+            .addAll(djlMillis(model, x, t, d, y, batch, l, repeats));
+        JsonObject json =
+            python(script, pkg, inputFile, l, ctx.threads(), repeats, torchInfo == null);
         if (torchInfo == null) {
           torchInfo = json;
         }
@@ -132,8 +138,11 @@ public final class TorchComparisonBench implements Benchmark {
       double b = Timing.median(torch.get(l));
       worst = Math.max(worst, a / b);
       rows.add(List.of(Integer.toString(l), fmt(a, 2), fmt(b, 2), fmt(a / b, 3)));
-      raw.put("L" + l, Map.of("djlMillis", djl.get(l), "torchMillis", torch.get(l), "ratio", a / b));
-      goals.add(new Section.Goal("L=" + l + ": DJL time / PyTorch time", "≤ 1.0", fmt(a / b, 3), a / b <= 1.0));
+      raw.put(
+          "L" + l, Map.of("djlMillis", djl.get(l), "torchMillis", torch.get(l), "ratio", a / b));
+      goals.add(
+          new Section.Goal(
+              "L=" + l + ": DJL time / PyTorch time", "≤ 1.0", fmt(a / b, 3), a / b <= 1.0));
     }
     String torchVersion = torchInfo.get("torch").getAsString();
     List<String> blas = new ArrayList<>();
@@ -147,7 +156,8 @@ public final class TorchComparisonBench implements Benchmark {
     raw.put("djlNativeBuild", djlBuild);
 
     List<String> findings = new ArrayList<>();
-    String blasLine = torchConfig.lines().filter(s -> s.contains("BLAS_INFO")).findFirst().orElse("");
+    String blasLine =
+        torchConfig.lines().filter(s -> s.contains("BLAS_INFO")).findFirst().orElse("");
     boolean genericBlas = blasLine.contains("BLAS_INFO=generic");
     findings.add(
         "The two sides are different PyTorch builds. DJL runs PyTorch "
@@ -164,11 +174,14 @@ public final class TorchComparisonBench implements Benchmark {
             + " PyTorch on equal builds.");
     findings.add(
         worst <= 1.0
-            ? "DJL is at most as slow as the reference for every L (worst ratio " + fmt(worst, 3) + ")."
+            ? "DJL is at most as slow as the reference for every L (worst ratio "
+                + fmt(worst, 3)
+                + ")."
             : "DJL is slower than the reference for some L (worst ratio "
                 + fmt(worst, 3)
                 + "); see the utilisation section for where DJL's time goes.");
-    findings.add("torch.__config__.show() of the reference:\n\n```\n" + torchConfig.strip() + "\n```");
+    findings.add(
+        "torch.__config__.show() of the reference:\n\n```\n" + torchConfig.strip() + "\n```");
     String method =
         "Same weights (the package copied to a directory and read by reference.py), same inputs"
             + " (x from the sampler's noise, t, d, y written to a safetensors file), batch "
@@ -182,12 +195,17 @@ public final class TorchComparisonBench implements Benchmark {
             + " velocity call(s) (after 1 warm-up) in this JVM, then `reference.py time` times "
             + repeats
             + " call(s) (after 1 warm-up) in a fresh /usr/bin/python3 process. Medians over all"
-            + " timed calls; only the velocity call is timed (not input creation or process start).";
+            + " timed calls; only the velocity call is timed (not input creation or process"
+            + " start).";
     return new Section(
         id(),
         title,
         method,
-        List.of(new Section.Table("Milliseconds per velocity call (batch " + batch + ")", List.of("L", "DJL ms", "PyTorch ms", "DJL / PyTorch"), rows)),
+        List.of(
+            new Section.Table(
+                "Milliseconds per velocity call (batch " + batch + ")",
+                List.of("L", "DJL ms", "PyTorch ms", "DJL / PyTorch"),
+                rows)),
         goals,
         findings,
         raw,
@@ -203,7 +221,8 @@ public final class TorchComparisonBench implements Benchmark {
       return PYTHON + " is missing.";
     }
     try {
-      Process p = new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true).start();
       p.getInputStream().readAllBytes();
       if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
         return PYTHON + " has no torch (python3-torch is not installed).";
@@ -214,7 +233,16 @@ public final class TorchComparisonBench implements Benchmark {
     return null;
   }
 
-  private static List<Double> djlMillis(LoadedModel model, float[] x, float[] t, float[] d, float[] y, int batch, int blocks, int repeats) throws Exception {
+  private static List<Double> djlMillis(
+      LoadedModel model,
+      float[] x,
+      float[] t,
+      float[] d,
+      float[] y,
+      int batch,
+      int blocks,
+      int repeats)
+      throws Exception {
     ModelConfig c = model.config();
     List<Double> out = new ArrayList<>();
     boolean gradMode = JniUtils.isGradMode();
@@ -232,7 +260,8 @@ public final class TorchComparisonBench implements Benchmark {
           NDArray ys = call.create(labels);
           ParameterStore ps = new ParameterStore(call, false);
           double s =
-              Timing.seconds(() -> model.network().velocity(ps, xs, ts, ds, ys, blocks, false).toFloatArray());
+              Timing.seconds(
+                  () -> model.network().velocity(ps, xs, ts, ds, ys, blocks, false).toFloatArray());
           if (r >= 0) {
             out.add(s * 1000);
           }
@@ -244,8 +273,27 @@ public final class TorchComparisonBench implements Benchmark {
     return out;
   }
 
-  private static JsonObject python(Path script, Path pkg, Path inputs, int blocks, int threads, int repeats, boolean showConfig) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(PYTHON, script.toString(), "time", "--package", pkg.toString(), "--inputs", inputs.toString(), "--blocks", Integer.toString(blocks), "--threads", Integer.toString(threads), "--warmup", "1", "--repeats", Integer.toString(repeats)));
+  private static JsonObject python(
+      Path script, Path pkg, Path inputs, int blocks, int threads, int repeats, boolean showConfig)
+      throws IOException, InterruptedException {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                PYTHON,
+                script.toString(),
+                "time",
+                "--package",
+                pkg.toString(),
+                "--inputs",
+                inputs.toString(),
+                "--blocks",
+                Integer.toString(blocks),
+                "--threads",
+                Integer.toString(threads),
+                "--warmup",
+                "1",
+                "--repeats",
+                Integer.toString(repeats)));
     if (showConfig) {
       cmd.add("--show-config");
     }
@@ -254,7 +302,8 @@ public final class TorchComparisonBench implements Benchmark {
     Process p = pb.start();
     String out;
     String err;
-    try (InputStream stdout = p.getInputStream(); InputStream stderr = p.getErrorStream()) {
+    try (InputStream stdout = p.getInputStream();
+        InputStream stderr = p.getErrorStream()) {
       out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
       err = new String(stderr.readAllBytes(), StandardCharsets.UTF_8);
     }
@@ -272,8 +321,11 @@ public final class TorchComparisonBench implements Benchmark {
     int slash = manifestAt.lastIndexOf('/');
     String weightsAt = manifestAt.substring(0, slash + 1) + weightsFile;
     Files.createDirectories(dir);
-    Files.write(dir.resolve(ModelPackages.MANIFEST), ObjectStores.forLocation(manifestAt).readAllBytes(manifestAt));
-    Files.write(dir.resolve(weightsFile), ObjectStores.forLocation(weightsAt).readAllBytes(weightsAt));
+    Files.write(
+        dir.resolve(ModelPackages.MANIFEST),
+        ObjectStores.forLocation(manifestAt).readAllBytes(manifestAt));
+    Files.write(
+        dir.resolve(weightsFile), ObjectStores.forLocation(weightsAt).readAllBytes(weightsAt));
   }
 
   /**
@@ -285,7 +337,10 @@ public final class TorchComparisonBench implements Benchmark {
     String version = Engine.getEngine("PyTorch").getVersion();
     try (Stream<Path> dirs = Files.list(cache)) {
       Path dir =
-          dirs.filter(p -> p.getFileName().toString().startsWith(version) && p.getFileName().toString().contains("cpu"))
+          dirs.filter(
+                  p ->
+                      p.getFileName().toString().startsWith(version)
+                          && p.getFileName().toString().contains("cpu"))
               .findFirst()
               .orElse(null);
       if (dir == null) {
@@ -297,13 +352,17 @@ public final class TorchComparisonBench implements Benchmark {
       markers.put("oneDNN v", "oneDNN");
       markers.put("openblas_get_config", "OpenBLAS");
       Map<String, Boolean> hits = scan(dir.resolve("libtorch_cpu.so"), markers.keySet());
-      hits.forEach((k, v) -> {
-        if (v) {
-          found.add(markers.get(k));
-        }
-      });
+      hits.forEach(
+          (k, v) -> {
+            if (v) {
+              found.add(markers.get(k));
+            }
+          });
       try (Stream<Path> files = Files.list(dir)) {
-        files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("libgomp") || n.startsWith("libiomp")).forEach(n -> found.add("OpenMP " + n));
+        files
+            .map(p -> p.getFileName().toString())
+            .filter(n -> n.startsWith("libgomp") || n.startsWith("libiomp"))
+            .forEach(n -> found.add("OpenMP " + n));
       }
       return found.isEmpty() ? "no BLAS markers found in " + dir : String.join(", ", found);
     } catch (IOException e) {
@@ -312,7 +371,8 @@ public final class TorchComparisonBench implements Benchmark {
   }
 
   /** Which of {@code needles} occur in the file, read in chunks. */
-  private static Map<String, Boolean> scan(Path file, java.util.Set<String> needles) throws IOException {
+  private static Map<String, Boolean> scan(Path file, java.util.Set<String> needles)
+      throws IOException {
     Map<String, Boolean> hits = new LinkedHashMap<>();
     needles.forEach(n -> hits.put(n, false));
     int overlap = needles.stream().mapToInt(String::length).max().orElse(0);

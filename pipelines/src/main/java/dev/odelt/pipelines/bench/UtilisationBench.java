@@ -40,7 +40,8 @@ public final class UtilisationBench implements Benchmark {
   }
 
   /** An op of the block breakdown: a name, how often a block runs it, its FLOPs, the call. */
-  private record Op(String name, int perBlock, long flops, Function<Map<String, NDArray>, Object> call) {}
+  private record Op(
+      String name, int perBlock, long flops, Function<Map<String, NDArray>, Object> call) {}
 
   @Override
   public Section run(BenchContext ctx) throws Exception {
@@ -105,7 +106,9 @@ public final class UtilisationBench implements Benchmark {
       double samplerGflops = samplerFlops / samplerSeconds / 1e9;
       double velocitySeconds;
       try (NDManager vm = model.manager().newSubManager()) {
-        NDArray x = vm.randomNormal(new Shape(batch, config.channels(), config.imageSize(), config.imageSize()));
+        NDArray x =
+            vm.randomNormal(
+                new Shape(batch, config.channels(), config.imageSize(), config.imageSize()));
         NDArray t = vm.full(new Shape(batch), 0.5f);
         NDArray lv = vm.full(new Shape(batch), 4f);
         NDArray y = vm.create(new int[batch]);
@@ -136,14 +139,34 @@ public final class UtilisationBench implements Benchmark {
       Breakdown breakdown = breakdown(model, batch, repeats);
 
       List<Section.Table> tables = new ArrayList<>();
-      tables.add(new Section.Table("Matrix multiply, float32, best of " + (repeats * 2), List.of("Shape", "ms", "GFLOP/s"), mmRows));
       tables.add(
           new Section.Table(
-              "Achieved FLOP/s at the top tier (s" + steps + "-b" + blocks + ", batch " + batch + ")",
+              "Matrix multiply, float32, best of " + (repeats * 2),
+              List.of("Shape", "ms", "GFLOP/s"),
+              mmRows));
+      tables.add(
+          new Section.Table(
+              "Achieved FLOP/s at the top tier (s"
+                  + steps
+                  + "-b"
+                  + blocks
+                  + ", batch "
+                  + batch
+                  + ")",
               List.of("What", "FLOPs", "Seconds (median)", "GFLOP/s", "Share of best matmul"),
               List.of(
-                  List.of("sampler (whole batch)", String.format("%.3e", samplerFlops), fmt(samplerSeconds, 3), fmt(samplerGflops, 1), fmt(100 * utilisation, 1) + "%"),
-                  List.of("one velocity call", String.format("%.3e", (double) flops.perCall(batch, blocks)), fmt(velocitySeconds, 4), fmt(velocityGflops, 1), fmt(100 * velocityGflops / peak, 1) + "%"))));
+                  List.of(
+                      "sampler (whole batch)",
+                      String.format("%.3e", samplerFlops),
+                      fmt(samplerSeconds, 3),
+                      fmt(samplerGflops, 1),
+                      fmt(100 * utilisation, 1) + "%"),
+                  List.of(
+                      "one velocity call",
+                      String.format("%.3e", (double) flops.perCall(batch, blocks)),
+                      fmt(velocitySeconds, 4),
+                      fmt(velocityGflops, 1),
+                      fmt(100 * velocityGflops / peak, 1) + "%"))));
       tables.add(breakdown.table(peak));
 
       List<Section.Goal> goals =
@@ -177,7 +200,19 @@ public final class UtilisationBench implements Benchmark {
       raw.put("flopsFormula", FlopCount.FORMULA);
       raw.put("matmul", rawMatmul);
       raw.put("peakGflops", peak);
-      raw.put("sampler", Map.of("steps", steps, "blocks", blocks, "batch", batch, "seconds", samplerSeconds, "gflops", samplerGflops));
+      raw.put(
+          "sampler",
+          Map.of(
+              "steps",
+              steps,
+              "blocks",
+              blocks,
+              "batch",
+              batch,
+              "seconds",
+              samplerSeconds,
+              "gflops",
+              samplerGflops));
       raw.put("velocity", Map.of("seconds", velocitySeconds, "gflops", velocityGflops));
       raw.put("utilisation", utilisation);
       raw.put("blockBreakdown", breakdown.raw());
@@ -188,9 +223,9 @@ public final class UtilisationBench implements Benchmark {
               + String.format("%.3e", (double) flops.perImage(blocks))
               + " FLOPs per image per velocity call at L="
               + blocks
-              + ". Best matmul: float32 NDArray.matMul of square and model-shaped products"
-              + " (B·N × D)·(D × 4D) at B=64, best of repeats after 2 warm-ups, in this JVM with the"
-              + " same PyTorch threads ("
+              + ". Best matmul: float32 NDArray.matMul of square and model-shaped products (B·N ×"
+              + " D)·(D × 4D) at B=64, best of repeats after 2 warm-ups, in this JVM with the same"
+              + " PyTorch threads ("
               + ctx.threads()
               + "). Sampler: median of "
               + (quick ? 1 : 3)
@@ -199,7 +234,8 @@ public final class UtilisationBench implements Benchmark {
               + " (median of "
               + repeats * 2
               + "), against the whole block (DitBlock.apply) on the same input.";
-      return new Section(id(), "Hardware utilisation", method, tables, goals, findings, raw, List.of());
+      return new Section(
+          id(), "Hardware utilisation", method, tables, goals, findings, raw, List.of());
     } finally {
       JniUtils.setGradMode(gradMode);
     }
@@ -238,7 +274,13 @@ public final class UtilisationBench implements Benchmark {
                 op.flops() == 0 ? "-" : fmt(op.flops() / seconds.get(i) / 1e9, 1)));
       }
       rows.add(List.of("sum of the ops", "", fmt(sum * 1000, 3), "100%", ""));
-      rows.add(List.of("whole block (DitBlock.apply)", "1", fmt(blockSeconds * 1000, 3), fmt(100 * blockSeconds / sum, 1) + "% of the sum", ""));
+      rows.add(
+          List.of(
+              "whole block (DitBlock.apply)",
+              "1",
+              fmt(blockSeconds * 1000, 3),
+              fmt(100 * blockSeconds / sum, 1) + "% of the sum",
+              ""));
       return new Section.Table(
           "One DiT block at batch " + batch + ", per op (median ms per call)",
           List.of("Op", "Per block", "ms per call", "Share of the sum", "GFLOP/s"),
@@ -329,7 +371,15 @@ public final class UtilisationBench implements Benchmark {
     Map<String, Object> raw() {
       Map<String, Object> out = new LinkedHashMap<>();
       for (int i = 0; i < ops.size(); i++) {
-        out.put(ops.get(i).name(), Map.of("secondsPerCall", seconds.get(i), "perBlock", ops.get(i).perBlock(), "flops", ops.get(i).flops()));
+        out.put(
+            ops.get(i).name(),
+            Map.of(
+                "secondsPerCall",
+                seconds.get(i),
+                "perBlock",
+                ops.get(i).perBlock(),
+                "flops",
+                ops.get(i).flops()));
       }
       out.put("wholeBlockSeconds", blockSeconds);
       out.put("tinyOpSeconds", tinyOpSeconds);
@@ -358,15 +408,30 @@ public final class UtilisationBench implements Benchmark {
       NDArray cb = base.randomNormal(new Shape(b, d)); // (B, D)
       NDArray ones = base.ones(new Shape(d));
       NDArray zeros = base.zeros(new Shape(d));
-      NDList mod = Ops.linear(Ops.silu(cb), p(model, "adaLN_modulation.1.weight"), p(model, "adaLN_modulation.1.bias")).split(6, 1);
+      NDList mod =
+          Ops.linear(
+                  Ops.silu(cb),
+                  p(model, "adaLN_modulation.1.weight"),
+                  p(model, "adaLN_modulation.1.bias"))
+              .split(6, 1);
       NDArray h = Ops.modulate(Ops.layerNorm(x, ones, zeros), mod.get(0), mod.get(1)); // (B, N, D)
-      NDArray q = Ops.linear(h, p(model, "attn.q.weight"), p(model, "attn.q.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3); // (B, H, N, hd)
-      NDArray k = Ops.linear(h, p(model, "attn.k.weight"), p(model, "attn.k.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3);
-      NDArray v = Ops.linear(h, p(model, "attn.v.weight"), p(model, "attn.v.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3);
+      NDArray q =
+          Ops.linear(h, p(model, "attn.q.weight"), p(model, "attn.q.bias"))
+              .reshape(b, n, heads, hd)
+              .transpose(0, 2, 1, 3); // (B, H, N, hd)
+      NDArray k =
+          Ops.linear(h, p(model, "attn.k.weight"), p(model, "attn.k.bias"))
+              .reshape(b, n, heads, hd)
+              .transpose(0, 2, 1, 3);
+      NDArray v =
+          Ops.linear(h, p(model, "attn.v.weight"), p(model, "attn.v.bias"))
+              .reshape(b, n, heads, hd)
+              .transpose(0, 2, 1, 3);
       NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, N, N)
       NDArray weights = scores.softmax(-1);
       NDArray attnOut = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
-      NDArray fc1 = Ops.linear(h, p(model, "mlp.fc1.weight"), p(model, "mlp.fc1.bias")); // (B, N, 4D)
+      NDArray fc1 =
+          Ops.linear(h, p(model, "mlp.fc1.weight"), p(model, "mlp.fc1.bias")); // (B, N, 4D)
       NDArray gelu = Ops.geluTanh(fc1);
       in.put("x", x);
       in.put("cb", cb);
@@ -386,39 +451,115 @@ public final class UtilisationBench implements Benchmark {
       in.put("gelu", gelu);
 
       List<Op> ops = new ArrayList<>();
-      ops.add(new Op("adaLN: SiLU + Linear(D→6D) + split", 1, 2 * b * d * 6 * d,
-          a -> Ops.linear(Ops.silu(a.get("cb")), p(model, "adaLN_modulation.1.weight"), p(model, "adaLN_modulation.1.bias")).split(6, 1)));
-      ops.add(new Op("LayerNorm + modulate", 2, 0,
-          a -> Ops.modulate(Ops.layerNorm(a.get("x"), a.get("ones"), a.get("zeros")), a.get("shift"), a.get("scale"))));
-      ops.add(new Op("k, q, v: concat weights, one Linear(D→3D), split heads, q scale", 1, 3 * 2 * b * n * d * d,
-          a -> {
-            NDArray w = NDArrays.concat(new NDList(p(model, "attn.k.weight"), p(model, "attn.q.weight"), p(model, "attn.v.weight")), 0);
-            w.attach(a.get("h").getManager());
-            NDArray bias = NDArrays.concat(new NDList(p(model, "attn.k.bias"), p(model, "attn.q.bias"), p(model, "attn.v.bias")), 0);
-            bias.attach(a.get("h").getManager());
-            NDList kqv = Ops.linear(a.get("h"), w, bias).reshape(b, n, 3, heads, hd).transpose(2, 0, 3, 1, 4).split(3, 0);
-            return new NDList(kqv.get(0).squeeze(0), kqv.get(1).squeeze(0).mul(Ops.scalar(a.get("h"), 1f / hd)), kqv.get(2).squeeze(0));
-          }));
-      ops.add(new Op("scores Q·Kᵀ", 1, 2 * b * n * n * d, a -> a.get("q").matMul(a.get("k").transpose(0, 1, 3, 2))));
+      ops.add(
+          new Op(
+              "adaLN: SiLU + Linear(D→6D) + split",
+              1,
+              2 * b * d * 6 * d,
+              a ->
+                  Ops.linear(
+                          Ops.silu(a.get("cb")),
+                          p(model, "adaLN_modulation.1.weight"),
+                          p(model, "adaLN_modulation.1.bias"))
+                      .split(6, 1)));
+      ops.add(
+          new Op(
+              "LayerNorm + modulate",
+              2,
+              0,
+              a ->
+                  Ops.modulate(
+                      Ops.layerNorm(a.get("x"), a.get("ones"), a.get("zeros")),
+                      a.get("shift"),
+                      a.get("scale"))));
+      ops.add(
+          new Op(
+              "k, q, v: concat weights, one Linear(D→3D), split heads, q scale",
+              1,
+              3 * 2 * b * n * d * d,
+              a -> {
+                NDArray w =
+                    NDArrays.concat(
+                        new NDList(
+                            p(model, "attn.k.weight"),
+                            p(model, "attn.q.weight"),
+                            p(model, "attn.v.weight")),
+                        0);
+                w.attach(a.get("h").getManager());
+                NDArray bias =
+                    NDArrays.concat(
+                        new NDList(
+                            p(model, "attn.k.bias"),
+                            p(model, "attn.q.bias"),
+                            p(model, "attn.v.bias")),
+                        0);
+                bias.attach(a.get("h").getManager());
+                NDList kqv =
+                    Ops.linear(a.get("h"), w, bias)
+                        .reshape(b, n, 3, heads, hd)
+                        .transpose(2, 0, 3, 1, 4)
+                        .split(3, 0);
+                return new NDList(
+                    kqv.get(0).squeeze(0),
+                    kqv.get(1).squeeze(0).mul(Ops.scalar(a.get("h"), 1f / hd)),
+                    kqv.get(2).squeeze(0));
+              }));
+      ops.add(
+          new Op(
+              "scores Q·Kᵀ",
+              1,
+              2 * b * n * n * d,
+              a -> a.get("q").matMul(a.get("k").transpose(0, 1, 3, 2))));
       ops.add(new Op("softmax", 1, 0, a -> a.get("scores").softmax(-1)));
-      ops.add(new Op("weights·V + merge heads", 1, 2 * b * n * n * d,
-          a -> a.get("weights").matMul(a.get("v")).transpose(0, 2, 1, 3).reshape(b, n, d)));
-      ops.add(new Op("output projection Linear(D→D)", 1, 2 * b * n * d * d,
-          a -> Ops.linear(a.get("attnOut"), p(model, "attn.proj.weight"), p(model, "attn.proj.bias"))));
-      ops.add(new Op("gated residual x + gate·y", 2, 0,
-          a -> a.get("x").add(a.get("attnOut").mul(a.get("gate").expandDims(1)))));
-      ops.add(new Op("MLP fc1 Linear(D→4D)", 1, 2 * b * n * d * m,
-          a -> Ops.linear(a.get("h"), p(model, "mlp.fc1.weight"), p(model, "mlp.fc1.bias"))));
-      ops.add(new Op("GELU (tanh form, 7 element-wise ops)", 1, 0, a -> Ops.geluTanh(a.get("fc1"))));
-      ops.add(new Op("MLP fc2 Linear(4D→D)", 1, 2 * b * n * m * d,
-          a -> Ops.linear(a.get("gelu"), p(model, "mlp.fc2.weight"), p(model, "mlp.fc2.bias"))));
+      ops.add(
+          new Op(
+              "weights·V + merge heads",
+              1,
+              2 * b * n * n * d,
+              a -> a.get("weights").matMul(a.get("v")).transpose(0, 2, 1, 3).reshape(b, n, d)));
+      ops.add(
+          new Op(
+              "output projection Linear(D→D)",
+              1,
+              2 * b * n * d * d,
+              a ->
+                  Ops.linear(
+                      a.get("attnOut"), p(model, "attn.proj.weight"), p(model, "attn.proj.bias"))));
+      ops.add(
+          new Op(
+              "gated residual x + gate·y",
+              2,
+              0,
+              a -> a.get("x").add(a.get("attnOut").mul(a.get("gate").expandDims(1)))));
+      ops.add(
+          new Op(
+              "MLP fc1 Linear(D→4D)",
+              1,
+              2 * b * n * d * m,
+              a -> Ops.linear(a.get("h"), p(model, "mlp.fc1.weight"), p(model, "mlp.fc1.bias"))));
+      ops.add(
+          new Op("GELU (tanh form, 7 element-wise ops)", 1, 0, a -> Ops.geluTanh(a.get("fc1"))));
+      ops.add(
+          new Op(
+              "MLP fc2 Linear(4D→D)",
+              1,
+              2 * b * n * m * d,
+              a ->
+                  Ops.linear(a.get("gelu"), p(model, "mlp.fc2.weight"), p(model, "mlp.fc2.bias"))));
 
       Function<Map<String, NDArray>, Object> separate =
           a ->
               new NDList(
-                  Ops.linear(a.get("h"), p(model, "attn.k.weight"), p(model, "attn.k.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3),
-                  Ops.linear(a.get("h"), p(model, "attn.q.weight"), p(model, "attn.q.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3).mul(Ops.scalar(a.get("h"), 1f / hd)),
-                  Ops.linear(a.get("h"), p(model, "attn.v.weight"), p(model, "attn.v.bias")).reshape(b, n, heads, hd).transpose(0, 2, 1, 3));
+                  Ops.linear(a.get("h"), p(model, "attn.k.weight"), p(model, "attn.k.bias"))
+                      .reshape(b, n, heads, hd)
+                      .transpose(0, 2, 1, 3),
+                  Ops.linear(a.get("h"), p(model, "attn.q.weight"), p(model, "attn.q.bias"))
+                      .reshape(b, n, heads, hd)
+                      .transpose(0, 2, 1, 3)
+                      .mul(Ops.scalar(a.get("h"), 1f / hd)),
+                  Ops.linear(a.get("h"), p(model, "attn.v.weight"), p(model, "attn.v.bias"))
+                      .reshape(b, n, heads, hd)
+                      .transpose(0, 2, 1, 3));
       List<Double> separateTimes = new ArrayList<>();
       List<Double> fusedTimes = new ArrayList<>();
       for (int r = -2; r < repeats * 4; r++) {
@@ -442,16 +583,34 @@ public final class UtilisationBench implements Benchmark {
           timeOp(
               base,
               in,
-              a -> block.apply(new ParameterStore(a.get("x").getManager(), false), a.get("x"), a.get("cb"), a.get("ones"), a.get("zeros"), false),
+              a ->
+                  block.apply(
+                      new ParameterStore(a.get("x").getManager(), false),
+                      a.get("x"),
+                      a.get("cb"),
+                      a.get("ones"),
+                      a.get("zeros"),
+                      false),
               repeats * 2);
       NDArray one = base.ones(new Shape(1));
       double tiny = Timing.medianSeconds(20, 200, () -> one.add(one).close());
-      return new Breakdown(ops, seconds, blockSeconds, tiny, batch, Timing.median(separateTimes), Timing.median(fusedTimes));
+      return new Breakdown(
+          ops,
+          seconds,
+          blockSeconds,
+          tiny,
+          batch,
+          Timing.median(separateTimes),
+          Timing.median(fusedTimes));
     }
   }
 
-  /** Seconds of one run of {@code call} on fresh copies of the inputs in a scope (copies untimed). */
-  private static double timeOnce(NDManager base, Map<String, NDArray> inputs, Function<Map<String, NDArray>, Object> call) throws Exception {
+  /**
+   * Seconds of one run of {@code call} on fresh copies of the inputs in a scope (copies untimed).
+   */
+  private static double timeOnce(
+      NDManager base, Map<String, NDArray> inputs, Function<Map<String, NDArray>, Object> call)
+      throws Exception {
     try (NDManager scope = base.newSubManager()) {
       Map<String, NDArray> copies = new LinkedHashMap<>();
       for (Map.Entry<String, NDArray> e : inputs.entrySet()) {
@@ -463,8 +622,16 @@ public final class UtilisationBench implements Benchmark {
     }
   }
 
-  /** Median seconds of {@code call} on fresh copies of the inputs in a per-run scope (copies untimed). */
-  private static double timeOp(NDManager base, Map<String, NDArray> inputs, Function<Map<String, NDArray>, Object> call, int repeats) throws Exception {
+  /**
+   * Median seconds of {@code call} on fresh copies of the inputs in a per-run scope (copies
+   * untimed).
+   */
+  private static double timeOp(
+      NDManager base,
+      Map<String, NDArray> inputs,
+      Function<Map<String, NDArray>, Object> call,
+      int repeats)
+      throws Exception {
     List<Double> times = new ArrayList<>();
     for (int r = -2; r < repeats; r++) {
       try (NDManager scope = base.newSubManager()) {

@@ -28,7 +28,13 @@ class BenchOptionsTest {
   void parsesEveryOption() {
     BenchOptions o =
         BenchOptions.parse(
-            new String[] {"--mode=short", "--model=/m", "--threads=1", "--only=torch, utilisation", "--reportDir=/tmp/x"},
+            new String[] {
+              "--mode=short",
+              "--model=/m",
+              "--threads=1",
+              "--only=torch, utilisation",
+              "--reportDir=/tmp/x"
+            },
             2);
     assertTrue(o.shortMode());
     assertEquals("/m", o.model());
@@ -42,17 +48,25 @@ class BenchOptionsTest {
 
   @Test
   void rejectsBadOptions() {
-    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--mode=long"}, 2));
-    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--threads=0"}, 2));
-    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--threads=x"}, 2));
-    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--colour=red"}, 2));
-    assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"short"}, 2));
+    assertThrows(
+        IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--mode=long"}, 2));
+    assertThrows(
+        IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--threads=0"}, 2));
+    assertThrows(
+        IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--threads=x"}, 2));
+    assertThrows(
+        IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--colour=red"}, 2));
+    assertThrows(
+        IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"short"}, 2));
   }
 
   @Test
   void onlySelectsKnownBenchmarksInRegistryOrder() {
-    List<Benchmark> picked = Benchmarks.select(Benchmarks.REGISTRY, List.of("torch", "tier-scaling"));
+    List<Benchmark> picked =
+        Benchmarks.select(Benchmarks.REGISTRY, List.of("torch", "tier-scaling"));
     assertEquals(List.of("tier-scaling", "torch"), picked.stream().map(Benchmark::id).toList());
-    assertThrows(IllegalArgumentException.class, () -> Benchmarks.select(Benchmarks.REGISTRY, List.of("nope")));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Benchmarks.select(Benchmarks.REGISTRY, List.of("nope")));
   }
 }

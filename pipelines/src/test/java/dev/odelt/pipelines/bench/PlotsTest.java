@@ -1,8 +1,8 @@
 package dev.odelt.pipelines.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
@@ -20,7 +20,10 @@ class PlotsTest {
         new Plots.Chart("t", "steps", "seconds", true, true, true),
         List.of(
             Plots.Series.of("L=2", List.of(new double[] {1, 0.01}, new double[] {128, 1.2})),
-            new Plots.Series("L=6", List.of(new double[] {1, 0.03}, new double[] {128, 3.5}), List.of("a", "b"))),
+            new Plots.Series(
+                "L=6",
+                List.of(new double[] {1, 0.03}, new double[] {128, 3.5}),
+                List.of("a", "b"))),
         file,
         640,
         400);
