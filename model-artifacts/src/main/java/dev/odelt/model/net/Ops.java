@@ -42,13 +42,21 @@ public final class Ops {
     return x.mul(Activation.sigmoid(x));
   }
 
-  /** GELU, tanh approximation (as the reference; DJL's gelu is the exact erf form). */
+  /**
+   * GELU, tanh approximation (as the reference; DJL's gelu is the exact erf form), computed as
+   * {@code x · σ(2√(2/π)·x·(1 + 0.044715 x²))}, which equals {@code 0.5 x (1 + tanh(√(2/π)(x +
+   * 0.044715 x³)))} since 0.5(1 + tanh z) = σ(2z): one op fewer and no pow, measurably faster on
+   * CPU.
+   */
   public static NDArray geluTanh(NDArray x) {
-    // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
-    // Out-of-place on purpose: tanh's backward needs its own output unmodified.
+    // Out-of-place on purpose: sigmoid's backward needs its own output unmodified.
     NDArray inner =
-        x.pow(scalar(x, 3)).mul(scalar(x, 0.044715f)).add(x).mul(scalar(x, GELU_C));
-    return inner.tanh().add(scalar(x, 1f)).mul(x).mul(scalar(x, 0.5f));
+        x.mul(x)
+            .mul(scalar(x, 0.044715f))
+            .add(scalar(x, 1f))
+            .mul(x)
+            .mul(scalar(x, 2 * GELU_C)); // 2√(2/π)·(x + 0.044715 x³)
+    return Activation.sigmoid(inner).mul(x);
   }
 
   /**
