@@ -50,7 +50,7 @@ public final class BatchFillBench implements Benchmark {
     ModelManifest manifest = ModelPackages.readManifest(context.modelLocation());
     ModelConfig config = ModelConfig.fromProto(manifest.getArchitecture());
     Map<TierChoice, Double> mix = mix(manifest, config);
-    int total = context.shortMode() ? 200 : 3000;
+    int total = context.shortMode() ? 120 : 3000;
     List<JobManifests.Request> requests =
         JobManifests.mixed(20261125L, total, mix, 1, 8, config.numClasses());
     Path dir = context.workDir().resolve(id());

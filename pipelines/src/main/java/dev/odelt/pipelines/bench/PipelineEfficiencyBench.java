@@ -101,9 +101,11 @@ public final class PipelineEfficiencyBench implements Benchmark {
         model.sampler(),
         JobManifests.batches(JobManifests.expand(warmRequests), BATCH_SIZE),
         parallelism);
-    Path warmOut = fresh(dir.resolve("out-warm-up"));
-    InProcessJob.run(
-        InProcessJob.args(warmManifest, warmOut, context.modelLocation(), jobOptions), warmOut);
+    if (!context.shortMode()) {
+      Path warmOut = fresh(dir.resolve("out-warm-up"));
+      InProcessJob.run(
+          InProcessJob.args(warmManifest, warmOut, context.modelLocation(), jobOptions), warmOut);
+    }
 
     List<Double> bareRates = new ArrayList<>();
     List<Double> jobRates = new ArrayList<>();
@@ -253,7 +255,7 @@ public final class PipelineEfficiencyBench implements Benchmark {
                 + " PNG, write, records, previews, accounting) and as the bare loop: the same"
                 + " (class, seed, tier) items in full batches of %d per tier, taken from one queue"
                 + " by %d threads calling Sampler.sample, no PNG, no writes. Both warmed up on a"
-                + " small manifest first; then %d round(s) of bare, job; medians. Images of the"
+                + " small manifest first (short mode: the bare loop only); then %d round(s) of bare, job; medians. Images of the"
                 + " first round are checked byte-identical (bare pixels → PNG vs the job's files)"
                 + " for the first batch of each tier.",
             images.size(),

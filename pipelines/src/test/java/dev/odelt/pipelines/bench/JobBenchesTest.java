@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.odelt.model.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,5 +49,29 @@ class JobBenchesTest {
     Section s = bench.run(context);
     checkSection(bench, s);
     assertEquals(96, s.raw().get("images"));
+  }
+
+  @Test
+  void batchFillReadsTheJobsAccounting() throws Exception {
+    BatchFillBench bench = new BatchFillBench();
+    Section s = bench.run(context);
+    checkSection(bench, s);
+    assertEquals(120, s.raw().get("images"));
+  }
+
+  @Test
+  void startupTimesTheFirstImageOfAChildJob() throws Exception {
+    StartupBench bench = new StartupBench();
+    Section s = bench.run(context);
+    checkSection(bench, s);
+  }
+
+  @Test
+  void jobMemorySamplesTheChildsRssAndPlotsIt() throws Exception {
+    JobMemoryBench bench = new JobMemoryBench();
+    Section s = bench.run(context);
+    checkSection(bench, s);
+    assertEquals(List.of("job-memory-rss.png"), s.plots());
+    assertTrue((Double) s.raw().get("peak_rss_mb") > 0);
   }
 }
