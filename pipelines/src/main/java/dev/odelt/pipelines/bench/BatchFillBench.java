@@ -27,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Issue item 7: mean batch fill per tier on a realistic mixed manifest (many requests of 1–8
- * images over the model's presets and two explicit tiers), from the job's own accounting ({@code
+ * Issue item 7: mean batch fill per tier on a realistic mixed manifest (many requests of 1–8 images
+ * over the model's presets and two explicit tiers), from the job's own accounting ({@code
  * accounting/tiers.json}: images generated and batches per tier).
  */
 public final class BatchFillBench implements Benchmark {
@@ -209,8 +209,7 @@ public final class BatchFillBench implements Benchmark {
 
   /** The per-tier accounts of a finished run, from {@code accounting/tiers.json}. */
   static List<TierAccount> readTiers(Path output) throws IOException {
-    String json =
-        Files.readString(output.resolve(OutputLayout.TIERS_JSON), StandardCharsets.UTF_8);
+    String json = Files.readString(output.resolve(OutputLayout.TIERS_JSON), StandardCharsets.UTF_8);
     RunSummary.Builder b = RunSummary.newBuilder();
     JsonFormat.parser().ignoringUnknownFields().merge("{\"tiers\":" + json + "}", b);
     return b.getTiersList();

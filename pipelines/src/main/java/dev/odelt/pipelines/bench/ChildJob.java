@@ -28,8 +28,7 @@ final class ChildJob implements AutoCloseable {
   /** An output line of the child and when it arrived, in nanoseconds after launch. */
   record Line(long nanos, String text) {}
 
-  private static final Pattern PROGRESS =
-      Pattern.compile("progress (\\S+): (\\d+)/(\\d+) images");
+  private static final Pattern PROGRESS = Pattern.compile("progress (\\S+): (\\d+)/(\\d+) images");
 
   private final Process process;
   private final long startNanos;
@@ -46,7 +45,8 @@ final class ChildJob implements AutoCloseable {
               try (out;
                   BufferedReader in =
                       new BufferedReader(
-                          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                          new InputStreamReader(
+                              process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line = in.readLine(); line != null; line = in.readLine()) {
                   long now = System.nanoTime() - startNanos;
                   synchronized (lines) {

@@ -55,6 +55,9 @@ final class InProcessJob {
     }
     LOG.debug("job output:\n{}", text);
     return new Result(
-        seconds, startMillis, endMillis, GenerateJob.readSummary(output.toAbsolutePath().toString()));
+        seconds,
+        startMillis,
+        endMillis,
+        GenerateJob.readSummary(output.toAbsolutePath().toString()));
   }
 }

@@ -20,8 +20,8 @@ import java.util.SplittableRandom;
  *
  * <p>Generation is deterministic: the same seed and arguments give the same requests and the same
  * JSONL bytes. Every request names its class, image count, seed and tier explicitly, so the bare
- * sampler loop can derive the job's tasks the way {@code ExpandRequests} does: image {@code i} of
- * a request has seed {@link Seeds#forImage}(request seed, i).
+ * sampler loop can derive the job's tasks the way {@code ExpandRequests} does: image {@code i} of a
+ * request has seed {@link Seeds#forImage}(request seed, i).
  */
 final class JobManifests {
 
@@ -141,9 +141,9 @@ final class JobManifests {
   }
 
   /**
-   * The images the job makes of requests with explicit tiers, as the job derives them: index
-   * {@code i} of a request has seed {@link Seeds#forImage}(seed, i); sorted by (request id, index)
-   * like a batch of {@code GenerateImages}.
+   * The images the job makes of requests with explicit tiers, as the job derives them: index {@code
+   * i} of a request has seed {@link Seeds#forImage}(seed, i); sorted by (request id, index) like a
+   * batch of {@code GenerateImages}.
    */
   static List<ImageJob> expand(List<Request> requests) {
     List<ImageJob> out = new ArrayList<>();
@@ -160,8 +160,7 @@ final class JobManifests {
                 new SampleItem(r.classId(), Seeds.forImage(r.seed(), i))));
       }
     }
-    out.sort(
-        Comparator.comparing(ImageJob::requestId).thenComparingLong(ImageJob::index));
+    out.sort(Comparator.comparing(ImageJob::requestId).thenComparingLong(ImageJob::index));
     return List.copyOf(out);
   }
 

@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * Issue item 5, first half: the resident memory of a job process over a 10,000-image run of the
  * cheapest tier. The job runs as a child JVM; its VmRSS is read from {@code /proc/<pid>/status}
  * every 250 ms and its progress lines give images done over time, so RSS growth is measured per
- * image after warm-up. Native memory tracking ({@code jcmd VM.native_memory}) splits the JVM's
- * own memory into heap and the rest at warm-up and near the end.
+ * image after warm-up. Native memory tracking ({@code jcmd VM.native_memory}) splits the JVM's own
+ * memory into heap and the rest at warm-up and near the end.
  */
 public final class JobMemoryBench implements Benchmark {
 
@@ -64,7 +64,8 @@ public final class JobMemoryBench implements Benchmark {
   @Override
   public Section run(BenchContext context) throws Exception {
     ModelConfig config =
-        ModelConfig.fromProto(ModelPackages.readManifest(context.modelLocation()).getArchitecture());
+        ModelConfig.fromProto(
+            ModelPackages.readManifest(context.modelLocation()).getArchitecture());
     Tier tier = Tier.of(1, config.allowedBlocks().get(0));
     int total = context.shortMode() ? 500 : 10_000;
     int perRequest = 100;
@@ -209,9 +210,7 @@ public final class JobMemoryBench implements Benchmark {
     raw.put("end_rss_mb", endRss);
     raw.put("slope_mb_per_1000_images", slope);
     raw.put("threshold_mb_per_1000_images", MAX_SLOPE_MB_PER_1000);
-    raw.put(
-        "samples",
-        samples.stream().map(s -> List.of(s.seconds(), s.rssMb())).toList());
+    raw.put("samples", samples.stream().map(s -> List.of(s.seconds(), s.rssMb())).toList());
     raw.put("progress", progress.stream().map(p -> List.of(p[0] / 1e9, p[1])).toList());
     raw.put(
         "nmt",
@@ -236,11 +235,7 @@ public final class JobMemoryBench implements Benchmark {
                 + " images; the growth slope is a least-squares fit of RSS on images over the"
                 + " samples after warm-up and before the last image. jcmd VM.native_memory"
                 + " summary after warm-up and at 90%% of images splits the JVM's memory.",
-            total,
-            tier.label(),
-            requests.size(),
-            SAMPLE_MILLIS,
-            100 * WARM_UP_FRACTION),
+            total, tier.label(), requests.size(), SAMPLE_MILLIS, 100 * WARM_UP_FRACTION),
         List.of(
             new Section.Table("Resident memory (MB)", List.of("measure", "MB"), memRows),
             new Section.Table(
@@ -295,9 +290,9 @@ public final class JobMemoryBench implements Benchmark {
   }
 
   /**
-   * Images done at {@code seconds} after launch, linear between progress points (nanos, images);
-   * 0 before the first point (which is when the first images appeared), the last count after the
-   * last point.
+   * Images done at {@code seconds} after launch, linear between progress points (nanos, images); 0
+   * before the first point (which is when the first images appeared), the last count after the last
+   * point.
    */
   static double interpolate(List<long[]> progress, double seconds) {
     double before = 0;
@@ -328,7 +323,8 @@ public final class JobMemoryBench implements Benchmark {
           }
           try {
             Process p =
-                new ProcessBuilder(jcmd.toString(), Long.toString(pid), "VM.native_memory", "summary")
+                new ProcessBuilder(
+                        jcmd.toString(), Long.toString(pid), "VM.native_memory", "summary")
                     .redirectErrorStream(true)
                     .start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

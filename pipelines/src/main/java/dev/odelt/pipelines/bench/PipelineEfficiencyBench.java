@@ -166,18 +166,30 @@ public final class PipelineEfficiencyBench implements Benchmark {
             "Where the job's wall time goes (last job run; seconds)",
             List.of("part", "seconds", "share of job wall"),
             List.of(
-                row("launch → first PNG written (Flink up, parse, expand, first batch)",
-                    profile.head(), lastJob.seconds()),
-                row("first → last PNG written (generation, PNG, writes)", profile.body(),
+                row(
+                    "launch → first PNG written (Flink up, parse, expand, first batch)",
+                    profile.head(),
                     lastJob.seconds()),
-                row("last PNG → job returned (records, previews, accounting, shutdown)",
-                    profile.tail(), lastJob.seconds()),
-                row("sampler calls (sum over threads / threads)", profile.samplerWall(),
+                row(
+                    "first → last PNG written (generation, PNG, writes)",
+                    profile.body(),
                     lastJob.seconds()),
-                row("bare loop: sampler calls (sum over threads / threads)",
-                    lastBare.samplerSeconds() / parallelism, lastJob.seconds()),
-                row("PNG encoding, measured alone (x images / threads)",
-                    pngMillis / 1000 * images.size() / parallelism, lastJob.seconds())));
+                row(
+                    "last PNG → job returned (records, previews, accounting, shutdown)",
+                    profile.tail(),
+                    lastJob.seconds()),
+                row(
+                    "sampler calls (sum over threads / threads)",
+                    profile.samplerWall(),
+                    lastJob.seconds()),
+                row(
+                    "bare loop: sampler calls (sum over threads / threads)",
+                    lastBare.samplerSeconds() / parallelism,
+                    lastJob.seconds()),
+                row(
+                    "PNG encoding, measured alone (x images / threads)",
+                    pngMillis / 1000 * images.size() / parallelism,
+                    lastJob.seconds())));
     Section.Table batching =
         new Section.Table(
             "Batches: the job's batcher vs the bare loop's full batches",
@@ -242,22 +254,22 @@ public final class PipelineEfficiencyBench implements Benchmark {
             "sampler_seconds_per_thread", profile.samplerWall(),
             "bare_sampler_seconds_per_thread", lastBare.samplerSeconds() / parallelism,
             "png_ms_per_image", pngMillis,
-            "job_batches", lastJob.summary().getTiersList().stream()
-                .mapToLong(TierAccount::getBatches).sum(),
+            "job_batches",
+                lastJob.summary().getTiersList().stream().mapToLong(TierAccount::getBatches).sum(),
             "bare_batches", idealBatches));
     return new Section(
         id(),
         "Pipeline efficiency: the job against the bare sampler loop",
         f(
-            "A mixed manifest of %d images (%d requests of 4–32 images, tiers %s) runs as the"
-                + " whole job (GenerateJob.runCli, embedded Flink, --parallelism=%d"
-                + " --torchThreads=%d --maxBatchSize=%d: parse, resolve, expand, batch, generate,"
-                + " PNG, write, records, previews, accounting) and as the bare loop: the same"
-                + " (class, seed, tier) items in full batches of %d per tier, taken from one queue"
-                + " by %d threads calling Sampler.sample, no PNG, no writes. Both warmed up on a"
-                + " small manifest first (short mode: the bare loop only); then %d round(s) of bare, job; medians. Images of the"
-                + " first round are checked byte-identical (bare pixels → PNG vs the job's files)"
-                + " for the first batch of each tier.",
+            "A mixed manifest of %d images (%d requests of 4–32 images, tiers %s) runs as the whole"
+                + " job (GenerateJob.runCli, embedded Flink, --parallelism=%d --torchThreads=%d"
+                + " --maxBatchSize=%d: parse, resolve, expand, batch, generate, PNG, write,"
+                + " records, previews, accounting) and as the bare loop: the same (class, seed,"
+                + " tier) items in full batches of %d per tier, taken from one queue by %d threads"
+                + " calling Sampler.sample, no PNG, no writes. Both warmed up on a small manifest"
+                + " first (short mode: the bare loop only); then %d round(s) of bare, job; medians."
+                + " Images of the first round are checked byte-identical (bare pixels → PNG vs the"
+                + " job's files) for the first batch of each tier.",
             images.size(),
             requests.size(),
             JobManifests.imagesPerTier(requests).keySet(),
@@ -314,8 +326,7 @@ public final class PipelineEfficiencyBench implements Benchmark {
   record BareRun(double seconds, double samplerSeconds) {}
 
   /** The bare loop: {@code threads} threads take batches from one queue and sample them. */
-  static BareRun bare(Sampler sampler, List<List<ImageJob>> batches, int threads)
-      throws Exception {
+  static BareRun bare(Sampler sampler, List<List<ImageJob>> batches, int threads) throws Exception {
     ConcurrentLinkedQueue<List<ImageJob>> queue = new ConcurrentLinkedQueue<>(batches);
     AtomicLong samplerNanos = new AtomicLong();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -360,7 +371,8 @@ public final class PipelineEfficiencyBench implements Benchmark {
       for (int i = 0; i < batch.size(); i++) {
         ImageJob j = batch.get(i);
         GeneratedImage image = result.images().get(i);
-        byte[] png = PngImages.encode(image.width(), image.height(), image.channels(), image.pixels());
+        byte[] png =
+            PngImages.encode(image.width(), image.height(), image.channels(), image.pixels());
         Path file =
             output.resolve(OutputLayout.imagePath(j.tier().label(), j.requestId(), j.index()));
         if (!Hashes.sha256(png).equals(Hashes.sha256(Files.readAllBytes(file)))) {
@@ -374,8 +386,7 @@ public final class PipelineEfficiencyBench implements Benchmark {
   /** Head, body and tail of a job run from its PNG files' modification times. */
   record Profile(double head, double body, double tail, double samplerWall) {}
 
-  static Profile profile(InProcessJob.Result job, Path output, int parallelism)
-      throws IOException {
+  static Profile profile(InProcessJob.Result job, Path output, int parallelism) throws IOException {
     long first = Long.MAX_VALUE;
     long last = Long.MIN_VALUE;
     try (Stream<Path> files = Files.walk(output.resolve("images"))) {

@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Issue item 6: time from launching {@code java -jar odelt-pipelines.jar} on a one-request
- * manifest to its first PNG on disk, and to its exit, on embedded Flink. The child's log
- * milestones (Flink runner, mini cluster, job submitted, model loaded) break the time down.
+ * Issue item 6: time from launching {@code java -jar odelt-pipelines.jar} on a one-request manifest
+ * to its first PNG on disk, and to its exit, on embedded Flink. The child's log milestones (Flink
+ * runner, mini cluster, job submitted, model loaded) break the time down.
  */
 public final class StartupBench implements Benchmark {
 
@@ -31,9 +31,13 @@ public final class StartupBench implements Benchmark {
   /** Log milestones of one run, in the order they happen; text each line contains. */
   static final List<String[]> MILESTONES =
       List.of(
-          new String[] {"pipeline handed to Flink (JVM up, options, manifest, translation starts)",
-              "Executing pipeline using FlinkRunner"},
-          new String[] {"mini cluster starting (pipeline translated)", "Starting Flink Mini Cluster"},
+          new String[] {
+            "pipeline handed to Flink (JVM up, options, manifest, translation starts)",
+            "Executing pipeline using FlinkRunner"
+          },
+          new String[] {
+            "mini cluster starting (pipeline translated)", "Starting Flink Mini Cluster"
+          },
           new String[] {"mini cluster up", "Flink Mini Cluster started successfully"},
           new String[] {"job submitted", "Submitting job"},
           new String[] {"model loaded", "Loaded model"});
@@ -46,7 +50,8 @@ public final class StartupBench implements Benchmark {
   @Override
   public Section run(BenchContext context) throws Exception {
     ModelConfig config =
-        ModelConfig.fromProto(ModelPackages.readManifest(context.modelLocation()).getArchitecture());
+        ModelConfig.fromProto(
+            ModelPackages.readManifest(context.modelLocation()).getArchitecture());
     Tier tier = Tier.of(1, config.allowedBlocks().get(0));
     JobManifests.Request request =
         new JobManifests.Request("startup", 0, IMAGES, 1L, TierChoice.of(tier));

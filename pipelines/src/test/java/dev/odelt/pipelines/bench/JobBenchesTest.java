@@ -14,8 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Each job-level benchmark in short mode on a tiny random model: it runs end to end and returns a
- * well-formed section. No timing is asserted. The repository root is a directory without the
- * shaded jar, so child jobs run this build's classes from the class path.
+ * well-formed section. No timing is asserted. The repository root is a directory without the shaded
+ * jar, so child jobs run this build's classes from the class path.
  */
 class JobBenchesTest {
 
@@ -27,8 +27,7 @@ class JobBenchesTest {
     String model = TestModels.writeRandomPackage(sandbox.resolve("model"), TestModels.TINY, 5);
     Path repo = Files.createDirectories(sandbox.resolve("repo"));
     context =
-        new BenchContext(
-            true, model, sandbox.resolve("report"), sandbox.resolve("work"), 1, repo);
+        new BenchContext(true, model, sandbox.resolve("report"), sandbox.resolve("work"), 1, repo);
     Files.createDirectories(context.reportDir());
   }
 

@@ -48,8 +48,7 @@ class JobManifestsTest {
                 new Request("r2", 4, 1, 8, TierChoice.of(Tier.of(2, 4)))));
     assertEquals(
         "{\"request_id\":\"r1\",\"class_id\":3,\"num_images\":2,\"seed\":7,\"tier_name\":\"draft\"}\n"
-            + "{\"request_id\":\"r2\",\"class_id\":4,\"num_images\":1,\"seed\":8,"
-            + "\"tier\":{\"steps\":2,\"blocks\":4}}\n",
+            + "{\"request_id\":\"r2\",\"class_id\":4,\"num_images\":1,\"seed\":8,\"tier\":{\"steps\":2,\"blocks\":4}}\n",
         text);
   }
 

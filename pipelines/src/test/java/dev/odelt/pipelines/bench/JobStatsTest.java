@@ -22,8 +22,8 @@ class JobStatsTest {
         JobStats.leastSquares(new double[] {0, 1, 2, 3}, new double[] {5, 7, 9, 11});
     assertEquals(2.0, exact.slope(), 1e-12);
     assertEquals(5.0, exact.intercept(), 1e-12);
-    // Hand-computed: x̄ = 1, ȳ = 1; Sxy = (-1)(-1) + 0 + (1)(1) = 2... with y = {0, 2, 1}:
-    // Sxy = (-1)(0-1) + 0·(2-1) + 1·(1-1) = 1, Sxx = 2, slope 0.5, intercept 1 - 0.5 = 0.5.
+    // By hand for y = {0, 2, 1}: x̄ = 1, ȳ = 1, Sxy = (-1)(0-1) + 0·(2-1) + 1·(1-1) = 1, Sxx = 2,
+    // so slope 0.5 and intercept 1 - 0.5 = 0.5.
     JobStats.Line noisy = JobStats.leastSquares(new double[] {0, 1, 2}, new double[] {0, 2, 1});
     assertEquals(0.5, noisy.slope(), 1e-12);
     assertEquals(0.5, noisy.intercept(), 1e-12);
