@@ -124,14 +124,29 @@ public final class BatchFillBench implements Benchmark {
             "The job made %d batch(es) more than the minimum ceil(images / %d) summed over tiers"
                 + " (Flink parallelism %s).",
             extraBatches, batchSize, parallelism));
-    for (Section.Goal g : goals) {
-      if (!g.met()) {
+    for (TierAccount t : tiers) {
+      double fill = JobStats.fill(t.getImagesGenerated(), t.getBatches(), batchSize);
+      if (t.getBatches() < GOAL_MIN_BATCHES || fill >= GOAL) {
+        continue;
+      }
+      long minimum = JobStats.minimumBatches(t.getImagesGenerated(), batchSize);
+      if (t.getBatches() > minimum) {
         findings.add(
-            g.name()
-                + " is "
-                + g.measured()
-                + ": batches beyond the minimum are partial batches left by GroupIntoBatches,"
-                + " one per (tier, shard) at the end of the input.");
+            f(
+                "%s: %.1f%% with %d batches where %d suffice; the extra batches are partial"
+                    + " batches the batcher left behind.",
+                t.getTierLabel(), 100 * fill, t.getBatches(), minimum));
+      } else {
+        findings.add(
+            f(
+                "%s: %.1f%% with the fewest possible batches (%d): %d images leave one partial"
+                    + " batch of %d, which no batcher can avoid; the goal is out of reach for this"
+                    + " image count.",
+                t.getTierLabel(),
+                100 * fill,
+                minimum,
+                t.getImagesGenerated(),
+                t.getImagesGenerated() - (minimum - 1) * batchSize));
       }
     }
     Map<String, Object> raw = new LinkedHashMap<>();

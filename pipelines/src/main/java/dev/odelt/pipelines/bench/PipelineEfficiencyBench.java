@@ -65,24 +65,41 @@ public final class PipelineEfficiencyBench implements Benchmark {
     LoadedModel model = Models.shared(context.modelLocation(), "cpu");
     ModelConfig config = model.config();
     List<Tier> tiers = cheapTiers(config);
-    int totalImages = context.shortMode() ? 96 : 3000;
     int rounds = context.shortMode() ? 1 : 2;
     Map<TierChoice, Double> mix = new LinkedHashMap<>();
     double[] weights = {0.4, 0.35, 0.25};
     for (int i = 0; i < tiers.size(); i++) {
       mix.put(TierChoice.of(tiers.get(i)), weights[i]);
     }
-    List<JobManifests.Request> requests =
-        JobManifests.mixed(20260601L, totalImages, mix, 4, 32, config.numClasses());
     Path dir = context.workDir().resolve(id());
-    Path manifest = JobManifests.write(dir.resolve("requests.jsonl"), requests);
-    List<ImageJob> images = JobManifests.expand(requests);
-    List<List<ImageJob>> batches = JobManifests.batches(images, BATCH_SIZE);
     List<String> jobOptions =
         List.of(
             "--parallelism=" + parallelism,
             "--torchThreads=" + threads,
             "--maxBatchSize=" + BATCH_SIZE);
+
+    // Warm-up: both paths once on a small manifest (model, JIT, Flink classes). The bare loop's
+    // warm-up rate sizes the full-mode manifest.
+    List<JobManifests.Request> warmRequests =
+        JobManifests.mixed(7L, 6 * BATCH_SIZE, mix, 4, 16, config.numClasses());
+    Path warmManifest = JobManifests.write(dir.resolve("warm-up.jsonl"), warmRequests);
+    List<List<ImageJob>> warmBatches =
+        JobManifests.batches(JobManifests.expand(warmRequests), BATCH_SIZE);
+    bare(model.sampler(), warmBatches, parallelism);
+    BareRun warmBare = bare(model.sampler(), warmBatches, parallelism);
+    double warmRate = 6 * BATCH_SIZE / warmBare.seconds();
+    if (!context.shortMode()) {
+      Path warmOut = fresh(dir.resolve("out-warm-up"));
+      InProcessJob.run(
+          InProcessJob.args(warmManifest, warmOut, context.modelLocation(), jobOptions), warmOut);
+    }
+    int totalImages = context.shortMode() ? 96 : imagesFor(warmRate);
+
+    List<JobManifests.Request> requests =
+        JobManifests.mixed(20260601L, totalImages, mix, 4, 32, config.numClasses());
+    Path manifest = JobManifests.write(dir.resolve("requests.jsonl"), requests);
+    List<ImageJob> images = JobManifests.expand(requests);
+    List<List<ImageJob>> batches = JobManifests.batches(images, BATCH_SIZE);
     LOG.info(
         "pipeline-efficiency: {} images in {} requests over {}, batch {}, {} sampler threads x {}"
             + " PyTorch threads, {} round(s)",
@@ -91,26 +108,18 @@ public final class PipelineEfficiencyBench implements Benchmark {
         JobManifests.imagesPerTier(requests),
         BATCH_SIZE,
         parallelism,
-        threads);
-
-    // Warm-up: both paths once on a small manifest (model, JIT, Flink classes).
-    List<JobManifests.Request> warmRequests =
-        JobManifests.mixed(7L, 3 * BATCH_SIZE, mix, 4, 16, config.numClasses());
-    Path warmManifest = JobManifests.write(dir.resolve("warm-up.jsonl"), warmRequests);
-    bare(
-        model.sampler(),
-        JobManifests.batches(JobManifests.expand(warmRequests), BATCH_SIZE),
-        parallelism);
-    if (!context.shortMode()) {
-      Path warmOut = fresh(dir.resolve("out-warm-up"));
-      InProcessJob.run(
-          InProcessJob.args(warmManifest, warmOut, context.modelLocation(), jobOptions), warmOut);
-    }
+        threads,
+        rounds);
 
     List<Double> bareRates = new ArrayList<>();
     List<Double> jobRates = new ArrayList<>();
     List<BareRun> bareRuns = new ArrayList<>();
     List<InProcessJob.Result> jobRuns = new ArrayList<>();
+    List<Double> fixedSeconds = new ArrayList<>();
+    Path oneManifest =
+        JobManifests.write(
+            dir.resolve("one-image.jsonl"),
+            List.of(new JobManifests.Request("one", 0, 1, 1L, TierChoice.of(tiers.get(0)))));
     for (int r = 0; r < rounds; r++) {
       BareRun b = bare(model.sampler(), batches, parallelism);
       bareRuns.add(b);
@@ -130,7 +139,18 @@ public final class PipelineEfficiencyBench implements Benchmark {
       if (r == 0) {
         checkSameImages(model.sampler(), batches, out);
       }
+      Path oneOut = fresh(dir.resolve("out-one-image"));
+      fixedSeconds.add(
+          InProcessJob.run(
+                  InProcessJob.args(oneManifest, oneOut, context.modelLocation(), jobOptions),
+                  oneOut)
+              .seconds());
     }
+    double fixed = JobStats.median(fixedSeconds);
+    double jobSecondsMedian =
+        JobStats.median(jobRuns.stream().map(InProcessJob.Result::seconds).toList());
+    double marginalRatio =
+        (images.size() - 1) / Math.max(1e-9, jobSecondsMedian - fixed) / JobStats.median(bareRates);
     double bareMedian = JobStats.median(bareRates);
     double jobMedian = JobStats.median(jobRates);
     double ratio = jobMedian / bareMedian;
@@ -179,6 +199,10 @@ public final class PipelineEfficiencyBench implements Benchmark {
                     profile.tail(),
                     lastJob.seconds()),
                 row(
+                    "a 1-image job, whole (fixed cost; median over rounds)",
+                    fixed,
+                    lastJob.seconds()),
+                row(
                     "sampler calls (sum over threads / threads)",
                     profile.samplerWall(),
                     lastJob.seconds()),
@@ -221,6 +245,12 @@ public final class PipelineEfficiencyBench implements Benchmark {
             pngMillis,
             100 * pngMillis / (lastBare.samplerSeconds() * 1000 / images.size()),
             lastBare.samplerSeconds() * 1000 / images.size()));
+    findings.add(
+        f(
+            "A 1-image job takes %.2f s (median): the job's fixed cost. Beyond it, the job makes"
+                + " images at %.3f of the bare loop's rate ((images − 1) / (job s − fixed s) ÷"
+                + " bare img/s).",
+            fixed, marginalRatio));
     if (!met) {
       findings.add(
           f(
@@ -233,6 +263,7 @@ public final class PipelineEfficiencyBench implements Benchmark {
 
     Map<String, Object> raw = new LinkedHashMap<>();
     raw.put("images", images.size());
+    raw.put("warm_up_bare_images_per_second", warmRate);
     raw.put("requests", requests.size());
     raw.put("tiers", JobManifests.imagesPerTier(requests));
     raw.put("batch_size", BATCH_SIZE);
@@ -245,6 +276,8 @@ public final class PipelineEfficiencyBench implements Benchmark {
     raw.put("bare_median", bareMedian);
     raw.put("job_median", jobMedian);
     raw.put("ratio", ratio);
+    raw.put("one_image_job_seconds", fixedSeconds);
+    raw.put("marginal_ratio", marginalRatio);
     raw.put(
         "profile",
         Map.of(
@@ -261,18 +294,23 @@ public final class PipelineEfficiencyBench implements Benchmark {
         id(),
         "Pipeline efficiency: the job against the bare sampler loop",
         f(
-            "A mixed manifest of %d images (%d requests of 4–32 images, tiers %s) runs as the whole"
-                + " job (GenerateJob.runCli, embedded Flink, --parallelism=%d --torchThreads=%d"
-                + " --maxBatchSize=%d: parse, resolve, expand, batch, generate, PNG, write,"
-                + " records, previews, accounting) and as the bare loop: the same (class, seed,"
-                + " tier) items in full batches of %d per tier, taken from one queue by %d threads"
-                + " calling Sampler.sample, no PNG, no writes. Both warmed up on a small manifest"
-                + " first (short mode: the bare loop only); then %d round(s) of bare, job; medians."
-                + " Images of the first round are checked byte-identical (bare pixels → PNG vs the"
-                + " job's files) for the first batch of each tier.",
+            "A mixed manifest of %d images (%d requests of 4–32 images, tiers %s; full mode sizes"
+                + " it to about %.0f s of the bare loop at its warm-up rate, within %d–%d images)"
+                + " runs as the whole job (GenerateJob.runCli, embedded Flink, --parallelism=%d"
+                + " --torchThreads=%d --maxBatchSize=%d: parse, resolve, expand, batch, generate,"
+                + " PNG, write, records, previews, accounting) and as the bare loop: the same"
+                + " (class, seed, tier) items in full batches of %d per tier, taken from one queue"
+                + " by %d threads calling Sampler.sample, no PNG, no writes. Both warmed up on a"
+                + " small manifest first (short mode: the bare loop only); then %d round(s) of"
+                + " bare, job and a 1-image job (the fixed cost); medians. Images of the first"
+                + " round are checked byte-identical (bare pixels → PNG vs the job's files) for the"
+                + " first batch of each tier.",
             images.size(),
             requests.size(),
             JobManifests.imagesPerTier(requests).keySet(),
+            TARGET_BARE_SECONDS,
+            MIN_IMAGES,
+            MAX_IMAGES,
             parallelism,
             threads,
             BATCH_SIZE,
@@ -286,6 +324,24 @@ public final class PipelineEfficiencyBench implements Benchmark {
         findings,
         raw,
         List.of());
+  }
+
+  /**
+   * Bare-loop seconds a full-mode manifest aims at, so the job's fixed start-up cost is amortised.
+   */
+  static final double TARGET_BARE_SECONDS = 45;
+
+  static final int MIN_IMAGES = 3000;
+  static final int MAX_IMAGES = 15_000;
+
+  /**
+   * Full-mode manifest size: {@link #TARGET_BARE_SECONDS} of the bare loop at its warm-up rate, at
+   * least {@link #MIN_IMAGES} and at most {@link #MAX_IMAGES}, rounded to hundreds.
+   */
+  static int imagesFor(double bareImagesPerSecond) {
+    double wanted = TARGET_BARE_SECONDS * bareImagesPerSecond;
+    int n = (int) Math.round(Math.min(MAX_IMAGES, Math.max(MIN_IMAGES, wanted)) / 100) * 100;
+    return Math.max(MIN_IMAGES, Math.min(MAX_IMAGES, n));
   }
 
   /** Up to three cheap tiers the model allows: s1 and s2 at the fewest blocks, s1 at the next. */

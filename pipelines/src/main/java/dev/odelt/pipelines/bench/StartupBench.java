@@ -60,6 +60,7 @@ public final class StartupBench implements Benchmark {
     List<Path> images = new ArrayList<>();
     int runs = context.shortMode() ? 1 : 3;
     List<Map<String, Double>> results = new ArrayList<>();
+    List<Double> usageSeconds = new ArrayList<>();
     for (int r = 0; r < runs; r++) {
       Path out = PipelineEfficiencyBench.fresh(dir.resolve("out-" + (r + 1)));
       images.clear();
@@ -106,6 +107,11 @@ public final class StartupBench implements Benchmark {
         }
         run.put("first image written", firstImage / 1e9);
         run.put("process exited", exit / 1e9);
+      }
+      List<String> bare = ChildJob.command(context.repoRoot(), List.of(), List.of());
+      try (ChildJob child = ChildJob.start(bare, dir.resolve("usage-" + (r + 1) + ".log"))) {
+        child.waitFor(120);
+        usageSeconds.add((System.nanoTime() - child.startNanos()) / 1e9);
       }
       LOG.info(
           "startup run {}: first image {} s, exit {} s",
@@ -161,9 +167,15 @@ public final class StartupBench implements Benchmark {
       }
     }
     findings.add(f("The longest step ends at \"%s\": %.2f s.", slowest, slowestStep));
+    findings.add(
+        f(
+            "Without arguments the same command exits after %.2f s (median): the JVM, the jar and"
+                + " option parsing alone.",
+            JobStats.median(usageSeconds)));
     Map<String, Object> raw = new LinkedHashMap<>();
     raw.put("runs", results.stream().map(m -> (Object) new LinkedHashMap<>(m)).toList());
     raw.put("medians", medians);
+    raw.put("usage_only_seconds", usageSeconds);
     raw.put("command", String.join(" ", command(context)));
     return new Section(
         id(),
@@ -176,7 +188,16 @@ public final class StartupBench implements Benchmark {
                 + " 5 ms and timestamps each log line of the child as it arrives (FlinkRunner,"
                 + " MiniCluster and Dispatcher loggers raised to INFO). %d run(s); medians.",
             IMAGES, tier.label(), runs),
-        List.of(new Section.Table("Start-up milestones", header, rows)),
+        List.of(
+            new Section.Table("Start-up milestones", header, rows),
+            new Section.Table(
+                "Baseline: the same command without arguments (JVM start, jar, option parsing,"
+                    + " usage message, exit)",
+                List.of("runs (s)", "median (s)"),
+                List.of(
+                    List.of(
+                        String.join(", ", usageSeconds.stream().map(v -> f("%.2f", v)).toList()),
+                        f("%.2f", JobStats.median(usageSeconds)))))),
         List.of(
             new Section.Goal(
                 "launch → first image written (measured; the issue sets no target)",

@@ -67,4 +67,11 @@ class JobStatsTest {
     assertEquals(35, points.get(2)[1]);
     assertEquals(4, points.get(2)[0]);
   }
+
+  @Test
+  void efficiencyManifestIsSizedToTheBareRateWithinBounds() {
+    assertEquals(3000, PipelineEfficiencyBench.imagesFor(10));
+    assertEquals(9000, PipelineEfficiencyBench.imagesFor(200));
+    assertEquals(15_000, PipelineEfficiencyBench.imagesFor(10_000));
+  }
 }
