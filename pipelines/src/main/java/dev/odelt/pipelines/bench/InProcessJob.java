@@ -22,7 +22,9 @@ final class InProcessJob {
 
   private InProcessJob() {}
 
-  /** A finished run: wall seconds of {@code runCli}, its exit code and its {@code run.json}. */
+  /**
+   * A finished run: wall seconds of {@code runCli}, wall-clock start and end, its {@code run.json}.
+   */
   record Result(double seconds, long startMillis, long endMillis, RunSummary summary) {}
 
   /**

@@ -15,6 +15,8 @@ import dev.odelt.pipelines.bench.JobManifests.ImageJob;
 import dev.odelt.pipelines.bench.JobManifests.TierChoice;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
+import dev.odelt.storage.ObjectStore;
+import dev.odelt.storage.ObjectStores;
 import dev.odelt.transforms.inference.TorchThreads;
 import dev.odelt.transforms.io.Hashes;
 import dev.odelt.transforms.io.OutputLayout;
@@ -50,6 +52,14 @@ public final class PipelineEfficiencyBench implements Benchmark {
   static final int BATCH_SIZE = GenerateJob.CPU_BATCH_SIZE;
 
   static final double GOAL = 0.90;
+
+  /**
+   * Bare-loop seconds a full-mode manifest aims at, so the job's fixed start-up cost is amortised.
+   */
+  static final double TARGET_BARE_SECONDS = 45;
+
+  static final int MIN_IMAGES = 3000;
+  static final int MAX_IMAGES = 15_000;
 
   @Override
   public String id() {
@@ -158,6 +168,8 @@ public final class PipelineEfficiencyBench implements Benchmark {
     Path lastOut = dir.resolve("out-" + rounds);
     Profile profile = profile(lastJob, lastOut, parallelism);
     double pngMillis = pngMillisPerImage(model.sampler(), batches.get(0));
+    double writeMillis =
+        writeMillisPerImage(model.sampler(), batches.get(0), dir.resolve("writes"));
     BareRun lastBare = bareRuns.get(bareRuns.size() - 1);
 
     List<List<String>> runRows = new ArrayList<>();
@@ -213,6 +225,10 @@ public final class PipelineEfficiencyBench implements Benchmark {
                 row(
                     "PNG encoding, measured alone (x images / threads)",
                     pngMillis / 1000 * images.size() / parallelism,
+                    lastJob.seconds()),
+                row(
+                    "image file writes, measured alone (x images / threads)",
+                    writeMillis / 1000 * images.size() / parallelism,
                     lastJob.seconds())));
     Section.Table batching =
         new Section.Table(
@@ -240,10 +256,11 @@ public final class PipelineEfficiencyBench implements Benchmark {
             lastBare.samplerSeconds() / parallelism));
     findings.add(
         f(
-            "PNG encoding costs %.3f ms per image on one thread (%.1f%% of a bare image's"
-                + " %.3f ms of sampler time per thread).",
+            "PNG encoding costs %.3f ms and writing the file %.3f ms per image on one thread"
+                + " (%.1f%% of a bare image's %.3f ms of sampler time per thread).",
             pngMillis,
-            100 * pngMillis / (lastBare.samplerSeconds() * 1000 / images.size()),
+            writeMillis,
+            100 * (pngMillis + writeMillis) / (lastBare.samplerSeconds() * 1000 / images.size()),
             lastBare.samplerSeconds() * 1000 / images.size()));
     findings.add(
         f(
@@ -287,6 +304,7 @@ public final class PipelineEfficiencyBench implements Benchmark {
             "sampler_seconds_per_thread", profile.samplerWall(),
             "bare_sampler_seconds_per_thread", lastBare.samplerSeconds() / parallelism,
             "png_ms_per_image", pngMillis,
+            "write_ms_per_image", writeMillis,
             "job_batches",
                 lastJob.summary().getTiersList().stream().mapToLong(TierAccount::getBatches).sum(),
             "bare_batches", idealBatches));
@@ -325,14 +343,6 @@ public final class PipelineEfficiencyBench implements Benchmark {
         raw,
         List.of());
   }
-
-  /**
-   * Bare-loop seconds a full-mode manifest aims at, so the job's fixed start-up cost is amortised.
-   */
-  static final double TARGET_BARE_SECONDS = 45;
-
-  static final int MIN_IMAGES = 3000;
-  static final int MAX_IMAGES = 15_000;
 
   /**
    * Full-mode manifest size: {@link #TARGET_BARE_SECONDS} of the bare loop at its warm-up rate, at
@@ -472,6 +482,34 @@ public final class PipelineEfficiencyBench implements Benchmark {
         }
       }
       perImage.add((System.nanoTime() - start) / 1e6 / (8.0 * result.images().size()));
+    }
+    return JobStats.median(perImage);
+  }
+
+  /**
+   * Milliseconds to write one image file through the job's object store (temporary file and atomic
+   * rename), on one thread: 16 passes over a batch's PNGs into fresh names under {@code dir};
+   * median of 3 rounds.
+   */
+  static double writeMillisPerImage(Sampler sampler, List<ImageJob> batch, Path dir)
+      throws IOException {
+    SampleBatch result = sampler.sample(items(batch), batch.get(0).tier());
+    List<byte[]> pngs = new ArrayList<>();
+    for (GeneratedImage image : result.images()) {
+      pngs.add(PngImages.encode(image.width(), image.height(), image.channels(), image.pixels()));
+    }
+    String root = fresh(dir).toAbsolutePath().toString();
+    ObjectStore store = ObjectStores.forLocation(root);
+    List<Double> perImage = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      long start = System.nanoTime();
+      for (int pass = 0; pass < 16; pass++) {
+        for (int i = 0; i < pngs.size(); i++) {
+          String path = OutputLayout.imagePath("t" + round, "r" + pass, i);
+          store.write(OutputLayout.location(root, path), pngs.get(i), "image/png", Map.of());
+        }
+      }
+      perImage.add((System.nanoTime() - start) / 1e6 / (16.0 * pngs.size()));
     }
     return JobStats.median(perImage);
   }
