@@ -9,6 +9,7 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupIntoBatches;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.util.ShardedKey;
 import org.apache.beam.sdk.values.KV;
@@ -24,11 +25,14 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * (steps, blocks, solver, guidance, tolerance — all encoded in the tier label). Every batch is
  * non-empty and holds a single tier.
  *
- * <p>Keys are sharded ({@link GroupIntoBatches#withShardedKey()}), so one hot tier spreads over all
- * workers. Each shard of a tier leaves one partial batch at the end of its input; those remainders
- * are regrouped per tier without sharding ({@code RepackRemainders}), so a tier of {@code n} images
- * takes the minimum of {@code ceil(n / maxBatchSize)} batches whatever the parallelism (in a
- * bounded input's global window). Batches do not change images: an image depends only on its task.
+ * <p>Keys are sharded ({@link GroupIntoBatches#withShardedKey()}) so that one hot tier is batched
+ * by all workers, and the batches are then redistributed at random ({@code SpreadBatches}): a
+ * runner that partitions by key would otherwise run all batches of the few (tier, shard) keys on
+ * the workers those keys hash to, leaving others idle. Each shard of a tier leaves one partial
+ * batch at the end of its input; those remainders are regrouped per tier without sharding ({@code
+ * RepackRemainders}), so a tier of {@code n} images takes the minimum of {@code ceil(n /
+ * maxBatchSize)} batches whatever the parallelism (in a bounded input's global window). Batches do
+ * not change images: an image depends only on its task.
  */
 public final class BatchByTier
     extends PTransform<
@@ -97,7 +101,8 @@ public final class BatchByTier
             .setCoder(batchCoder);
     return PCollectionList.of(split.get(FULL).setCoder(batchCoder))
         .and(repacked)
-        .apply("AllBatches", Flatten.pCollections());
+        .apply("AllBatches", Flatten.pCollections())
+        .apply("SpreadBatches", Reshuffle.viaRandomKey());
   }
 
   /** Full batches pass on; the tasks of a partial batch go to {@link #REMAINDER}, keyed by tier. */
