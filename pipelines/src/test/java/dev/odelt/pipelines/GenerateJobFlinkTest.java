@@ -82,6 +82,10 @@ class GenerateJobFlinkTest {
         Map.of("CLASS_OUT_OF_RANGE", 1L, "UNSAFE_TAG", 1L, "UNRESOLVED_PROMPT", 1L),
         summary.getRejectsByReasonMap());
     assertTrue(summary.getDeviceSeconds() > 0);
+    // Parallelism 2 leaves a partial batch per shard; they are repacked to the fewest batches.
+    for (TierAccount t : summary.getTiersList()) {
+      assertEquals((t.getImagesGenerated() + 15) / 16, t.getBatches(), t.getTierLabel());
+    }
     List<ImageRecord> records = records(two);
     assertEquals(images.size(), records.size());
     for (ImageRecord r : records) {

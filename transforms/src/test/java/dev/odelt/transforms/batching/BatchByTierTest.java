@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ResolvedRequest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.util.ShardedKey;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -59,6 +62,44 @@ class BatchByTierTest {
                 assertTrue(size >= 1 && size <= 4, "batch size " + size);
               }
               assertEquals(28, seen.size());
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
+  void partialBatchesOfShardsAreRepackedToTheMinimumBatchCount(TestPipeline pipeline) {
+    List<ImageTask> tasks = new ArrayList<>();
+    for (int i = 0; i < 203; i++) {
+      tasks.add(task("s1-b2", i));
+    }
+    for (int i = 0; i < 37; i++) {
+      tasks.add(task("s4-b4", i));
+    }
+    // Spread over bundles and threads first, so the sharded grouping sees several shards.
+    PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
+        pipeline
+            .apply(Create.of(tasks))
+            .apply(Reshuffle.viaRandomKey())
+            .apply(BatchByTier.ofSize(8));
+    PAssert.that(batches)
+        .satisfies(
+            all -> {
+              Map<String, Integer> batchCount = new HashMap<>();
+              Set<String> seen = new HashSet<>();
+              for (KV<ShardedKey<String>, Iterable<ImageTask>> batch : all) {
+                int size = 0;
+                for (ImageTask t : batch.getValue()) {
+                  size++;
+                  assertEquals(batch.getKey().getKey(), BatchByTier.keyOf(t));
+                  assertTrue(seen.add(t.getRequest().getTierLabel() + "/" + t.getIndex()));
+                }
+                assertTrue(size >= 1 && size <= 8, "batch size " + size);
+                batchCount.merge(batch.getKey().getKey(), 1, Integer::sum);
+              }
+              assertEquals(240, seen.size());
+              // ceil(203 / 8) = 26 and ceil(37 / 8) = 5: at most one partial batch per tier.
+              assertEquals(Map.of("m@1/s1-b2", 26, "m@1/s4-b4", 5), batchCount);
               return null;
             });
     pipeline.run().waitUntilFinish();

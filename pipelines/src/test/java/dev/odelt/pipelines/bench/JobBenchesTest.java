@@ -1,0 +1,76 @@
+package dev.odelt.pipelines.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.odelt.model.testing.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Each job-level benchmark in short mode on a tiny random model: it runs end to end and returns a
+ * well-formed section. No timing is asserted. The repository root is a directory without the shaded
+ * jar, so child jobs run this build's classes from the class path.
+ */
+class JobBenchesTest {
+
+  @TempDir static Path sandbox;
+  static BenchContext context;
+
+  @BeforeAll
+  static void fixtures() throws Exception {
+    String model = TestModels.writeRandomPackage(sandbox.resolve("model"), TestModels.TINY, 5);
+    Path repo = Files.createDirectories(sandbox.resolve("repo"));
+    context =
+        new BenchContext(true, model, sandbox.resolve("report"), sandbox.resolve("work"), 1, repo);
+    Files.createDirectories(context.reportDir());
+  }
+
+  private static void checkSection(Benchmark bench, Section s) {
+    assertEquals(bench.id(), s.id());
+    assertFalse(s.tables().isEmpty());
+    assertFalse(s.goals().isEmpty());
+    assertFalse(s.findings().isEmpty());
+    assertFalse(s.raw().isEmpty());
+    for (String plot : s.plots()) {
+      assertTrue(Files.isRegularFile(context.reportDir().resolve(plot)), plot);
+    }
+  }
+
+  @Test
+  void pipelineEfficiencyRunsAndChecksTheImagesAreTheSame() throws Exception {
+    PipelineEfficiencyBench bench = new PipelineEfficiencyBench();
+    Section s = bench.run(context);
+    checkSection(bench, s);
+    assertEquals(96, s.raw().get("images"));
+  }
+
+  @Test
+  void batchFillReadsTheJobsAccounting() throws Exception {
+    BatchFillBench bench = new BatchFillBench();
+    Section s = bench.run(context);
+    checkSection(bench, s);
+    assertEquals(120, s.raw().get("images"));
+  }
+
+  @Test
+  void startupTimesTheFirstImageOfAChildJob() throws Exception {
+    StartupBench bench = new StartupBench();
+    Section s = bench.run(context);
+    checkSection(bench, s);
+  }
+
+  @Test
+  void jobMemorySamplesTheChildsRssAndPlotsIt() throws Exception {
+    JobMemoryBench bench = new JobMemoryBench();
+    Section s = bench.run(context);
+    checkSection(bench, s);
+    assertEquals(List.of("job-memory-rss.png"), s.plots());
+    assertTrue((Double) s.raw().get("peak_rss_mb") > 0);
+  }
+}
