@@ -47,7 +47,11 @@ public final class Benchmarks {
           new TierScalingBench(),
           new UtilisationBench(),
           new TorchComparisonBench(),
-          new PartialModelMemoryBench());
+          new PartialModelMemoryBench(),
+          new PipelineEfficiencyBench(),
+          new BatchFillBench(),
+          new StartupBench(),
+          new JobMemoryBench());
 
   private Benchmarks() {}
 
