@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 work=${1:?usage: train.sh WORK_DIR [trainer options]}
 shift
 mkdir -p "$work"
-total=${TOTAL_STEPS:-2000}
+total=${TOTAL_STEPS:-3500}
 
 mvn -B -q install -pl proto,model-artifacts -am -DskipTests
 mvn -B -q dependency:build-classpath -pl model-artifacts -Dmdep.outputFile="$work/cp.txt"
@@ -24,10 +24,10 @@ for attempt in $(seq 1 100); do
   set +e
   java -Xmx4g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="${THREADS:-2}" \
     -cp "$cp" dev.odelt.model.train.Train \
-    --steps="$total" --batchSize=128 --learningRate=5e-4 --warmupSteps=150 --emaDecay=0.995 \
+    --steps="$total" --batchSize=128 --learningRate=2e-3 --warmupSteps=100 --emaDecay=0.995 \
     --selfConsistencyFraction=0.25 --lengthConsistencyFraction=0.25 --labelDropout=0.1 \
-    --seed=0 --checkpointDir="$work/ckpt" --checkpointEvery=25 --logEvery=10 \
-    --stepsPerProcess=200 "$@"
+    --seed=0 --checkpointDir="$work/ckpt" --checkpointEvery=100 --logEvery=10 \
+    --stepsPerProcess=500 "$@"
   rc=$?
   set -e
   step=$(sed -n 's/.*"step":\([0-9]*\).*/\1/p' "$work/ckpt/checkpoint.json" 2>/dev/null || true)
