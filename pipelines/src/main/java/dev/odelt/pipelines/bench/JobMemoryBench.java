@@ -6,11 +6,6 @@ import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Tier;
 import dev.odelt.model.io.ModelPackages;
 import dev.odelt.pipelines.bench.JobManifests.TierChoice;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +17,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.imageio.ImageIO;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -350,66 +344,28 @@ public final class JobMemoryBench implements Benchmark {
         });
   }
 
-  /** RSS over time, with the end of warm-up marked; plain Java2D, headless. */
+  /** RSS over time, with the end of warm-up marked as a vertical line. */
   static void writePlot(Path file, List<Sample> samples, List<long[]> progress, double warmImages)
       throws IOException {
-    System.setProperty("java.awt.headless", "true");
-    int w = 800;
-    int h = 400;
-    int left = 70;
-    int right = 20;
-    int top = 30;
-    int bottom = 50;
-    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = image.createGraphics();
-    try {
-      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, w, h);
-      double maxT = samples.get(samples.size() - 1).seconds();
-      double maxRss = samples.stream().mapToDouble(Sample::rssMb).max().orElse(1) * 1.1;
-      g.setColor(Color.BLACK);
-      g.drawRect(left, top, w - left - right, h - top - bottom);
-      for (int i = 0; i <= 5; i++) {
-        int y = top + (h - top - bottom) * (5 - i) / 5;
-        g.drawString(f("%.0f", maxRss * i / 5), 10, y + 4);
-        int x = left + (w - left - right) * i / 5;
-        g.drawString(f("%.0f", maxT * i / 5), x - 8, h - bottom + 18);
-      }
-      g.drawString("seconds after launch", w / 2 - 60, h - 10);
-      g.drawString("RSS (MB) of the job process", left, top - 10);
-      double warmT = Double.NaN;
-      for (Sample s : samples) {
-        if (interpolate(progress, s.seconds()) >= warmImages) {
-          warmT = s.seconds();
-          break;
-        }
-      }
-      if (!Double.isNaN(warmT)) {
-        int x = left + (int) ((w - left - right) * warmT / maxT);
-        g.setColor(Color.GRAY);
-        g.drawLine(x, top, x, h - bottom);
-        g.drawString("warm-up ends", x + 4, top + 14);
-      }
-      g.setColor(new Color(0x1f77b4));
-      g.setStroke(new BasicStroke(2f));
-      int px = -1;
-      int py = -1;
-      for (Sample s : samples) {
-        int x = left + (int) ((w - left - right) * s.seconds() / maxT);
-        int y = top + (int) ((h - top - bottom) * (1 - s.rssMb() / maxRss));
-        if (px >= 0) {
-          g.drawLine(px, py, x, y);
-        }
-        px = x;
-        py = y;
-      }
-    } finally {
-      g.dispose();
-    }
-    Files.createDirectories(file.toAbsolutePath().getParent());
-    if (!ImageIO.write(image, "png", file.toFile())) {
-      throw new IOException("No PNG writer for " + file);
-    }
+    List<double[]> rss = samples.stream().map(s -> new double[] {s.seconds(), s.rssMb()}).toList();
+    List<Plots.Series> series = new ArrayList<>();
+    series.add(Plots.Series.of("RSS (MB)", rss));
+    double maxRss = samples.stream().mapToDouble(Sample::rssMb).max().orElse(1);
+    samples.stream()
+        .filter(s -> interpolate(progress, s.seconds()) >= warmImages)
+        .findFirst()
+        .ifPresent(
+            s ->
+                series.add(
+                    Plots.Series.of(
+                        "warm-up ends",
+                        List.of(new double[] {s.seconds(), 0}, new double[] {s.seconds(), maxRss}))));
+    Plots.write(
+        new Plots.Chart(
+            "RSS of the job process", "seconds after launch", "RSS (MB)", false, false, true),
+        series,
+        file,
+        800,
+        400);
   }
 }

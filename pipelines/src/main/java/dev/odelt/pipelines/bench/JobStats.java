@@ -1,7 +1,5 @@
 package dev.odelt.pipelines.bench;
 
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 
@@ -12,13 +10,7 @@ final class JobStats {
 
   /** The median (mean of the middle two for an even count); NaN for no values. */
   static double median(List<Double> values) {
-    if (values.isEmpty()) {
-      return Double.NaN;
-    }
-    List<Double> sorted = new ArrayList<>(values);
-    Collections.sort(sorted);
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    return values.isEmpty() ? Double.NaN : Timing.median(values);
   }
 
   /** A fitted line {@code y = intercept + slope · x}. */
