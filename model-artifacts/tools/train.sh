@@ -3,6 +3,9 @@
 #
 #   model-artifacts/tools/train.sh WORK_DIR [extra trainer options...]
 #
+# Environment: TOTAL_STEPS (default 4200, the shipped model's), THREADS (PyTorch threads, default
+# 2), PRESETS (the manifest's named tiers), VERSION (the package version).
+#
 # Checkpoints go to WORK_DIR/ckpt. The trainer checkpoints and exits every --stepsPerProcess
 # steps and after any crash; this loop resumes it from the last checkpoint until the last step.
 # Resuming is exact: every random draw of step k derives from (seed, k). The restarts also bound
@@ -12,7 +15,8 @@ cd "$(dirname "$0")/../.."
 work=${1:?usage: train.sh WORK_DIR [trainer options]}
 shift
 mkdir -p "$work"
-total=${TOTAL_STEPS:-3500}
+total=${TOTAL_STEPS:-4200}
+start=$(date +%s)
 
 mvn -B -q install -pl proto,model-artifacts -am -DskipTests
 mvn -B -q dependency:build-classpath -pl model-artifacts -Dmdep.outputFile="$work/cp.txt"
@@ -37,8 +41,13 @@ for attempt in $(seq 1 100); do
   fi
 done
 
+# Wall-clock seconds of this invocation (a resumed run counts only its own part).
+seconds=$(( $(date +%s) - start ))
+echo "train.sh: training took $seconds s wall clock"
 java -Dai.djl.offline=true -cp "$cp" dev.odelt.model.train.ExportModel \
   --checkpointDir="$work/ckpt" --output="$work/package" \
-  --presets="${PRESETS:-draft:s1-b2,standard:s4-b4,premium:s16-b6}" \
+  --presets="${PRESETS:-draft:s2-b6-g3,standard:s8-b6-g3,premium:s16-b6-g3}" \
+  --version="${VERSION:-0.0.0-dev}" --trainingSeconds="$seconds" \
   --recipe="model-artifacts/tools/train.sh (TOTAL_STEPS=$total)"
 echo "train.sh: package written to $work/package"
+echo "train.sh: next, evaluate it (tools/evaluate.sh) and export again with --quality (MODEL_CARD.md)"

@@ -86,7 +86,7 @@ public final class ExportModel {
         Map.of(
             "draft", "cheapest recognisable digits",
             "standard", "the default: good digits at a fraction of the full cost",
-            "premium", "best quality measured");
+            "premium", "the most realistic digits: the best Fréchet distance for its cost");
     try (NDManager manager = NDManager.newBaseManager()) {
       OdeltNetwork network = new OdeltNetwork(TrainOptions.DEFAULT_MODEL);
       Checkpoints.readTeacher(checkpoint, network, manager);
