@@ -32,8 +32,8 @@ import org.apache.beam.sdk.values.PCollectionTuple;
  *
  * <pre>
  * manifests → ParseRequests → DeduplicateRequests → ResolveRequests → ExpandRequests
- *   → BatchByTier → GenerateImages ─┬→ WriteImages → WriteRecords
- *   (resumed → ReadExistingImages) ─┘             → WritePreviews
+ *   → BatchByTier → GenerateImages → WriteImages ─┬→ records → WriteRecords
+ *   resumed → ReadExistingImages → ResumedRecords ─┘           → WritePreviews
  * dead letters of every stage → WriteDeadLetters
  * requests + records + batch stats → AccountCosts → WriteAccounting (tiers, requests, run.json)
  * </pre>
@@ -98,15 +98,19 @@ public final class GeneratePipeline {
                     .withMaxBatchSize(s.maxBatchSize())
                     .withTorchThreads(s.torchThreads())
                     .withProgressEvery(s.progressSeconds()));
+    // WriteImages consumes GenerateImages' output directly (no Flatten in between), so Flink
+    // chains the two and writes each batch's images as they are made; a Flatten there broke the
+    // chain, and in batch mode every generated image then waited for all generation to finish.
+    // Downstream of the writes only records travel: no image bytes cross a shuffle.
+    PCollection<RenderedImage> fresh = generated.get(GenerateImages.IMAGES);
     PCollection<RenderedImage> resumed =
         tasks.get(ExpandRequests.RESUMED).apply("ReadExistingImages", ReadExistingImages.from(out));
-    PCollection<RenderedImage> images =
-        PCollectionList.of(generated.get(GenerateImages.IMAGES))
-            .and(resumed)
-            .apply("AllImages", Flatten.pCollections());
-    PCollection<ImageRecord> records = images.apply("WriteImages", WriteImages.to(out));
+    PCollection<ImageRecord> records =
+        PCollectionList.of(fresh.apply("WriteImages", WriteImages.to(out)))
+            .and(resumed.apply("ResumedRecords", WriteImages.to(out)))
+            .apply("AllRecords", Flatten.pCollections());
     records.apply("WriteRecords", WriteRecords.to(out).withShards(s.recordShards()));
-    images.apply("WritePreviews", WritePreviews.to(out).withCount(s.previewImages()));
+    records.apply("WritePreviews", WritePreviews.to(out).withCount(s.previewImages()));
 
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(parsed.get(ParseRequests.DEAD_LETTERS))

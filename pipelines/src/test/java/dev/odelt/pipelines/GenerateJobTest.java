@@ -106,6 +106,12 @@ class GenerateJobTest {
   void defaultsToEmbeddedFlink() {
     String[] args = GenerateJob.withDefaults(new String[] {"--requests=x"});
     assertTrue(List.of(args).contains("--runner=FlinkRunner"));
+    assertTrue(List.of(args).contains("--useDataStreamForBatch=true"));
+    assertEquals(
+        List.of("--useDataStreamForBatch=false"),
+        List.of(GenerateJob.withDefaults(new String[] {"--useDataStreamForBatch=false"})).stream()
+            .filter(a -> a.startsWith("--useDataStreamForBatch"))
+            .toList());
     assertEquals(
         List.of("--runner=DirectRunner"),
         List.of(

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -73,18 +74,31 @@ public final class DitBlock extends NetBlock {
     NDArray scaleMlp = mod.get(4);
     NDArray gateMlp = mod.get(5);
 
-    NDArray h = Ops.modulate(Ops.layerNorm(x, ones, zeros), shiftMsa, scaleMsa);
+    // When nothing records gradients (inference: the Sampler turns PyTorch's grad mode off; the
+    // EMA teacher) the element-wise steps work in place on fresh activations: the same arithmetic
+    // in the same order, fewer batch-sized allocations. DJL's in-place ops do not record autograd
+    // history, so any other call keeps the out-of-place path.
+    boolean inPlace = !training && !recordingGradients(x);
+    NDArray norm = Ops.layerNorm(x, ones, zeros);
+    NDArray h =
+        inPlace
+            ? Ops.modulateInPlace(norm, shiftMsa, scaleMsa)
+            : Ops.modulate(norm, shiftMsa, scaleMsa);
     NDArray attn = attention(ps, h, training); // (B, N, D)
-    x = x.add(attn.mul(gateMsa.expandDims(1)));
+    x = Ops.gatedResidual(x, attn, gateMsa, inPlace);
 
-    NDArray h2 = Ops.modulate(Ops.layerNorm(x, ones, zeros), shiftMlp, scaleMlp);
+    NDArray norm2 = Ops.layerNorm(x, ones, zeros);
+    NDArray h2 =
+        inPlace
+            ? Ops.modulateInPlace(norm2, shiftMlp, scaleMlp)
+            : Ops.modulate(norm2, shiftMlp, scaleMlp);
+    NDArray hidden1 = Ops.linear(h2, value(ps, fc1W, x, training), value(ps, fc1B, x, training));
     NDArray mlp =
         Ops.linear(
-            Ops.geluTanh(
-                Ops.linear(h2, value(ps, fc1W, x, training), value(ps, fc1B, x, training))),
+            inPlace ? Ops.geluTanhInPlace(hidden1) : Ops.geluTanh(hidden1),
             value(ps, fc2W, x, training),
             value(ps, fc2B, x, training)); // (B, N, D)
-    return x.add(mlp.mul(gateMlp.expandDims(1)));
+    return Ops.gatedResidual(x, mlp, gateMlp, inPlace);
   }
 
   /**
@@ -127,6 +141,11 @@ public final class DitBlock extends NetBlock {
             : scores.toType(DataType.FLOAT32, false).softmax(-1).toType(h.getDataType(), false);
     NDArray out = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, hidden); // (B, N, D)
     return Ops.linear(out, value(ps, projW, h, training), value(ps, projB, h, training));
+  }
+
+  /** Whether PyTorch would record autograd history for ops on {@code x} now. */
+  private static boolean recordingGradients(NDArray x) {
+    return "PyTorch".equals(x.getManager().getEngine().getEngineName()) && JniUtils.isGradMode();
   }
 
   @Override

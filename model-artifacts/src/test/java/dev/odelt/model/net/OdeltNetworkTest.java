@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.odelt.model.ModelConfig;
@@ -39,6 +40,28 @@ class OdeltNetworkTest {
       NDArray v4 = net.velocity(ps, in[0], in[1], in[2], in[3], 4, false);
       assertEquals(new Shape(2, 1, 8, 8), v2.getShape());
       assertTrue(v2.sub(v4).abs().max().getFloat() > 1e-4f, "L=2 and L=4 must differ");
+    }
+  }
+
+  @Test
+  void inferenceInPlaceStepsGiveTheTrainingPathsBitsAndLeaveInputsAlone() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      OdeltNetwork net = new OdeltNetwork(TINY);
+      net.initialize(m, 5, OdeltNetwork.Init.RANDOM);
+      NDArray[] in = inputs(m, 2);
+      float[] xBefore = in[0].toFloatArray();
+      ParameterStore ps = new ParameterStore(m, false);
+      boolean previous = JniUtils.isGradMode();
+      JniUtils.setGradMode(false); // as the Sampler runs it: nothing records gradients
+      try {
+        // training = true takes the out-of-place path; training = false the in-place one.
+        float[] outOfPlace = net.velocity(ps, in[0], in[1], in[2], in[3], 4, true).toFloatArray();
+        float[] inPlace = net.velocity(ps, in[0], in[1], in[2], in[3], 4, false).toFloatArray();
+        assertArrayEquals(outOfPlace, inPlace, 0f);
+        assertArrayEquals(xBefore, in[0].toFloatArray(), 0f, "the input is not overwritten");
+      } finally {
+        JniUtils.setGradMode(previous);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.odelt.transforms.io;
 
-import dev.odelt.proto.v1.RenderedImage;
+import dev.odelt.proto.v1.ImageRecord;
+import dev.odelt.storage.ObjectStore;
 import dev.odelt.storage.ObjectStores;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -22,9 +23,13 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * Writes {@code previews/<tier>.png}: a contact sheet of the first {@code count} images of each
  * tier in (request id, index) order, on a square-ish grid with a 2-pixel black gap. Deterministic:
  * the same images give the same sheet. Outputs the locations written.
+ *
+ * <p>It takes the images' records, not their bytes: only the small records are shuffled to pick
+ * each tier's first images, and the sheet reads those few PNGs back from the output, where {@link
+ * WriteImages} wrote them before emitting their records.
  */
 public final class WritePreviews
-    extends PTransform<PCollection<RenderedImage>, PCollection<String>> {
+    extends PTransform<PCollection<ImageRecord>, PCollection<String>> {
 
   private static final long serialVersionUID = 1L;
   private static final int GAP = 2;
@@ -49,31 +54,26 @@ public final class WritePreviews
   }
 
   @Override
-  public PCollection<String> expand(PCollection<RenderedImage> images) {
-    return images
+  public PCollection<String> expand(PCollection<ImageRecord> records) {
+    return records
         .apply(
             "KeyByTier",
-            WithKeys.of((RenderedImage r) -> r.getTask().getRequest().getTierLabel())
-                .withKeyType(TypeDescriptors.strings()))
+            WithKeys.of(ImageRecord::getTierLabel).withKeyType(TypeDescriptors.strings()))
         .apply("FirstImages", Top.perKey(count, new LaterFirst()))
         .apply("WriteSheet", ParDo.of(new WriteSheetFn(outputRoot)));
   }
 
   /** Orders images so that the one with the smallest (request id, index) is the "largest". */
-  static final class LaterFirst implements Comparator<RenderedImage>, Serializable {
+  static final class LaterFirst implements Comparator<ImageRecord>, Serializable {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public int compare(RenderedImage a, RenderedImage b) {
-      int byId =
-          a.getTask()
-              .getRequest()
-              .getRequestId()
-              .compareTo(b.getTask().getRequest().getRequestId());
+    public int compare(ImageRecord a, ImageRecord b) {
+      int byId = a.getRequestId().compareTo(b.getRequestId());
       if (byId != 0) {
         return -byId;
       }
-      return -Long.compare(a.getTask().getIndex(), b.getTask().getIndex());
+      return -Long.compare(a.getIndex(), b.getIndex());
     }
   }
 
@@ -108,24 +108,31 @@ public final class WritePreviews
     return sheet;
   }
 
-  static final class WriteSheetFn extends DoFn<KV<String, List<RenderedImage>>, String> {
+  static final class WriteSheetFn extends DoFn<KV<String, List<ImageRecord>>, String> {
     private static final long serialVersionUID = 1L;
     private final String outputRoot;
+    private transient ObjectStore store;
 
     WriteSheetFn(String outputRoot) {
       this.outputRoot = outputRoot;
     }
 
+    @Setup
+    public void setup() {
+      store = ObjectStores.forLocation(outputRoot);
+    }
+
     @ProcessElement
-    public void process(@Element KV<String, List<RenderedImage>> tier, OutputReceiver<String> out)
+    public void process(@Element KV<String, List<ImageRecord>> tier, OutputReceiver<String> out)
         throws IOException {
       List<BufferedImage> tiles = new ArrayList<>();
-      for (RenderedImage image : tier.getValue()) {
-        tiles.add(PngImages.read(image.getPng().toByteArray()));
+      for (ImageRecord record : tier.getValue()) {
+        tiles.add(
+            PngImages.read(
+                store.readAllBytes(OutputLayout.location(outputRoot, record.getImagePath()))));
       }
       String location = OutputLayout.location(outputRoot, OutputLayout.previewPath(tier.getKey()));
-      ObjectStores.forLocation(location)
-          .write(location, PngImages.write(contactSheet(tiles)), "image/png", Map.of());
+      store.write(location, PngImages.write(contactSheet(tiles)), "image/png", Map.of());
       out.output(location);
     }
   }

@@ -187,7 +187,10 @@ class WriteImagesTest {
       images.add(image("z", i, false));
     }
     images.add(image("a", 5, false));
-    pipeline.apply(Create.of(images)).apply(WritePreviews.to(out.toString()).withCount(4));
+    pipeline
+        .apply(Create.of(images))
+        .apply(WriteImages.to(out.toString()))
+        .apply(WritePreviews.to(out.toString()).withCount(4));
     pipeline.run().waitUntilFinish();
     var sheet = PngImages.read(Files.readAllBytes(out.resolve("previews/s2-b2.png")));
     assertEquals(2 * 4 + 2, sheet.getWidth());
