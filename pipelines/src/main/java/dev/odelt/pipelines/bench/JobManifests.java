@@ -1,5 +1,7 @@
 package dev.odelt.pipelines.bench;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
 import dev.odelt.model.Tier;
 import dev.odelt.model.sample.SampleItem;
 import dev.odelt.transforms.requests.Seeds;
@@ -122,12 +124,17 @@ final class JobManifests {
       if (r.tier().preset() != null) {
         b.append("\"tier_name\":\"").append(r.tier().preset()).append("\"}\n");
       } else {
-        b.append(
-            String.format(
-                Locale.ROOT,
-                "\"tier\":{\"steps\":%d,\"blocks\":%d}}%n",
-                r.tier().explicit().steps(),
-                r.tier().explicit().blocks()));
+        // The whole tier (solver, guidance, tolerance too), as proto3 JSON on one line.
+        try {
+          b.append("\"tier\":")
+              .append(
+                  JsonFormat.printer()
+                      .omittingInsignificantWhitespace()
+                      .print(r.tier().explicit().toProto()))
+              .append("}\n");
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalStateException("A tier that cannot be printed: " + r.tier(), e);
+        }
       }
     }
     return b.toString();

@@ -13,8 +13,10 @@ import dev.odelt.model.sample.Sampler;
 import dev.odelt.pipelines.GenerateJob;
 import dev.odelt.pipelines.bench.JobManifests.ImageJob;
 import dev.odelt.pipelines.bench.JobManifests.TierChoice;
+import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
+import dev.odelt.proto.v1.TierPreset;
 import dev.odelt.storage.ObjectStore;
 import dev.odelt.storage.ObjectStores;
 import dev.odelt.transforms.inference.TorchThreads;
@@ -76,20 +78,58 @@ public final class PipelineEfficiencyBench implements Benchmark {
     int parallelism = Math.max(1, cores / threads);
     TorchThreads.configure(threads);
     LoadedModel model = Models.shared(context.modelLocation(), "cpu");
-    ModelConfig config = model.config();
-    List<Tier> tiers = cheapTiers(config);
-    int rounds = context.shortMode() ? 1 : 2;
-    Map<TierChoice, Double> mix = new LinkedHashMap<>();
-    double[] weights = {0.4, 0.35, 0.25};
-    for (int i = 0; i < tiers.size(); i++) {
-      mix.put(TierChoice.of(tiers.get(i)), weights[i]);
-    }
-    Path dir = context.workDir().resolve(id());
     List<String> jobOptions =
         List.of(
             "--parallelism=" + parallelism,
             "--torchThreads=" + threads,
             "--maxBatchSize=" + BATCH_SIZE);
+    Section worst =
+        measure(
+            context,
+            model,
+            "cheapest tiers",
+            "cheapest",
+            cheapTiers(model.config()),
+            new double[] {0.4, 0.35, 0.25},
+            parallelism,
+            threads,
+            jobOptions);
+    Section typical =
+        measure(
+            context,
+            model,
+            "the model's presets",
+            "presets",
+            presetTiers(model.manifest()),
+            new double[] {0.4, 0.4, 0.2},
+            parallelism,
+            threads,
+            jobOptions);
+    return combine(worst, typical);
+  }
+
+  /**
+   * One tier mix: warm-up, rounds of bare loop, job and 1-image job, the profile of the last job.
+   * Tables, goals and findings name the mix; files go under {@code <workDir>/<id>/<key>}.
+   */
+  private Section measure(
+      BenchContext context,
+      LoadedModel model,
+      String mixName,
+      String key,
+      List<Tier> tiers,
+      double[] weights,
+      int parallelism,
+      int threads,
+      List<String> jobOptions)
+      throws Exception {
+    ModelConfig config = model.config();
+    int rounds = context.shortMode() ? 1 : 2;
+    Map<TierChoice, Double> mix = new LinkedHashMap<>();
+    for (int i = 0; i < tiers.size(); i++) {
+      mix.put(TierChoice.of(tiers.get(i)), weights[i]);
+    }
+    Path dir = context.workDir().resolve(id()).resolve(key);
 
     // Warm-up: both paths once on a small manifest (model, JIT, Flink classes). The bare loop's
     // warm-up rate sizes the full-mode manifest.
@@ -114,8 +154,9 @@ public final class PipelineEfficiencyBench implements Benchmark {
     List<ImageJob> images = JobManifests.expand(requests);
     List<List<ImageJob>> batches = JobManifests.batches(images, BATCH_SIZE);
     LOG.info(
-        "pipeline-efficiency: {} images in {} requests over {}, batch {}, {} sampler threads x {}"
-            + " PyTorch threads, {} round(s)",
+        "pipeline-efficiency ({}): {} images in {} requests over {}, batch {}, {} sampler threads"
+            + " x {} PyTorch threads, {} round(s)",
+        key,
         images.size(),
         requests.size(),
         JobManifests.imagesPerTier(requests),
@@ -137,7 +178,8 @@ public final class PipelineEfficiencyBench implements Benchmark {
       BareRun b = bare(model.sampler(), batches, parallelism);
       bareRuns.add(b);
       bareRates.add(images.size() / b.seconds());
-      LOG.info("pipeline-efficiency round {}: bare {} img/s", r + 1, f("%.1f", bareRates.get(r)));
+      LOG.info(
+          "pipeline-efficiency ({}) round {}: bare {} img/s", key, r + 1, f("%.1f", bareRates.get(r)));
       Path out = fresh(dir.resolve("out-" + (r + 1)));
       InProcessJob.Result j =
           InProcessJob.run(
@@ -148,7 +190,8 @@ public final class PipelineEfficiencyBench implements Benchmark {
       }
       jobRuns.add(j);
       jobRates.add(images.size() / j.seconds());
-      LOG.info("pipeline-efficiency round {}: job {} img/s", r + 1, f("%.1f", jobRates.get(r)));
+      LOG.info(
+          "pipeline-efficiency ({}) round {}: job {} img/s", key, r + 1, f("%.1f", jobRates.get(r)));
       if (r == 0) {
         checkSameImages(model.sampler(), batches, out);
       }
@@ -191,14 +234,15 @@ public final class PipelineEfficiencyBench implements Benchmark {
     Section.Table runs =
         new Section.Table(
             f(
-                "Images per second, %d images, batch %d, %d sampler threads x %d PyTorch threads",
-                images.size(), BATCH_SIZE, parallelism, threads),
+                "%s: images per second, %d images, batch %d, %d sampler threads x %d PyTorch"
+                    + " threads",
+                mixName, images.size(), BATCH_SIZE, parallelism, threads),
             List.of("round", "bare s", "bare img/s", "job s", "job img/s", "job / bare"),
             runRows);
     long idealBatches = batches.size();
     Section.Table where =
         new Section.Table(
-            "Where the job's wall time goes (last job run; seconds)",
+            mixName + ": where the job's wall time goes (last job run; seconds)",
             List.of("part", "seconds", "share of job wall"),
             List.of(
                 row(
@@ -233,7 +277,7 @@ public final class PipelineEfficiencyBench implements Benchmark {
                     lastJob.seconds())));
     Section.Table batching =
         new Section.Table(
-            "Batches: the job's batcher vs the bare loop's full batches",
+            mixName + ": batches, the job's batcher vs the bare loop's full batches",
             List.of("tier", "images", "job batches", "bare batches"),
             tierBatchRows(lastJob.summary(), images));
 
@@ -241,12 +285,12 @@ public final class PipelineEfficiencyBench implements Benchmark {
     List<String> findings = new ArrayList<>();
     findings.add(
         f(
-            "The job runs at %.1f img/s against %.1f img/s for the bare sampler loop: %.3f of the"
-                + " bare loop (goal ≥ %.2f).",
-            jobMedian, bareMedian, ratio, GOAL));
+            "%s: the job runs at %.1f img/s against %.1f img/s for the bare sampler loop: %.3f"
+                + " of the bare loop (goal ≥ %.2f).",
+            mixName, jobMedian, bareMedian, ratio, GOAL));
     findings.add(
         f(
-            "Of the last job's %.2f s, %.2f s pass before the first PNG is written, %.2f s"
+            mixName + ": of the last job's %.2f s, %.2f s pass before the first PNG is written, %.2f s"
                 + " between the first and the last PNG, and %.2f s after the last PNG; its"
                 + " sampler calls take %.2f s per thread (bare loop: %.2f s).",
             lastJob.seconds(),
@@ -257,7 +301,7 @@ public final class PipelineEfficiencyBench implements Benchmark {
             lastBare.samplerSeconds() / parallelism));
     findings.add(
         f(
-            "PNG encoding costs %.3f ms and writing the file %.3f ms per image on one thread"
+            mixName + ": PNG encoding costs %.3f ms and writing the file %.3f ms per image on one thread"
                 + " (%.1f%% of a bare image's %.3f ms of sampler time per thread).",
             pngMillis,
             writeMillis,
@@ -265,14 +309,14 @@ public final class PipelineEfficiencyBench implements Benchmark {
             lastBare.samplerSeconds() * 1000 / images.size()));
     findings.add(
         f(
-            "A 1-image job takes %.2f s (median): the job's fixed cost. Beyond it, the job makes"
+            mixName + ": a 1-image job takes %.2f s (median): the job's fixed cost. Beyond it, the job makes"
                 + " images at %.3f of the bare loop's rate ((images − 1) / (job s − fixed s) ÷"
                 + " bare img/s).",
             fixed, marginalRatio));
     if (!met) {
       findings.add(
           f(
-              "Fixed costs (before the first and after the last PNG) are %.2f s of %.2f s: on a"
+              mixName + ": fixed costs (before the first and after the last PNG) are %.2f s of %.2f s: on a"
                   + " job of this size they alone cost %.1f%% of throughput.",
               profile.head() + profile.tail(),
               lastJob.seconds(),
@@ -313,7 +357,7 @@ public final class PipelineEfficiencyBench implements Benchmark {
         id(),
         "Pipeline efficiency: the job against the bare sampler loop",
         f(
-            "A mixed manifest of %d images (%d requests of 4–32 images, tiers %s; full mode sizes"
+            mixName + ": a mixed manifest of %d images (%d requests of 4–32 images, tiers %s; full mode sizes"
                 + " it to about %.0f s of the bare loop at its warm-up rate, within %d–%d images)"
                 + " runs as the whole job (GenerateJob.runCli, embedded Flink, --parallelism=%d"
                 + " --torchThreads=%d --maxBatchSize=%d: parse, resolve, expand, batch, generate,"
@@ -339,7 +383,10 @@ public final class PipelineEfficiencyBench implements Benchmark {
         List.of(runs, where, batching),
         List.of(
             new Section.Goal(
-                "job img/s ÷ bare loop img/s", f("≥ %.2f", GOAL), f("%.3f", ratio), met)),
+                mixName + ": job img/s ÷ bare loop img/s",
+                f("≥ %.2f", GOAL),
+                f("%.3f", ratio),
+                met)),
         findings,
         raw,
         List.of());
@@ -353,6 +400,45 @@ public final class PipelineEfficiencyBench implements Benchmark {
     double wanted = TARGET_BARE_SECONDS * bareImagesPerSecond;
     int n = (int) Math.round(Math.min(MAX_IMAGES, Math.max(MIN_IMAGES, wanted)) / 100) * 100;
     return Math.max(MIN_IMAGES, Math.min(MAX_IMAGES, n));
+  }
+
+  /**
+   * The two mixes in one section: the cheapest tiers (the worst case, where per-image work outside
+   * the sampler weighs most) and the model's presets (what requests mostly ask for).
+   */
+  private Section combine(Section worst, Section typical) {
+    List<Section.Table> tables = new ArrayList<>(worst.tables());
+    tables.addAll(typical.tables());
+    List<Section.Goal> goals = new ArrayList<>(worst.goals());
+    goals.addAll(typical.goals());
+    List<String> findings = new ArrayList<>(worst.findings());
+    findings.addAll(typical.findings());
+    Map<String, Object> raw = new LinkedHashMap<>();
+    raw.put("cheapest", worst.raw());
+    raw.put("presets", typical.raw());
+    return new Section(
+        id(),
+        worst.title(),
+        "Two tier mixes, each measured the same way. "
+            + worst.method()
+            + " Then "
+            + typical.method(),
+        tables,
+        goals,
+        findings,
+        raw,
+        List.of());
+  }
+
+  /** The model's named presets (draft, standard, premium, …), in manifest order, at most three. */
+  static List<Tier> presetTiers(ModelManifest manifest) {
+    List<Tier> out = new ArrayList<>();
+    for (TierPreset p : manifest.getTiersList()) {
+      if (out.size() < 3) {
+        out.add(Tier.fromProto(p.getTier()));
+      }
+    }
+    return out;
   }
 
   /** Up to three cheap tiers the model allows: s1 and s2 at the fewest blocks, s1 at the next. */

@@ -40,7 +40,7 @@ public final class TierScalingBench implements Benchmark {
   }
 
   /** One measured cell. */
-  private record Cell(int steps, int blocks, List<Double> seconds) {}
+  record Cell(int steps, int blocks, List<Double> seconds) {}
 
   @Override
   public Section run(BenchContext ctx) throws Exception {
@@ -170,7 +170,7 @@ public final class TierScalingBench implements Benchmark {
       }
     }
 
-    // Least squares: batch seconds = c + S·f + S·L·b.
+    // Least squares on relative errors: batch seconds = c + S·f + S·L·b.
     double[] fit = fit(cells, batch);
     double c = fit[0];
     double f = fit[1];
@@ -190,9 +190,28 @@ public final class TierScalingBench implements Benchmark {
               fmt(100 * f / (f + l * b), 1) + "%"));
     }
 
+    // Per S: batch time = a_S + L·β_S over the L values; a_S is what does not scale with L.
+    List<List<String>> perStepRows = new ArrayList<>();
+    Map<Integer, double[]> perStepFits = new LinkedHashMap<>();
+    for (int s : stepsList) {
+      double[] line = fitOverBlocks(cells, s);
+      perStepFits.put(s, line);
+      double measured =
+          perImage.get(Tier.of(s, minL).label()) / perImage.get(Tier.of(s, maxL).label());
+      perStepRows.add(
+          List.of(
+              Integer.toString(s),
+              fmt(line[0] * 1000, 2),
+              fmt(line[1] * 1000, 2),
+              fmt(100 * line[0] / (line[0] + minL * line[1]), 1) + "%",
+              fmt((line[0] + minL * line[1]) / (line[0] + maxL * line[1]), 3),
+              fmt(measured, 3)));
+    }
+
     List<String> findings = new ArrayList<>();
     findings.add(
-        "Fitted over all cells: batch time = c + S·f + S·L·b with c = "
+        "Fitted over all cells (least squares on relative error, so the small cells count as much"
+            + " as the large ones): batch time = c + S·f + S·L·b with c = "
             + fmt(c * 1000, 2)
             + " ms, f = "
             + fmt(f * 1000, 2)
@@ -223,8 +242,21 @@ public final class TierScalingBench implements Benchmark {
                 + minL
                 + "; the per-batch part c is "
                 + fmt(100 * c / (c + stepsList.get(0) * (f + minL * b)), 1)
-                + "% of the cheapest cell. See the utilisation section for a per-op breakdown of"
-                + " a block.");
+                + "% of the cheapest cell. Per S (table \"What does not scale with L\"), the part of"
+                + " a batch that does not grow with L is "
+                + perStepSummary(perStepFits, minL)
+                + "; with it, time(L="
+                + minL
+                + ")/time(L="
+                + maxL
+                + ") = (a + "
+                + minL
+                + "β)/(a + "
+                + maxL
+                + "β) is predicted as in that table's last two columns. The fixed part is the"
+                + " noise draw (Philox, in Java), the embeddings and output head, the Euler update"
+                + " and the conversion to 8-bit pixels; it matters only at small S. See the"
+                + " utilisation section for a per-op breakdown of a block.");
     if (!ctx.shortMode()) {
       findings.add(
           "S="
@@ -275,12 +307,30 @@ public final class TierScalingBench implements Benchmark {
     tables.add(
         new Section.Table(
             "Where the time goes (least-squares fit)", List.of("Part", "Time"), fitRows));
+    tables.add(
+        new Section.Table(
+            "What does not scale with L: per S, batch time = a + L·β fitted over L = " + blocksList,
+            List.of(
+                "S",
+                "a: ms per batch",
+                "β: ms per block per batch",
+                "a's share at L=" + minL,
+                "predicted time(L=" + minL + ")/time(L=" + maxL + ")",
+                "measured"),
+            perStepRows));
     Map<String, Object> raw = new LinkedHashMap<>();
     raw.put("batch", batch);
     raw.put("repeats", repeats);
     raw.put("topStepRepeats", topRepeats);
     raw.put("cells", rawCells);
     raw.put("fit", Map.of("perBatchSeconds", c, "perCallSeconds", f, "perBlockSeconds", b));
+    Map<String, Object> rawPerStep = new LinkedHashMap<>();
+    perStepFits.forEach(
+        (steps, line) ->
+            rawPerStep.put(
+                Integer.toString(steps),
+                Map.of("fixedSeconds", line[0], "perBlockSeconds", line[1])));
+    raw.put("perStepFits", rawPerStep);
     raw.put("secondsPerBlockEvaluation", perBlockEval);
 
     List<QualityRow> quality = qualityRows(model, ctx.repoRoot());
@@ -424,13 +474,17 @@ public final class TierScalingBench implements Benchmark {
     return out;
   }
 
-  /** Least squares of batch seconds over (1, S, S·L): returns {c, f, b}. */
+  /**
+   * Least squares of batch seconds over (1, S, S·L) on relative error (each cell's equation
+   * divided by its time, so cells from milliseconds to seconds weigh alike): returns {c, f, b}.
+   */
   static double[] fit(List<Cell> cells, int batch) {
     double[][] ata = new double[3][3];
     double[] atb = new double[3];
     for (Cell cell : cells) {
-      double[] row = {1, cell.steps(), (double) cell.steps() * cell.blocks()};
-      double y = Timing.median(cell.seconds());
+      double time = Timing.median(cell.seconds());
+      double[] row = {1 / time, cell.steps() / time, (double) cell.steps() * cell.blocks() / time};
+      double y = 1;
       for (int i = 0; i < 3; i++) {
         atb[i] += row[i] * y;
         for (int j = 0; j < 3; j++) {
@@ -439,6 +493,45 @@ public final class TierScalingBench implements Benchmark {
       }
     }
     return solve3(ata, atb);
+  }
+
+  /** Least squares of batch seconds over (1, L) for the cells at {@code steps}: {a, β}. */
+  static double[] fitOverBlocks(List<Cell> cells, int steps) {
+    double n = 0;
+    double sx = 0;
+    double sy = 0;
+    double sxx = 0;
+    double sxy = 0;
+    for (Cell cell : cells) {
+      if (cell.steps() != steps) {
+        continue;
+      }
+      double x = cell.blocks();
+      double y = Timing.median(cell.seconds());
+      n++;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+    }
+    double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    return new double[] {(sy - slope * sx) / n, slope};
+  }
+
+  private static String perStepSummary(Map<Integer, double[]> fits, int minL) {
+    StringBuilder out = new StringBuilder();
+    fits.forEach(
+        (steps, line) ->
+            out.append(out.length() == 0 ? "" : ", ")
+                .append(fmt(line[0] * 1000, 1))
+                .append(" ms at S=")
+                .append(steps)
+                .append(" (")
+                .append(fmt(100 * line[0] / (line[0] + minL * line[1]), 1))
+                .append("% of the L=")
+                .append(minL)
+                .append(" batch)"));
+    return out.toString();
   }
 
   /** Solves a 3×3 system by Gaussian elimination with partial pivoting. */

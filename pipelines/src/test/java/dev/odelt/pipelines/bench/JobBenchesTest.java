@@ -8,6 +8,7 @@ import dev.odelt.model.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,7 +48,10 @@ class JobBenchesTest {
     PipelineEfficiencyBench bench = new PipelineEfficiencyBench();
     Section s = bench.run(context);
     checkSection(bench, s);
-    assertEquals(96, s.raw().get("images"));
+    for (String mix : List.of("cheapest", "presets")) {
+      assertEquals(96, ((Map<?, ?>) s.raw().get(mix)).get("images"), mix);
+    }
+    assertEquals(2, s.goals().size(), "one goal per tier mix");
   }
 
   @Test

@@ -45,10 +45,14 @@ class JobManifestsTest {
         JobManifests.jsonl(
             List.of(
                 new Request("r1", 3, 2, 7, TierChoice.preset("draft")),
-                new Request("r2", 4, 1, 8, TierChoice.of(Tier.of(2, 4)))));
+                new Request("r2", 4, 1, 8, TierChoice.of(Tier.of(2, 4))),
+                new Request("r3", 5, 1, 9, TierChoice.of(Tier.of(1, 6).withGuidance(3f)))));
     assertEquals(
         "{\"request_id\":\"r1\",\"class_id\":3,\"num_images\":2,\"seed\":7,\"tier_name\":\"draft\"}\n"
-            + "{\"request_id\":\"r2\",\"class_id\":4,\"num_images\":1,\"seed\":8,\"tier\":{\"steps\":2,\"blocks\":4}}\n",
+            + "{\"request_id\":\"r2\",\"class_id\":4,\"num_images\":1,\"seed\":8,"
+            + "\"tier\":{\"steps\":2,\"blocks\":4,\"solver\":\"EULER\"}}\n"
+            + "{\"request_id\":\"r3\",\"class_id\":5,\"num_images\":1,\"seed\":9,"
+            + "\"tier\":{\"steps\":1,\"blocks\":6,\"solver\":\"EULER\",\"guidance\":3.0}}\n",
         text);
   }
 
