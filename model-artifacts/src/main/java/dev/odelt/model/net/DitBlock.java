@@ -79,19 +79,11 @@ public final class DitBlock extends NetBlock {
     // in the same order, fewer batch-sized allocations. DJL's in-place ops do not record autograd
     // history, so any other call keeps the out-of-place path.
     boolean inPlace = !training && !recordingGradients(x);
-    NDArray norm = Ops.layerNorm(x, ones, zeros);
-    NDArray h =
-        inPlace
-            ? Ops.modulateInPlace(norm, shiftMsa, scaleMsa)
-            : Ops.modulate(norm, shiftMsa, scaleMsa);
+    NDArray h = Ops.modulate(Ops.layerNorm(x, ones, zeros), shiftMsa, scaleMsa, inPlace);
     NDArray attn = attention(ps, h, training); // (B, N, D)
     x = Ops.gatedResidual(x, attn, gateMsa, inPlace);
 
-    NDArray norm2 = Ops.layerNorm(x, ones, zeros);
-    NDArray h2 =
-        inPlace
-            ? Ops.modulateInPlace(norm2, shiftMlp, scaleMlp)
-            : Ops.modulate(norm2, shiftMlp, scaleMlp);
+    NDArray h2 = Ops.modulate(Ops.layerNorm(x, ones, zeros), shiftMlp, scaleMlp, inPlace);
     NDArray hidden1 = Ops.linear(h2, value(ps, fc1W, x, training), value(ps, fc1B, x, training));
     NDArray mlp =
         Ops.linear(

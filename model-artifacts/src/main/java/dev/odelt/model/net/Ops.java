@@ -63,8 +63,8 @@ public final class Ops {
    * {@link #geluTanh} for inference, without autograd: the same operations in the same order (so
    * bit-identical results), but done in place on one new array and finally on {@code x}, which it
    * overwrites, so it allocates one batch-sized array instead of six. On CPU a fresh batch-sized
-   * array costs page faults and cache misses; this halved the MLP's time (BENCHMARKS.md,
-   * utilisation).
+   * array costs page faults and cache misses (with the other in-place steps, a block ran 1.1–1.3×
+   * faster: BENCHMARKS.md, utilisation).
    *
    * @param x a fresh activation nothing else reads; its contents are destroyed
    */
@@ -89,17 +89,19 @@ public final class Ops {
    * @param x (B, N, D)
    */
   public static NDArray modulate(NDArray x, NDArray shift, NDArray scale) {
-    return x.mul(scale.expandDims(1).add(scalar(x, 1f))).addi(shift.expandDims(1));
+    return modulate(x, shift, scale, false);
   }
 
   /**
-   * {@link #modulate} in place on {@code x}, for inference (no autograd): the same result without a
-   * new (B, N, D) array.
+   * {@link #modulate}; for inference ({@code inPlace}, no autograd) computed in {@code x}'s memory,
+   * the same result without a new (B, N, D) array.
    *
-   * @param x a fresh activation nothing else reads; it is overwritten and returned
+   * @param x with {@code inPlace}, a fresh activation nothing else reads: it is overwritten and
+   *     returned
    */
-  public static NDArray modulateInPlace(NDArray x, NDArray shift, NDArray scale) {
-    return x.muli(scale.expandDims(1).add(scalar(x, 1f))).addi(shift.expandDims(1));
+  public static NDArray modulate(NDArray x, NDArray shift, NDArray scale, boolean inPlace) {
+    NDArray factor = scale.expandDims(1).add(scalar(x, 1f));
+    return (inPlace ? x.muli(factor) : x.mul(factor)).addi(shift.expandDims(1));
   }
 
   /**

@@ -5,7 +5,6 @@ import static dev.odelt.pipelines.bench.JobStats.f;
 import com.google.protobuf.util.JsonFormat;
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Tier;
-import dev.odelt.model.io.ModelPackages;
 import dev.odelt.pipelines.GenerateJob;
 import dev.odelt.pipelines.bench.JobManifests.TierChoice;
 import dev.odelt.proto.v1.ModelManifest;
@@ -47,7 +46,7 @@ public final class BatchFillBench implements Benchmark {
 
   @Override
   public Section run(BenchContext context) throws Exception {
-    ModelManifest manifest = ModelPackages.readManifest(context.modelLocation());
+    ModelManifest manifest = context.manifest();
     ModelConfig config = ModelConfig.fromProto(manifest.getArchitecture());
     Map<TierChoice, Double> mix = mix(manifest, config);
     int total = context.shortMode() ? 120 : 3000;

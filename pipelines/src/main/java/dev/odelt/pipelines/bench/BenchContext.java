@@ -1,5 +1,9 @@
 package dev.odelt.pipelines.bench;
 
+import dev.odelt.model.ModelConfig;
+import dev.odelt.model.io.ModelPackages;
+import dev.odelt.proto.v1.ModelManifest;
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -19,4 +23,15 @@ public record BenchContext(
     Path reportDir,
     Path workDir,
     int threads,
-    Path repoRoot) {}
+    Path repoRoot) {
+
+  /** The manifest of the model under test, read from {@link #modelLocation}. */
+  public ModelManifest manifest() throws IOException {
+    return ModelPackages.readManifest(modelLocation);
+  }
+
+  /** The architecture of the model under test. */
+  public ModelConfig modelConfig() throws IOException {
+    return ModelConfig.fromProto(manifest().getArchitecture());
+  }
+}

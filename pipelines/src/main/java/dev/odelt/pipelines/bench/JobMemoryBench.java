@@ -4,7 +4,6 @@ import static dev.odelt.pipelines.bench.JobStats.f;
 
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Tier;
-import dev.odelt.model.io.ModelPackages;
 import dev.odelt.pipelines.bench.JobManifests.TierChoice;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -57,9 +56,7 @@ public final class JobMemoryBench implements Benchmark {
 
   @Override
   public Section run(BenchContext context) throws Exception {
-    ModelConfig config =
-        ModelConfig.fromProto(
-            ModelPackages.readManifest(context.modelLocation()).getArchitecture());
+    ModelConfig config = context.modelConfig();
     Tier tier = Tier.of(1, config.allowedBlocks().get(0));
     int total = context.shortMode() ? 500 : 10_000;
     int perRequest = 100;

@@ -6,7 +6,6 @@ import dev.odelt.model.LoadedModel;
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Models;
 import dev.odelt.model.Tier;
-import dev.odelt.model.io.ModelPackages;
 import dev.odelt.model.sample.SampleItem;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,8 +38,7 @@ public final class PartialModelMemoryBench implements Benchmark {
 
   @Override
   public Section run(BenchContext ctx) throws Exception {
-    ModelConfig config =
-        ModelConfig.fromProto(ModelPackages.readManifest(ctx.modelLocation()).getArchitecture());
+    ModelConfig config = ctx.modelConfig();
     int minL = config.depthMin();
     int batch = ctx.shortMode() ? 8 : 64;
     int rounds = ctx.shortMode() ? 1 : 2;

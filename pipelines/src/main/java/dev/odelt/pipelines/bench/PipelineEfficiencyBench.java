@@ -83,30 +83,25 @@ public final class PipelineEfficiencyBench implements Benchmark {
             "--parallelism=" + parallelism,
             "--torchThreads=" + threads,
             "--maxBatchSize=" + BATCH_SIZE);
-    Section worst =
-        measure(
-            context,
-            model,
-            "cheapest tiers",
-            "cheapest",
-            cheapTiers(model.config()),
-            new double[] {0.4, 0.35, 0.25},
-            parallelism,
-            threads,
-            jobOptions);
-    Section typical =
-        measure(
-            context,
-            model,
+    Mix cheapest =
+        new Mix(
+            "cheapest tiers", "cheapest", cheapTiers(model.config()), new double[] {0.4, 0.35, 0.25});
+    Mix presets =
+        new Mix(
             "the model's presets",
             "presets",
             presetTiers(model.manifest()),
-            new double[] {0.4, 0.4, 0.2},
-            parallelism,
-            threads,
-            jobOptions);
-    return combine(worst, typical);
+            new double[] {0.4, 0.4, 0.2});
+    return combine(
+        measure(context, model, cheapest, parallelism, threads, jobOptions),
+        measure(context, model, presets, parallelism, threads, jobOptions));
   }
+
+  /**
+   * A tier mix: its name in tables, its key (raw JSON, work files), its tiers and their shares of
+   * the images.
+   */
+  record Mix(String name, String key, List<Tier> tiers, double[] weights) {}
 
   /**
    * One tier mix: warm-up, rounds of bare loop, job and 1-image job, the profile of the last job.
@@ -115,19 +110,19 @@ public final class PipelineEfficiencyBench implements Benchmark {
   private Section measure(
       BenchContext context,
       LoadedModel model,
-      String mixName,
-      String key,
-      List<Tier> tiers,
-      double[] weights,
+      Mix tierMix,
       int parallelism,
       int threads,
       List<String> jobOptions)
       throws Exception {
+    String mixName = tierMix.name();
+    String key = tierMix.key();
+    List<Tier> tiers = tierMix.tiers();
     ModelConfig config = model.config();
     int rounds = context.shortMode() ? 1 : 2;
     Map<TierChoice, Double> mix = new LinkedHashMap<>();
     for (int i = 0; i < tiers.size(); i++) {
-      mix.put(TierChoice.of(tiers.get(i)), weights[i]);
+      mix.put(TierChoice.of(tiers.get(i)), tierMix.weights()[i]);
     }
     Path dir = context.workDir().resolve(id()).resolve(key);
 

@@ -4,7 +4,6 @@ import static dev.odelt.pipelines.bench.JobStats.f;
 
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Tier;
-import dev.odelt.model.io.ModelPackages;
 import dev.odelt.pipelines.bench.JobManifests.TierChoice;
 import dev.odelt.transforms.io.OutputLayout;
 import java.nio.file.Files;
@@ -49,9 +48,7 @@ public final class StartupBench implements Benchmark {
 
   @Override
   public Section run(BenchContext context) throws Exception {
-    ModelConfig config =
-        ModelConfig.fromProto(
-            ModelPackages.readManifest(context.modelLocation()).getArchitecture());
+    ModelConfig config = context.modelConfig();
     Tier tier = Tier.of(1, config.allowedBlocks().get(0));
     JobManifests.Request request =
         new JobManifests.Request("startup", 0, IMAGES, 1L, TierChoice.of(tier));

@@ -124,9 +124,11 @@ public final class TierScalingBench implements Benchmark {
     // Goals: L scaling per S, S scaling per L.
     List<Section.Goal> goals = new ArrayList<>();
     double lTarget = (double) minL / maxL;
+    Map<Integer, Double> lRatios = new LinkedHashMap<>();
     for (int s : stepsList) {
       double ratio =
           perImage.get(Tier.of(s, minL).label()) / perImage.get(Tier.of(s, maxL).label());
+      lRatios.put(s, ratio);
       goals.add(
           new Section.Goal(
               "S="
@@ -196,8 +198,6 @@ public final class TierScalingBench implements Benchmark {
     for (int s : stepsList) {
       double[] line = fitOverBlocks(cells, s);
       perStepFits.put(s, line);
-      double measured =
-          perImage.get(Tier.of(s, minL).label()) / perImage.get(Tier.of(s, maxL).label());
       perStepRows.add(
           List.of(
               Integer.toString(s),
@@ -205,7 +205,7 @@ public final class TierScalingBench implements Benchmark {
               fmt(line[1] * 1000, 2),
               fmt(100 * line[0] / (line[0] + minL * line[1]), 1) + "%",
               fmt((line[0] + minL * line[1]) / (line[0] + maxL * line[1]), 3),
-              fmt(measured, 3)));
+              fmt(lRatios.get(s), 3)));
     }
 
     List<String> findings = new ArrayList<>();

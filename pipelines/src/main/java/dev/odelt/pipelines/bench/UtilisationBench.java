@@ -248,12 +248,9 @@ public final class UtilisationBench implements Benchmark {
       double blockSeconds,
       double tinyOpSeconds,
       int batch,
-      double separateKqvSeconds,
-      double fusedKqvSeconds,
-      double previousGeluSeconds,
-      double geluSeconds,
-      double outOfPlaceBlockSeconds,
-      double inPlaceBlockSeconds) {
+      Ab kqv,
+      Ab gelu,
+      Ab inPlace) {
 
     double sum() {
       double total = 0;
@@ -345,39 +342,31 @@ public final class UtilisationBench implements Benchmark {
               + slowestMatmul()
               + ".");
       out.add(
-          "Change made in model-artifacts (DitBlock): the k, q and v projections run as one (D→3D)"
-              + " product on weights concatenated per call instead of three (D→D) products; the"
-              + " parameters, the package format and PyTorch parity are unchanged. Measured here,"
-              + " interleaved, with the head split: separate "
-              + fmt(separateKqvSeconds * 1000, 3)
-              + " ms, fused "
-              + fmt(fusedKqvSeconds * 1000, 3)
-              + " ms per block ("
-              + fmt(separateKqvSeconds / fusedKqvSeconds, 2)
-              + "× faster).");
+          kqv.finding(
+              "Change made in model-artifacts (DitBlock): the k, q and v projections run as one"
+                  + " (D→3D) product on weights concatenated per call instead of three (D→D)"
+                  + " products; the parameters, the package format and PyTorch parity are"
+                  + " unchanged. Measured here, interleaved, with the head split:",
+              "separate",
+              "fused"));
       out.add(
-          "Change made in model-artifacts (DitBlock, Ops, inference only): modulation, the tanh"
-              + " GELU and the gated residuals work in place on the fresh activations their"
-              + " products made: the same operations in the same order (bit-identical outputs),"
-              + " four batch-sized allocations fewer per block; on CPU a fresh batch-sized array"
-              + " costs page faults and cache misses. Measured here, interleaved, whole block:"
-              + " out of place "
-              + fmt(outOfPlaceBlockSeconds * 1000, 3)
-              + " ms, in place "
-              + fmt(inPlaceBlockSeconds * 1000, 3)
-              + " ms ("
-              + fmt(outOfPlaceBlockSeconds / inPlaceBlockSeconds, 2)
-              + "× faster).");
+          inPlace.finding(
+              "Change made in model-artifacts (DitBlock, Ops, inference only): modulation, the"
+                  + " tanh GELU and the gated residuals work in place on the fresh activations"
+                  + " their products made: the same operations in the same order (bit-identical"
+                  + " outputs), four batch-sized allocations fewer per block; on CPU a fresh"
+                  + " batch-sized array costs page faults and cache misses. Measured here,"
+                  + " interleaved, whole block:",
+              "out of place",
+              "in place"));
       out.add(
-          "Change made in model-artifacts (Ops.geluTanh): the tanh GELU is computed as"
-              + " x·σ(2√(2/π)·x·(1 + 0.044715x²)), the same function (0.5(1 + tanh z) = σ(2z)),"
-              + " with one element-wise pass fewer and no pow. Measured here, interleaved: before "
-              + fmt(previousGeluSeconds * 1000, 3)
-              + " ms, after "
-              + fmt(geluSeconds * 1000, 3)
-              + " ms per block ("
-              + fmt(previousGeluSeconds / geluSeconds, 2)
-              + "× faster).");
+          gelu.finding(
+              "Change made in model-artifacts (Ops.geluTanh): the tanh GELU is computed as"
+                  + " x·σ(2√(2/π)·x·(1 + 0.044715x²)), the same function (0.5(1 + tanh z) ="
+                  + " σ(2z)), with one element-wise pass fewer and no pow. Measured here,"
+                  + " interleaved:",
+              "before",
+              "after"));
       return out;
     }
 
@@ -411,12 +400,12 @@ public final class UtilisationBench implements Benchmark {
       }
       out.put("wholeBlockSeconds", blockSeconds);
       out.put("tinyOpSeconds", tinyOpSeconds);
-      out.put("separateKqvSeconds", separateKqvSeconds);
-      out.put("fusedKqvSeconds", fusedKqvSeconds);
-      out.put("previousGeluSeconds", previousGeluSeconds);
-      out.put("geluSeconds", geluSeconds);
-      out.put("outOfPlaceBlockSeconds", outOfPlaceBlockSeconds);
-      out.put("inPlaceBlockSeconds", inPlaceBlockSeconds);
+      out.put("separateKqvSeconds", kqv.before());
+      out.put("fusedKqvSeconds", kqv.after());
+      out.put("previousGeluSeconds", gelu.before());
+      out.put("geluSeconds", gelu.after());
+      out.put("outOfPlaceBlockSeconds", inPlace.before());
+      out.put("inPlaceBlockSeconds", inPlace.after());
       return out;
     }
   }
@@ -500,10 +489,11 @@ public final class UtilisationBench implements Benchmark {
               2,
               0,
               a ->
-                  Ops.modulateInPlace(
+                  Ops.modulate(
                       Ops.layerNorm(a.get("x"), a.get("ones"), a.get("zeros")),
                       a.get("shift"),
-                      a.get("scale"))));
+                      a.get("scale"),
+                      true)));
       ops.add(
           new Op(
               "k, q, v: concat weights, one Linear(D→3D), split heads, q scale",
@@ -599,7 +589,7 @@ public final class UtilisationBench implements Benchmark {
                   Ops.linear(a.get("h"), p(model, "attn.v.weight"), p(model, "attn.v.bias"))
                       .reshape(b, n, heads, hd)
                       .transpose(0, 2, 1, 3));
-      double[] kqv = interleaved(base, in, separate, ops.get(2).call(), repeats * 4);
+      Ab kqv = interleaved(base, in, separate, ops.get(2).call(), repeats * 4);
       // The tanh GELU as written before (pow, tanh; 8 ops), against Ops.geluTanh (sigmoid form).
       Function<Map<String, NDArray>, Object> previousGelu =
           a -> {
@@ -611,12 +601,12 @@ public final class UtilisationBench implements Benchmark {
                     .mul(Ops.scalar(z, (float) Math.sqrt(2.0 / Math.PI)));
             return inner.tanh().add(Ops.scalar(z, 1f)).mul(z).mul(Ops.scalar(z, 0.5f));
           };
-      double[] geluAb =
+      Ab geluAb =
           interleaved(base, in, previousGelu, a -> Ops.geluTanh(a.get("fc1")), repeats * 4);
 
       // The whole block out of place (the training path, here without autograd) against in place
       // (inference): the effect of DitBlock's in-place element-wise steps.
-      double[] inPlaceAb =
+      Ab inPlaceAb =
           interleaved(
               base, in, a -> applyBlock(block, a, true), a -> applyBlock(block, a, false), repeats);
 
@@ -633,12 +623,9 @@ public final class UtilisationBench implements Benchmark {
           blockSeconds,
           tiny,
           batch,
-          kqv[0],
-          kqv[1],
-          geluAb[0],
-          geluAb[1],
-          inPlaceAb[0],
-          inPlaceAb[1]);
+          kqv,
+          geluAb,
+          inPlaceAb);
     }
   }
 
@@ -653,11 +640,31 @@ public final class UtilisationBench implements Benchmark {
         training);
   }
 
+  /** Median seconds of a change measured before and after, interleaved. */
+  record Ab(double before, double after) {
+
+    /** "{@code lead} {@code beforeName} X ms, {@code afterName} Y ms per block (Z× faster)." */
+    String finding(String lead, String beforeName, String afterName) {
+      return lead
+          + " "
+          + beforeName
+          + " "
+          + fmt(before * 1000, 3)
+          + " ms, "
+          + afterName
+          + " "
+          + fmt(after * 1000, 3)
+          + " ms per block ("
+          + fmt(before / after, 2)
+          + "× faster).";
+    }
+  }
+
   /**
    * Medians of {@code a} and {@code b} timed in alternation ({@code runs} each, after 2 warm-ups),
    * alternating which goes first.
    */
-  private static double[] interleaved(
+  private static Ab interleaved(
       NDManager base,
       Map<String, NDArray> inputs,
       Function<Map<String, NDArray>, Object> a,
@@ -681,7 +688,7 @@ public final class UtilisationBench implements Benchmark {
         tb.add(y);
       }
     }
-    return new double[] {Timing.median(ta), Timing.median(tb)};
+    return new Ab(Timing.median(ta), Timing.median(tb));
   }
 
   /**

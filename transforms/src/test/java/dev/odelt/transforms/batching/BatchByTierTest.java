@@ -37,6 +37,28 @@ class BatchByTierTest {
         .build();
   }
 
+  /**
+   * Checks that every batch holds 1..{@code max} tasks of its key's tier, that no task appears
+   * twice and that {@code images} tasks arrived; returns the number of batches per key.
+   */
+  private static Map<String, Integer> checkBatches(
+      Iterable<KV<ShardedKey<String>, Iterable<ImageTask>>> all, int max, int images) {
+    Map<String, Integer> batchCount = new HashMap<>();
+    Set<String> seen = new HashSet<>();
+    for (KV<ShardedKey<String>, Iterable<ImageTask>> batch : all) {
+      int size = 0;
+      for (ImageTask t : batch.getValue()) {
+        size++;
+        assertEquals(batch.getKey().getKey(), BatchByTier.keyOf(t));
+        assertTrue(seen.add(t.getRequest().getTierLabel() + "/" + t.getIndex()));
+      }
+      assertTrue(size >= 1 && size <= max, "batch size " + size);
+      batchCount.merge(batch.getKey().getKey(), 1, Integer::sum);
+    }
+    assertEquals(images, seen.size());
+    return batchCount;
+  }
+
   @Test
   void batchesHoldOneTierAndAtMostTheMaximum(TestPipeline pipeline) {
     List<ImageTask> tasks = new ArrayList<>();
@@ -51,17 +73,7 @@ class BatchByTierTest {
     PAssert.that(batches)
         .satisfies(
             all -> {
-              Set<String> seen = new HashSet<>();
-              for (KV<ShardedKey<String>, Iterable<ImageTask>> batch : all) {
-                int size = 0;
-                for (ImageTask t : batch.getValue()) {
-                  size++;
-                  assertEquals(batch.getKey().getKey(), BatchByTier.keyOf(t));
-                  assertTrue(seen.add(t.getRequest().getTierLabel() + "/" + t.getIndex()));
-                }
-                assertTrue(size >= 1 && size <= 4, "batch size " + size);
-              }
-              assertEquals(28, seen.size());
+              checkBatches(all, 4, 28);
               return null;
             });
     pipeline.run().waitUntilFinish();
@@ -85,19 +97,7 @@ class BatchByTierTest {
     PAssert.that(batches)
         .satisfies(
             all -> {
-              Map<String, Integer> batchCount = new HashMap<>();
-              Set<String> seen = new HashSet<>();
-              for (KV<ShardedKey<String>, Iterable<ImageTask>> batch : all) {
-                int size = 0;
-                for (ImageTask t : batch.getValue()) {
-                  size++;
-                  assertEquals(batch.getKey().getKey(), BatchByTier.keyOf(t));
-                  assertTrue(seen.add(t.getRequest().getTierLabel() + "/" + t.getIndex()));
-                }
-                assertTrue(size >= 1 && size <= 8, "batch size " + size);
-                batchCount.merge(batch.getKey().getKey(), 1, Integer::sum);
-              }
-              assertEquals(240, seen.size());
+              Map<String, Integer> batchCount = checkBatches(all, 8, 240);
               // ceil(203 / 8) = 26 and ceil(37 / 8) = 5: at most one partial batch per tier.
               assertEquals(Map.of("m@1/s1-b2", 26, "m@1/s4-b4", 5), batchCount);
               return null;
