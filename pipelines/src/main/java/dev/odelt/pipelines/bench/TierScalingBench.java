@@ -497,25 +497,11 @@ public final class TierScalingBench implements Benchmark {
 
   /** Least squares of batch seconds over (1, L) for the cells at {@code steps}: {a, β}. */
   static double[] fitOverBlocks(List<Cell> cells, int steps) {
-    double n = 0;
-    double sx = 0;
-    double sy = 0;
-    double sxx = 0;
-    double sxy = 0;
-    for (Cell cell : cells) {
-      if (cell.steps() != steps) {
-        continue;
-      }
-      double x = cell.blocks();
-      double y = Timing.median(cell.seconds());
-      n++;
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      sxy += x * y;
-    }
-    double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-    return new double[] {(sy - slope * sx) / n, slope};
+    List<Cell> row = cells.stream().filter(c -> c.steps() == steps).toList();
+    double[] x = row.stream().mapToDouble(Cell::blocks).toArray();
+    double[] y = row.stream().mapToDouble(c -> Timing.median(c.seconds())).toArray();
+    JobStats.Line line = JobStats.leastSquares(x, y);
+    return new double[] {line.intercept(), line.slope()};
   }
 
   private static String perStepSummary(Map<Integer, double[]> fits, int minL) {
