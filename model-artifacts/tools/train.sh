@@ -4,7 +4,8 @@
 #   model-artifacts/tools/train.sh WORK_DIR [extra trainer options...]
 #
 # Environment: TOTAL_STEPS (default 4200, the shipped model's), THREADS (PyTorch threads, default
-# 2), PRESETS (the manifest's named tiers), VERSION (the package version).
+# 2), PRESETS (the manifest's named tiers; default the shipped model's), VERSION (the package
+# version).
 #
 # Checkpoints go to WORK_DIR/ckpt. The trainer checkpoints and exits every --stepsPerProcess
 # steps and after any crash; this loop resumes it from the last checkpoint until the last step.
@@ -46,7 +47,7 @@ seconds=$(( $(date +%s) - start ))
 echo "train.sh: training took $seconds s wall clock"
 java -Dai.djl.offline=true -cp "$cp" dev.odelt.model.train.ExportModel \
   --checkpointDir="$work/ckpt" --output="$work/package" \
-  --presets="${PRESETS:-draft:s2-b6-g3,standard:s8-b6-g3,premium:s16-b6-g3}" \
+  --presets="${PRESETS:-draft:s1-b6-g3,standard:s2-b6-g3,premium:s16-b6-g1.5}" \
   --version="${VERSION:-0.0.0-dev}" --trainingSeconds="$seconds" \
   --recipe="model-artifacts/tools/train.sh (TOTAL_STEPS=$total)"
 echo "train.sh: package written to $work/package"
