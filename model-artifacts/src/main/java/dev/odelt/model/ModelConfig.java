@@ -44,9 +44,6 @@ public record ModelConfig(
     require(
         (depth - depthMin) % groupSize == 0,
         "depth - depth_min must be a multiple of group_size (" + depth + ", " + depthMin + ")");
-    require(
-        depthMin % groupSize == 0,
-        "depth_min " + depthMin + " must end on a group boundary (multiple of " + groupSize + ")");
     require(numClasses > 0, "num_classes must be positive, got " + numClasses);
     require(maxStepLevel >= 0 && maxStepLevel <= 30, "max_step_level must be in [0, 30]");
   }
