@@ -12,11 +12,15 @@ import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.WeightsFile;
 import dev.odelt.storage.ObjectStore;
 import dev.odelt.storage.ObjectStores;
+import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -229,6 +233,58 @@ public final class ModelPackages {
     return complete;
   }
 
+  /**
+   * Writes a package into a local directory with the weights streamed one tensor at a time (no 2
+   * GiB limit; memory of one tensor): {@code weights.safetensors} holding the tensors of {@code
+   * shapes} in that order, then {@code manifest.json} with {@code weights} (file, sha256, size,
+   * format) filled in. The bytes equal what {@link #write(String, ModelManifest, Map)} writes for
+   * the same tensors.
+   *
+   * @param manifest must hold the architecture; {@code shapes} must be exactly its parameters
+   * @throws IllegalArgumentException when the shapes are not the architecture's parameters
+   * @return the manifest as written
+   */
+  public static ModelManifest write(
+      Path dir, ModelManifest manifest, Map<String, long[]> shapes, SafeTensors.TensorSource source)
+      throws IOException {
+    Map<String, Shape> expected =
+        new OdeltNetwork(ModelConfig.fromProto(manifest.getArchitecture())).parameterShapes();
+    if (!expected.keySet().equals(shapes.keySet())) {
+      throw new IllegalArgumentException(
+          "tensors " + shapes.keySet() + " are not the architecture's parameters");
+    }
+    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+      if (!Arrays.equals(expected.get(e.getKey()).getShape(), e.getValue())) {
+        throw new IllegalArgumentException(
+            "tensor '" + e.getKey() + "' has shape " + Arrays.toString(e.getValue())
+                + ", the architecture needs " + expected.get(e.getKey()));
+      }
+    }
+    String file =
+        manifest.getWeights().getFile().isEmpty() ? WEIGHTS : manifest.getWeights().getFile();
+    Files.createDirectories(dir);
+    MessageDigest digest = newSha256();
+    long size;
+    try (OutputStream out =
+        new DigestOutputStream(
+            new BufferedOutputStream(Files.newOutputStream(dir.resolve(file)), 1 << 20),
+            digest)) {
+      size = SafeTensors.write(out, shapes, Map.of("format", "pt"), source);
+    }
+    ModelManifest complete =
+        manifest.toBuilder()
+            .setWeights(
+                WeightsFile.newBuilder()
+                    .setFile(file)
+                    .setFormat("safetensors")
+                    .setSha256(HexFormat.of().formatHex(digest.digest()))
+                    .setSizeBytes(size))
+            .build();
+    Files.writeString(
+        dir.resolve(MANIFEST), JsonFormat.printer().print(complete), StandardCharsets.UTF_8);
+    return complete;
+  }
+
   /** The location of the manifest {@link #write} produces in a local directory. */
   public static String manifestIn(Path dir) {
     return dir.resolve(MANIFEST).toString();
@@ -236,8 +292,12 @@ public final class ModelPackages {
 
   /** Lowercase hex sha256. */
   public static String sha256(byte[] bytes) {
+    return HexFormat.of().formatHex(newSha256().digest(bytes));
+  }
+
+  private static MessageDigest newSha256() {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every Java platform", e);
     }

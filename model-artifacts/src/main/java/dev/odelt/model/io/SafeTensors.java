@@ -7,6 +7,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -52,11 +54,82 @@ public final class SafeTensors {
   }
 
   /**
+   * Supplies the values of one tensor at a time to {@link #write(OutputStream, Map, Map,
+   * TensorSource)}, so a file larger than memory can be written.
+   */
+  @FunctionalInterface
+  public interface TensorSource {
+    /** The values of tensor {@code name} in row-major order: exactly as many as its shape holds. */
+    float[] values(String name) throws IOException;
+  }
+
+  /**
    * Serialises tensors (in iteration order) and metadata.
    *
    * @throws IllegalArgumentException when a name is {@code __metadata__} or empty
    */
   public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    tensors.forEach((name, tensor) -> shapes.put(name, tensor.shape()));
+    byte[] header = header(shapes, metadata);
+    long total = header.length;
+    for (Tensor tensor : tensors.values()) {
+      total += 4L * tensor.size();
+    }
+    if (total > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("weights of " + total + " bytes exceed 2 GiB");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+    out.put(header);
+    for (Tensor tensor : tensors.values()) {
+      out.asFloatBuffer().put(tensor.dataUnsafe());
+      out.position(out.position() + 4 * tensor.size());
+    }
+    return out.array();
+  }
+
+  /**
+   * Streams a file: the header for tensors of {@code shapes} (in iteration order, contiguous), then
+   * each tensor's values as {@code source} gives them, one tensor in memory at a time. The bytes
+   * are the same as {@link #write(Map, Map)} writes for the same tensors; there is no size limit.
+   *
+   * @return the number of bytes written
+   * @throws IllegalArgumentException when a name is invalid or the source gives a tensor the wrong
+   *     number of values
+   */
+  public static long write(
+      OutputStream out, Map<String, long[]> shapes, Map<String, String> metadata, TensorSource source)
+      throws IOException {
+    byte[] header = header(shapes, metadata);
+    out.write(header);
+    long written = header.length;
+    ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+      float[] values = source.values(e.getKey());
+      if (values.length != Tensor.sizeOf(e.getValue())) {
+        throw new IllegalArgumentException(
+            "tensor '"
+                + e.getKey()
+                + "' of shape "
+                + Arrays.toString(e.getValue())
+                + " got "
+                + values.length
+                + " values");
+      }
+      for (int i = 0; i < values.length; ) {
+        int n = Math.min(values.length - i, chunk.capacity() / 4);
+        chunk.clear();
+        chunk.asFloatBuffer().put(values, i, n);
+        out.write(chunk.array(), 0, 4 * n);
+        i += n;
+      }
+      written += 4L * values.length;
+    }
+    return written;
+  }
+
+  /** The 8-byte length and the JSON header, padded with spaces to a multiple of 8. */
+  private static byte[] header(Map<String, long[]> shapes, Map<String, String> metadata) {
     JsonObject header = new JsonObject();
     if (!metadata.isEmpty()) {
       JsonObject meta = new JsonObject();
@@ -64,40 +137,31 @@ public final class SafeTensors {
       header.add(METADATA, meta);
     }
     long offset = 0;
-    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
       if (e.getKey().isEmpty() || e.getKey().equals(METADATA)) {
         throw new IllegalArgumentException("invalid tensor name '" + e.getKey() + "'");
       }
-      Tensor tensor = e.getValue();
       JsonObject entry = new JsonObject();
       entry.addProperty("dtype", "F32");
       JsonArray shape = new JsonArray();
-      for (long d : tensor.shape()) {
+      for (long d : e.getValue()) {
         shape.add(d);
       }
       entry.add("shape", shape);
       JsonArray offsets = new JsonArray();
       offsets.add(offset);
-      offset += 4L * tensor.size();
+      offset += 4L * Tensor.sizeOf(e.getValue());
       offsets.add(offset);
       entry.add("data_offsets", offsets);
       header.add(e.getKey(), entry);
     }
     byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
     int padded = (json.length + 7) / 8 * 8;
-    long total = 8L + padded + offset;
-    if (total > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("weights of " + total + " bytes exceed 2 GiB");
-    }
-    ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(padded);
     out.put(json);
     for (int i = json.length; i < padded; i++) {
       out.put((byte) ' ');
-    }
-    for (Tensor tensor : tensors.values()) {
-      out.asFloatBuffer().put(tensor.dataUnsafe());
-      out.position(out.position() + 4 * tensor.size());
     }
     return out.array();
   }
