@@ -35,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.UUID;
 
 /**
  * Imports a checkpoint of the paper's reference implementation (github.com/gudovskiy/odelt; a
@@ -687,7 +688,10 @@ public final class CheckpointImporter {
       throws IOException {
     Path parent = output.getParent();
     Files.createDirectories(parent);
-    Path temporary = Files.createTempDirectory(parent, "." + output.getFileName() + ".importing-");
+    // Not Files.createTempDirectory: its owner-only permissions would stay on the package.
+    Path temporary =
+        Files.createDirectory(
+            parent.resolve("." + output.getFileName() + ".importing-" + UUID.randomUUID()));
     try {
       ModelManifest written = ModelPackages.write(temporary, manifest, shapes, source);
       if (Files.isDirectory(output)) {
