@@ -15,6 +15,7 @@ Usage:
   make_checkpoint.py OUT.pkl [--family tiny|xl-like|uncond|dit-b|dit-xl] [--width D] [--depth N]
       [--classes K] [--channels C] [--patch P] [--protocol 2..5] [--numpy 1|2]
       [--frozen none|reduce|state] [--wrap] [--no-opt-state] [--values random|pattern] [--seed S]
+      [--scale SIGMA]
 
 Prints one JSON line: the family's import options (heads, depth_min, group size, image size,
 which the tree does not record) and what was written.
@@ -143,8 +144,9 @@ class Pickler(pickle._Pickler):
 
 
 class Values:
-    def __init__(self, mode, seed):
+    def __init__(self, mode, seed, scale):
         self.mode = mode
+        self.scale = np.float32(scale)
         self.rng = np.random.default_rng(seed)
         self.next = 1
 
@@ -156,7 +158,7 @@ class Values:
             a = np.arange(self.next, self.next + size, dtype=np.float32).reshape(shape)
             self.next += size
             return a
-        return (self.rng.standard_normal(shape, dtype=np.float32) * 0.02).astype(np.float32)
+        return (self.rng.standard_normal(shape, dtype=np.float32) * self.scale).astype(np.float32)
 
 
 def dense(values, n_in, n_out):
@@ -212,6 +214,9 @@ def main(argv=None):
     p.add_argument('--no-opt-state', action='store_true')
     p.add_argument('--values', choices=('random', 'pattern'), default='random')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--scale', type=float, default=0.02,
+                   help='standard deviation of random values (DiT initialises with 0.02; parity'
+                        ' checks want larger values so that every tensor shows in the output)')
     args = p.parse_args(argv)
 
     family = dict(FAMILIES[args.family])
@@ -219,7 +224,7 @@ def main(argv=None):
         if getattr(args, name) is not None:
             family[name] = getattr(args, name)
 
-    values = Values(args.values, args.seed)
+    values = Values(args.values, args.seed, args.scale)
     shape_args = (family['width'], family['depth'], family['classes'], family['channels'],
                   family['patch'], args.mlp_ratio)
     params = flax_params(values, *shape_args)

@@ -156,7 +156,7 @@ public final class CheckpointImporter {
               output,
               manifest,
               shapes,
-              name -> {
+              (name, shape) -> {
                 Source s = sources.get(name);
                 NdArray array = leaves.get(s.flaxPath());
                 return convert(array.toFloatArray(), array.shape(), s.layout());
@@ -684,7 +684,7 @@ public final class CheckpointImporter {
       Path output,
       ModelManifest manifest,
       Map<String, long[]> shapes,
-      SafeTensors.TensorSource source)
+      SafeTensors.TensorValues values)
       throws IOException {
     Path parent = output.getParent();
     Files.createDirectories(parent);
@@ -693,7 +693,7 @@ public final class CheckpointImporter {
         Files.createDirectory(
             parent.resolve("." + output.getFileName() + ".importing-" + UUID.randomUUID()));
     try {
-      ModelManifest written = ModelPackages.write(temporary, manifest, shapes, source);
+      ModelManifest written = ModelPackages.write(temporary, manifest, shapes, values);
       if (Files.isDirectory(output)) {
         Files.delete(output); // empty, checked before reading the checkpoint
       }

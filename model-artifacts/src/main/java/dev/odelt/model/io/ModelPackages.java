@@ -245,7 +245,7 @@ public final class ModelPackages {
    * @return the manifest as written
    */
   public static ModelManifest write(
-      Path dir, ModelManifest manifest, Map<String, long[]> shapes, SafeTensors.TensorSource source)
+      Path dir, ModelManifest manifest, Map<String, long[]> shapes, SafeTensors.TensorValues values)
       throws IOException {
     Map<String, Shape> expected =
         new OdeltNetwork(ModelConfig.fromProto(manifest.getArchitecture())).parameterShapes();
@@ -269,7 +269,7 @@ public final class ModelPackages {
         new DigestOutputStream(
             new BufferedOutputStream(Files.newOutputStream(dir.resolve(file)), 1 << 20),
             digest)) {
-      size = SafeTensors.write(out, shapes, Map.of("format", "pt"), source);
+      size = SafeTensors.write(out, shapes, Map.of("format", "pt"), values);
     }
     ModelManifest complete =
         manifest.toBuilder()

@@ -54,28 +54,16 @@ public final class SafeTensors {
   }
 
   /**
-   * Supplies the values of one tensor at a time to {@link #write(OutputStream, Map, Map,
-   * TensorSource)}, so a file larger than memory can be written.
-   */
-  @FunctionalInterface
-  public interface TensorSource {
-    /** The values of tensor {@code name} in row-major order: exactly as many as its shape holds. */
-    float[] values(String name) throws IOException;
-  }
-
-  /**
    * Serialises tensors (in iteration order) and metadata.
    *
-   * @throws IllegalArgumentException when a name is {@code __metadata__} or empty
+   * @throws IllegalArgumentException when a name is {@code __metadata__} or empty, or the file
+   *     would exceed 2 GiB (use {@link #write(OutputStream, Map, Map, TensorValues)})
    */
   public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
     Map<String, long[]> shapes = new LinkedHashMap<>();
     tensors.forEach((name, tensor) -> shapes.put(name, tensor.shape()));
     byte[] header = header(shapes, metadata);
-    long total = header.length;
-    for (Tensor tensor : tensors.values()) {
-      total += 4L * tensor.size();
-    }
+    long total = header.length + dataBytes(shapes);
     if (total > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("weights of " + total + " bytes exceed 2 GiB");
     }
@@ -89,43 +77,63 @@ public final class SafeTensors {
   }
 
   /**
-   * Streams a file: the header for tensors of {@code shapes} (in iteration order, contiguous), then
-   * each tensor's values as {@code source} gives them, one tensor in memory at a time. The bytes
-   * are the same as {@link #write(Map, Map)} writes for the same tensors; there is no size limit.
+   * Produces one tensor's values, row-major, when {@link #write(OutputStream, Map, Map,
+   * TensorValues)} reaches it.
+   */
+  @FunctionalInterface
+  public interface TensorValues {
+    /**
+     * @param name the tensor's name
+     * @param shape its shape
+     * @return exactly the product of {@code shape} values
+     */
+    float[] values(String name, long[] shape) throws IOException;
+  }
+
+  /**
+   * Streams a file of any size: the header for {@code shapes} (in iteration order), then each
+   * tensor's values as {@code values} produces them, one tensor in memory at a time. The bytes
+   * equal those of {@link #write(Map, Map)} for the same tensors.
    *
    * @return the number of bytes written
-   * @throws IllegalArgumentException when a name is invalid or the source gives a tensor the wrong
-   *     number of values
+   * @throws IllegalArgumentException for an invalid name or when {@code values} returns the wrong
+   *     number of values for a tensor (naming it)
    */
   public static long write(
-      OutputStream out, Map<String, long[]> shapes, Map<String, String> metadata, TensorSource source)
+      OutputStream out,
+      Map<String, long[]> shapes,
+      Map<String, String> metadata,
+      TensorValues values)
       throws IOException {
     byte[] header = header(shapes, metadata);
     out.write(header);
     long written = header.length;
-    ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-      float[] values = source.values(e.getKey());
-      if (values.length != Tensor.sizeOf(e.getValue())) {
+      float[] v = values.values(e.getKey(), e.getValue());
+      if (v.length != Tensor.sizeOf(e.getValue())) {
         throw new IllegalArgumentException(
             "tensor '"
                 + e.getKey()
                 + "' of shape "
                 + Arrays.toString(e.getValue())
                 + " got "
-                + values.length
+                + v.length
                 + " values");
       }
-      for (int i = 0; i < values.length; ) {
-        int n = Math.min(values.length - i, chunk.capacity() / 4);
-        chunk.clear();
-        chunk.asFloatBuffer().put(values, i, n);
-        out.write(chunk.array(), 0, 4 * n);
-        i += n;
-      }
-      written += 4L * values.length;
+      ByteBuffer bytes = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asFloatBuffer().put(v);
+      out.write(bytes.array());
+      written += bytes.capacity();
     }
     return written;
+  }
+
+  private static long dataBytes(Map<String, long[]> shapes) {
+    long total = 0;
+    for (long[] shape : shapes.values()) {
+      total += 4L * Tensor.sizeOf(shape);
+    }
+    return total;
   }
 
   /** The 8-byte length and the JSON header, padded with spaces to a multiple of 8. */
@@ -160,7 +168,7 @@ public final class SafeTensors {
     ByteBuffer out = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(padded);
     out.put(json);
-    for (int i = json.length; i < padded; i++) {
+    while (out.hasRemaining()) {
       out.put((byte) ' ');
     }
     return out.array();
