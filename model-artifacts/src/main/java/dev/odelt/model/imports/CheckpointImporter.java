@@ -49,20 +49,20 @@ import java.util.UUID;
  * structure whatever the file size.
  *
  * <p>Flax names map onto the project's (model-artifacts/README.md): {@code PatchEmbed_0/Conv_0}
- * (kernel (kh, kw, in, out) → weight (out, in, kh, kw)) is {@code x_embedder.proj};
- * {@code TimestepEmbedder_0} is time t ({@code t_embedder}), {@code TimestepEmbedder_1} the step
- * level d ({@code d_embedder}), their {@code Dense_0/1} are {@code mlp.0/2};
- * {@code LabelEmbedder_0/Embed_0} and {@code BlockEmbedder_0/Embed_0} are the y and b tables; in
- * {@code DiTBlock_i}, {@code Dense_0} is adaLN, {@code Dense_1/2/3} are k/q/v, {@code Dense_4} the
+ * (kernel (kh, kw, in, out) → weight (out, in, kh, kw)) is {@code x_embedder.proj}; {@code
+ * TimestepEmbedder_0} is time t ({@code t_embedder}), {@code TimestepEmbedder_1} the step level d
+ * ({@code d_embedder}), their {@code Dense_0/1} are {@code mlp.0/2}; {@code
+ * LabelEmbedder_0/Embed_0} and {@code BlockEmbedder_0/Embed_0} are the y and b tables; in {@code
+ * DiTBlock_i}, {@code Dense_0} is adaLN, {@code Dense_1/2/3} are k/q/v, {@code Dense_4} the
  * attention output, {@code MlpBlock_0/Dense_0/1} the MLP; {@code FinalLayer_0/Dense_0/1} are the
  * final adaLN and linear. Dense kernels (in, out) are transposed to (out, in). {@code
  * Embed_0/embedding}, a log-variance table no sampler reads, is skipped.
  *
  * <p>Channels, patch, width, depth, MLP width and classes come from the tensor shapes; heads,
  * depth_min, G and the latent size from the options or a {@link CheckpointPreset}. Every tensor
- * name and shape is checked. The package is written to a temporary sibling directory and moved
- * into place, so on any failure nothing is left at the output. Bad input is an {@link
- * ImportException} naming the file, tensor or option.
+ * name and shape is checked. The package is written to a temporary sibling directory and moved into
+ * place, so on any failure nothing is left at the output. Bad input is an {@link ImportException}
+ * naming the file, tensor or option.
  */
 public final class CheckpointImporter {
 
@@ -113,7 +113,8 @@ public final class CheckpointImporter {
     Path output = options.output().toAbsolutePath().normalize();
     checkOutput(output);
     // Cheap inputs first, so a typo fails before a 10 GB read.
-    List<ClassLabel> labels = options.labels() == null ? null : ImageNetLabels.read(options.labels());
+    List<ClassLabel> labels =
+        options.labels() == null ? null : ImageNetLabels.read(options.labels());
     DecoderRef decoder = options.vae() == null ? null : decoderRef(options.vae());
     if (!Files.isRegularFile(options.checkpoint())) {
       throw new ImportException(Problem.MISSING, file, "no such checkpoint file");
@@ -127,7 +128,9 @@ public final class CheckpointImporter {
         throw new ImportException(
             Problem.NO_PARAMS,
             file,
-            (tree == null ? "has no '" + slot + "'" : "'" + slot + "' is " + PickleValues.describe(tree))
+            (tree == null
+                    ? "has no '" + slot + "'"
+                    : "'" + slot + "' is " + PickleValues.describe(tree))
                 + "; its keys are "
                 + keysOf(state));
       }
@@ -212,7 +215,11 @@ public final class CheckpointImporter {
           throw new ImportException(
               Problem.WRONG_SHAPE,
               file,
-              "'" + slot + "/" + path + "' has a key that is not a string: "
+              "'"
+                  + slot
+                  + "/"
+                  + path
+                  + "' has a key that is not a string: "
                   + PickleValues.describe(e.getKey()));
         }
         flatten(e.getValue(), path.isEmpty() ? key : path + "/" + key, depth + 1, out, file, slot);
@@ -239,8 +246,15 @@ public final class CheckpointImporter {
       throw new ImportException(
           Problem.WRONG_SHAPE,
           file,
-          "tensor '" + slot + "/" + path + "' has shape " + Arrays.toString(array.shape())
-              + ", need " + rank + " dimensions");
+          "tensor '"
+              + slot
+              + "/"
+              + path
+              + "' has shape "
+              + Arrays.toString(array.shape())
+              + ", need "
+              + rank
+              + " dimensions");
     }
     return array;
   }
@@ -265,7 +279,8 @@ public final class CheckpointImporter {
     int width = (int) conv[3];
     int classes =
         (int) needed(leaves, "LabelEmbedder_0/Embed_0/embedding", 2, file, slot).shape()[0] - 1;
-    int mlp = (int) needed(leaves, "DiTBlock_0/MlpBlock_0/Dense_0/kernel", 2, file, slot).shape()[1];
+    int mlp =
+        (int) needed(leaves, "DiTBlock_0/MlpBlock_0/Dense_0/kernel", 2, file, slot).shape()[1];
     int depth = 0;
     for (String path : leaves.keySet()) {
       if (path.startsWith("DiTBlock_")) {
@@ -284,7 +299,9 @@ public final class CheckpointImporter {
           Problem.WRONG_SHAPE, file, "the label table has no class rows besides the null label");
     }
     if (preset != null
-        && (preset.hiddenSize() != width || preset.depth() != depth || preset.numClasses() != classes)) {
+        && (preset.hiddenSize() != width
+            || preset.depth() != depth
+            || preset.numClasses() != classes)) {
       throw new ImportException(
           Problem.BAD_OPTION,
           "--preset",
@@ -305,9 +322,11 @@ public final class CheckpointImporter {
               + classes
               + " classes");
     }
-    int imageSize = option(options.imageSize(), preset == null ? null : preset.imageSize(), "--imageSize");
+    int imageSize =
+        option(options.imageSize(), preset == null ? null : preset.imageSize(), "--imageSize");
     int heads = option(options.heads(), preset == null ? null : preset.heads(), "--heads");
-    int depthMin = option(options.depthMin(), preset == null ? null : preset.depthMin(), "--depthMin");
+    int depthMin =
+        option(options.depthMin(), preset == null ? null : preset.depthMin(), "--depthMin");
     int groupSize =
         option(options.groupSize(), preset == null ? null : preset.groupSize(), "--groupSize");
     if (width % heads != 0) {
@@ -332,7 +351,11 @@ public final class CheckpointImporter {
       throw new ImportException(
           Problem.BAD_OPTION,
           "--groupSize",
-          "depth " + depth + " − depthMin " + depthMin + " is not a multiple of --groupSize="
+          "depth "
+              + depth
+              + " − depthMin "
+              + depthMin
+              + " is not a multiple of --groupSize="
               + groupSize);
     }
     float mlpRatio = mlp / (float) width;
@@ -342,7 +365,16 @@ public final class CheckpointImporter {
     }
     try {
       return new ModelConfig(
-          imageSize, channels, patch, width, heads, mlpRatio, depth, depthMin, groupSize, classes,
+          imageSize,
+          channels,
+          patch,
+          width,
+          heads,
+          mlpRatio,
+          depth,
+          depthMin,
+          groupSize,
+          classes,
           MAX_STEP_LEVEL);
     } catch (IllegalArgumentException e) {
       throw new ImportException(Problem.BAD_OPTION, file, e.getMessage(), e);
@@ -371,7 +403,9 @@ public final class CheckpointImporter {
     Map<String, Source> m = new LinkedHashMap<>();
     m.put("x_embedder.proj.weight", new Source("PatchEmbed_0/Conv_0/kernel", Layout.CONV));
     m.put("x_embedder.proj.bias", new Source("PatchEmbed_0/Conv_0/bias", Layout.COPY));
-    String[][] embedders = {{"t_embedder", "TimestepEmbedder_0"}, {"d_embedder", "TimestepEmbedder_1"}};
+    String[][] embedders = {
+      {"t_embedder", "TimestepEmbedder_0"}, {"d_embedder", "TimestepEmbedder_1"}
+    };
     for (String[] e : embedders) {
       dense(m, e[0] + ".mlp.0", e[1] + "/Dense_0");
       dense(m, e[0] + ".mlp.2", e[1] + "/Dense_1");
@@ -437,11 +471,15 @@ public final class CheckpointImporter {
         throw new ImportException(
             Problem.WRONG_SHAPE, file, where + " has dtype " + array.dtype() + ", need float32");
       }
-      if (!(array.data() instanceof PickleValues.Bytes bytes) || bytes.length() != 4 * array.size()) {
+      if (!(array.data() instanceof PickleValues.Bytes bytes)
+          || bytes.length() != 4 * array.size()) {
         throw new ImportException(
             Problem.WRONG_SHAPE,
             file,
-            where + " of shape " + Arrays.toString(array.shape()) + " does not hold 4 bytes per value");
+            where
+                + " of shape "
+                + Arrays.toString(array.shape())
+                + " does not hold 4 bytes per value");
       }
       long[] converted = convertShape(array.shape(), s.layout());
       long[] needed = e.getValue().getShape();
@@ -498,34 +536,36 @@ public final class CheckpointImporter {
     switch (layout) {
       case COPY:
         return v;
-      case TRANSPOSE: {
-        int rows = (int) shape[0]; // in
-        int cols = (int) shape[1]; // out
-        float[] out = new float[v.length]; // (out, in)
-        for (int i = 0; i < rows; i++) {
-          for (int j = 0; j < cols; j++) {
-            out[j * rows + i] = v[i * cols + j];
+      case TRANSPOSE:
+        {
+          int rows = (int) shape[0]; // in
+          int cols = (int) shape[1]; // out
+          float[] out = new float[v.length]; // (out, in)
+          for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+              out[j * rows + i] = v[i * cols + j];
+            }
           }
+          return out;
         }
-        return out;
-      }
-      case CONV: {
-        int kh = (int) shape[0];
-        int kw = (int) shape[1];
-        int in = (int) shape[2];
-        int outC = (int) shape[3];
-        float[] out = new float[v.length]; // (out, in, kh, kw)
-        for (int a = 0; a < kh; a++) {
-          for (int b = 0; b < kw; b++) {
-            for (int i = 0; i < in; i++) {
-              for (int o = 0; o < outC; o++) {
-                out[((o * in + i) * kh + a) * kw + b] = v[((a * kw + b) * in + i) * outC + o];
+      case CONV:
+        {
+          int kh = (int) shape[0];
+          int kw = (int) shape[1];
+          int in = (int) shape[2];
+          int outC = (int) shape[3];
+          float[] out = new float[v.length]; // (out, in, kh, kw)
+          for (int a = 0; a < kh; a++) {
+            for (int b = 0; b < kw; b++) {
+              for (int i = 0; i < in; i++) {
+                for (int o = 0; o < outC; o++) {
+                  out[((o * in + i) * kh + a) * kw + b] = v[((a * kw + b) * in + i) * outC + o];
+                }
               }
             }
           }
+          return out;
         }
-        return out;
-      }
       default:
         throw new IllegalStateException(layout.name());
     }
@@ -552,7 +592,8 @@ public final class CheckpointImporter {
       String sha256,
       long step) {
     String fileName = options.checkpoint().getFileName().toString();
-    String stem = fileName.endsWith(".pkl") ? fileName.substring(0, fileName.length() - 4) : fileName;
+    String stem =
+        fileName.endsWith(".pkl") ? fileName.substring(0, fileName.length() - 4) : fileName;
     String name =
         options.name() != null ? options.name() : preset != null ? preset.modelName() : stem;
     ModelManifest.Builder b =
@@ -608,7 +649,8 @@ public final class CheckpointImporter {
    * count, every block, the strongest guidance) and {@code premium} (most steps, every block, the
    * strongest guidance), then the evaluation grid S × L × w under tier labels ({@code s4-b8-g1.5}).
    */
-  static List<TierPreset> tierPresets(ModelConfig config, List<Integer> steps, List<Float> guidance) {
+  static List<TierPreset> tierPresets(
+      ModelConfig config, List<Integer> steps, List<Float> guidance) {
     List<TierPreset> out = new ArrayList<>();
     float strongest = Collections.max(guidance);
     int fewest = steps.get(0);

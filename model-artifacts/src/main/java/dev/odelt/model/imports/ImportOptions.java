@@ -77,39 +77,99 @@ public record ImportOptions(
 
   public ImportOptions withPreset(String newPreset) {
     return new ImportOptions(
-        checkpoint, output, newPreset, imageSize, heads, depthMin, groupSize, weights, labels,
-        name, version, vae);
+        checkpoint,
+        output,
+        newPreset,
+        imageSize,
+        heads,
+        depthMin,
+        groupSize,
+        weights,
+        labels,
+        name,
+        version,
+        vae);
   }
 
   /** Sets the hyper-parameters the tree cannot tell (each may be null). */
   public ImportOptions withArchitecture(
       Integer newImageSize, Integer newHeads, Integer newDepthMin, Integer newGroupSize) {
     return new ImportOptions(
-        checkpoint, output, preset, newImageSize, newHeads, newDepthMin, newGroupSize, weights,
-        labels, name, version, vae);
+        checkpoint,
+        output,
+        preset,
+        newImageSize,
+        newHeads,
+        newDepthMin,
+        newGroupSize,
+        weights,
+        labels,
+        name,
+        version,
+        vae);
   }
 
   public ImportOptions withWeights(Weights newWeights) {
     return new ImportOptions(
-        checkpoint, output, preset, imageSize, heads, depthMin, groupSize, newWeights, labels,
-        name, version, vae);
+        checkpoint,
+        output,
+        preset,
+        imageSize,
+        heads,
+        depthMin,
+        groupSize,
+        newWeights,
+        labels,
+        name,
+        version,
+        vae);
   }
 
   public ImportOptions withLabels(Path newLabels) {
     return new ImportOptions(
-        checkpoint, output, preset, imageSize, heads, depthMin, groupSize, weights, newLabels,
-        name, version, vae);
+        checkpoint,
+        output,
+        preset,
+        imageSize,
+        heads,
+        depthMin,
+        groupSize,
+        weights,
+        newLabels,
+        name,
+        version,
+        vae);
   }
 
   public ImportOptions withNameAndVersion(String newName, String newVersion) {
     return new ImportOptions(
-        checkpoint, output, preset, imageSize, heads, depthMin, groupSize, weights, labels,
-        newName, newVersion, vae);
+        checkpoint,
+        output,
+        preset,
+        imageSize,
+        heads,
+        depthMin,
+        groupSize,
+        weights,
+        labels,
+        newName,
+        newVersion,
+        vae);
   }
 
   public ImportOptions withVae(String newVae) {
     return new ImportOptions(
-        checkpoint, output, preset, imageSize, heads, depthMin, groupSize, weights, labels, name,
-        version, newVae);
+        checkpoint,
+        output,
+        preset,
+        imageSize,
+        heads,
+        depthMin,
+        groupSize,
+        weights,
+        labels,
+        name,
+        version,
+        newVae);
   }
 }

@@ -21,6 +21,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -51,8 +52,8 @@ import java.util.Set;
  * <p><b>Memory.</b> The file is read once, sequentially, through a 1 MiB buffer (hashing it with
  * SHA-256 on the way). Bytes and strings larger than {@value #IN_MEMORY_LIMIT} bytes are not read
  * into memory: they are kept as (offset, length) regions of the file and read only when a caller
- * asks for them ({@link NdArray#toFloatArray()}), so peak memory is the structure of the pickle plus
- * what the caller keeps, whatever the file size.
+ * asks for them ({@link NdArray#toFloatArray()}), so peak memory is the structure of the pickle
+ * plus what the caller keeps, whatever the file size.
  *
  * <p>Errors name the file and the byte offset: {@link Problem#NOT_A_PICKLE} (no protocol 2–5
  * header), {@link Problem#TRUNCATED} (ends before STOP, or a length reaches past the end), {@link
@@ -64,7 +65,9 @@ public final class PickleReader implements AutoCloseable {
   /** Bytes and strings up to this size are read into memory; larger ones stay in the file. */
   public static final int IN_MEMORY_LIMIT = 1 << 16;
 
-  /** Upper bound on stack and memo entries, so a hostile file fails instead of exhausting memory. */
+  /**
+   * Upper bound on stack and memo entries, so a hostile file fails instead of exhausting memory.
+   */
   public static final int MAX_OBJECTS = 1 << 24;
 
   private final FileChannel channel;
@@ -175,8 +178,10 @@ public final class PickleReader implements AutoCloseable {
     private final long size;
     private final MessageDigest digest;
     private final ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+
     /** Absolute file position of buffer index 0. */
     private long bufferStart;
+
     /** Bytes read from the channel (and hashed) so far. */
     private long readPosition;
 
@@ -185,7 +190,6 @@ public final class PickleReader implements AutoCloseable {
     private final Map<Long, Object> memo = new HashMap<>();
     private final Set<Object> frozenDictsAwaitingState =
         Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Map<Global, Global> globals = new HashMap<>();
     int protocol;
     private long opcodeOffset;
     private int opcode;
@@ -558,7 +562,7 @@ public final class PickleReader implements AutoCloseable {
       for (int i = n - 1; i >= 0; i--) {
         items[i] = pop();
       }
-      return java.util.Arrays.asList(items);
+      return Arrays.asList(items);
     }
 
     private Object longFrom(int n) throws IOException, ImportException {
@@ -658,8 +662,7 @@ public final class PickleReader implements AutoCloseable {
       if (module.isEmpty() || name.isEmpty()) {
         throw malformed("GLOBAL with an empty module or name");
       }
-      Global g = new Global(module, name);
-      return globals.computeIfAbsent(g, k -> k);
+      return new Global(module, name);
     }
 
     private List<Object> argsOf(Object args) throws ImportException {

@@ -5,11 +5,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The Java forms of what {@link PickleReader} reads. Python's None, bool, int, float and str become
@@ -132,7 +133,8 @@ public final class PickleValues {
     }
 
     /** A region holding {@code chars} latin-1 characters as UTF-8 ({@code _codecs.encode}). */
-    static Bytes latin1Region(FileChannel channel, String file, long offset, long utf8, long chars) {
+    static Bytes latin1Region(
+        FileChannel channel, String file, long offset, long utf8, long chars) {
       return new Bytes(null, channel, file, offset, utf8, chars, true);
     }
 
@@ -330,7 +332,11 @@ public final class PickleValues {
       }
       if (bytes.length() != 4 * size()) {
         throw new IllegalStateException(
-            "float32 array of shape " + Arrays.toString(shape) + " has " + bytes.length() + " bytes");
+            "float32 array of shape "
+                + Arrays.toString(shape)
+                + " has "
+                + bytes.length()
+                + " bytes");
       }
       float[] values = bytes.readFloats(dtype.order());
       return fortranOrder && shape.length > 1 ? fortranToC(values, shape) : values;
@@ -411,7 +417,7 @@ public final class PickleValues {
     if (value instanceof String s) {
       return "the string '" + (s.length() > 40 ? s.substring(0, 40) + "…" : s) + "'";
     }
-    if (value instanceof java.util.Map<?, ?> m) {
+    if (value instanceof Map<?, ?> m) {
       return "a dict of " + m.size() + " entries";
     }
     if (value instanceof List<?> l) {
@@ -423,10 +429,6 @@ public final class PickleValues {
     if (value instanceof Bytes b) {
       return "bytes (" + b.length() + ")";
     }
-    return "a " + value.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + " (" + value + ")";
-  }
-
-  static String ascii(byte[] bytes) {
-    return new String(bytes, StandardCharsets.ISO_8859_1);
+    return "a " + value.getClass().getSimpleName().toLowerCase(Locale.ROOT) + " (" + value + ")";
   }
 }

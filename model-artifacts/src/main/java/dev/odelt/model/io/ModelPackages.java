@@ -256,8 +256,12 @@ public final class ModelPackages {
     for (Map.Entry<String, long[]> e : shapes.entrySet()) {
       if (!Arrays.equals(expected.get(e.getKey()).getShape(), e.getValue())) {
         throw new IllegalArgumentException(
-            "tensor '" + e.getKey() + "' has shape " + Arrays.toString(e.getValue())
-                + ", the architecture needs " + expected.get(e.getKey()));
+            "tensor '"
+                + e.getKey()
+                + "' has shape "
+                + Arrays.toString(e.getValue())
+                + ", the architecture needs "
+                + expected.get(e.getKey()));
       }
     }
     String file =
@@ -267,8 +271,7 @@ public final class ModelPackages {
     long size;
     try (OutputStream out =
         new DigestOutputStream(
-            new BufferedOutputStream(Files.newOutputStream(dir.resolve(file)), 1 << 20),
-            digest)) {
+            new BufferedOutputStream(Files.newOutputStream(dir.resolve(file)), 1 << 20), digest)) {
       size = SafeTensors.write(out, shapes, Map.of("format", "pt"), values);
     }
     ModelManifest complete =

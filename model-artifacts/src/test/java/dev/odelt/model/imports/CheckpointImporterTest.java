@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -288,7 +289,8 @@ class CheckpointImporterTest {
         "[8, 8]");
 
     Map<String, Object> float64 = params();
-    FlaxTrees.put(float64, "FinalLayer_0/Dense_1/bias", new DoubleArray(new long[] {16}, new double[16]));
+    FlaxTrees.put(
+        float64, "FinalLayer_0/Dense_1/bias", new DoubleArray(new long[] {16}, new double[16]));
     assertFails(
         options(write(checkpoint(float64, null, false))),
         Problem.WRONG_SHAPE,
@@ -316,7 +318,11 @@ class CheckpointImporterTest {
   void rejectsBadOptions() throws Exception {
     Path file = write(checkpoint(params(), null, false));
     assertFails(options(file).withArchitecture(4, 3, 1, 1), Problem.BAD_OPTION, "--heads=3", "8");
-    assertFails(options(file).withPreset("imagenet-dit-z"), Problem.BAD_OPTION, "imagenet-dit-z", "celeba-dit-b");
+    assertFails(
+        options(file).withPreset("imagenet-dit-z"),
+        Problem.BAD_OPTION,
+        "imagenet-dit-z",
+        "celeba-dit-b");
     assertFails(
         options(file).withPreset("imagenet-dit-b").withArchitecture(null, null, null, null),
         Problem.BAD_OPTION,
@@ -338,7 +344,7 @@ class CheckpointImporterTest {
     Path text = Files.writeString(dir.resolve("notes.pkl"), "not a pickle");
     assertFails(options(text), Problem.NOT_A_PICKLE, "notes.pkl");
     byte[] whole = checkpoint(params(), null, false);
-    Path cut = write(java.util.Arrays.copyOf(whole, whole.length / 2));
+    Path cut = write(Arrays.copyOf(whole, whole.length / 2));
     assertFails(options(cut), Problem.TRUNCATED, cut.toString());
     assertFails(options(dir.resolve("absent.pkl")), Problem.MISSING, "absent.pkl");
   }

@@ -282,7 +282,8 @@ class PickleReaderTest {
       assertTrue(e.getMessage().contains("at byte"), e.getMessage());
     }
     // A length far beyond the end of the file is truncation, not an attempt to allocate it.
-    byte[] huge = PickleBuilder.protocol(4).op(0x8e).raw(new byte[] {0, 0, 0, 0, 0, 0, 0, 0x7f}).toBytes();
+    byte[] huge =
+        PickleBuilder.protocol(4).op(0x8e).raw(new byte[] {0, 0, 0, 0, 0, 0, 0, 0x7f}).toBytes();
     assertEquals(Problem.TRUNCATED, failure(huge).problem());
   }
 

@@ -68,7 +68,8 @@ class SyntheticCheckpointsTest {
 
   /** Runs the script; returns its JSON summary line. */
   static JsonObject make(Path out, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(PYTHON.toString(), SCRIPT.toString(), out.toString()));
+    List<String> command =
+        new ArrayList<>(List.of(PYTHON.toString(), SCRIPT.toString(), out.toString()));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output;
@@ -96,7 +97,8 @@ class SyntheticCheckpointsTest {
     assumeTrue(hasNumpy(), "needs /usr/bin/python3 with numpy (Debian python3-numpy)");
     Path file = dir.resolve("ckpt.pkl");
     List<String> args =
-        new ArrayList<>(List.of("--width", "8", "--depth", "2", "--classes", "3", "--values", "pattern"));
+        new ArrayList<>(
+            List.of("--width", "8", "--depth", "2", "--classes", "3", "--values", "pattern"));
     args.addAll(List.of(variant.split(" ")));
     make(file, args.toArray(String[]::new));
     for (Weights slot : Weights.values()) {
@@ -122,8 +124,7 @@ class SyntheticCheckpointsTest {
         Files.copy(in, file);
       }
       Path out = dir.resolve("out-" + name);
-      CheckpointImporter.importCheckpoint(
-          ImportOptions.of(file, out).withArchitecture(4, 2, 1, 1));
+      CheckpointImporter.importCheckpoint(ImportOptions.of(file, out).withArchitecture(4, 2, 1, 1));
       CheckpointImporterTest.assertImported(
           ModelPackages.read(out.toString()).tensors(), FlaxTrees.shapes(4, 2, 3, 4, 2), 2, 1f);
     }

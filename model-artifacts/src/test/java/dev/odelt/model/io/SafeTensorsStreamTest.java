@@ -44,13 +44,17 @@ class SafeTensorsStreamTest {
     shapes.put("c", new long[] {});
     Map<String, Tensor> tensors = randomTensors(shapes, 1);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    long n = SafeTensors.write(out, shapes, Map.of("format", "pt"), (name, shape) -> tensors.get(name).data());
+    long n =
+        SafeTensors.write(
+            out, shapes, Map.of("format", "pt"), (name, shape) -> tensors.get(name).data());
     byte[] expected = SafeTensors.write(tensors, Map.of("format", "pt"));
     assertArrayEquals(expected, out.toByteArray());
     assertEquals(expected.length, n);
     assertThrows(
         IllegalArgumentException.class,
-        () -> SafeTensors.write(new ByteArrayOutputStream(), shapes, Map.of(), (name, shape) -> new float[1]));
+        () ->
+            SafeTensors.write(
+                new ByteArrayOutputStream(), shapes, Map.of(), (name, shape) -> new float[1]));
   }
 
   @Test
@@ -66,7 +70,8 @@ class SafeTensorsStreamTest {
             .setNormalization(Normalization.newBuilder().setScale(0.5f).setShift(0.5f))
             .build();
     ModelManifest streamed =
-        ModelPackages.write(dir.resolve("a"), manifest, shapes, (name, shape) -> tensors.get(name).data());
+        ModelPackages.write(
+            dir.resolve("a"), manifest, shapes, (name, shape) -> tensors.get(name).data());
     ModelManifest inMemory = ModelPackages.write(dir.resolve("b").toString(), manifest, tensors);
     assertEquals(inMemory, streamed);
     assertArrayEquals(
@@ -77,6 +82,8 @@ class SafeTensorsStreamTest {
     shapes.remove("final_layer.linear.bias");
     assertThrows(
         IllegalArgumentException.class,
-        () -> ModelPackages.write(dir.resolve("c"), manifest, shapes, (name, shape) -> tensors.get(name).data()));
+        () ->
+            ModelPackages.write(
+                dir.resolve("c"), manifest, shapes, (name, shape) -> tensors.get(name).data()));
   }
 }
