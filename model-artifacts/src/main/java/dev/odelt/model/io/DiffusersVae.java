@@ -98,7 +98,9 @@ public final class DiffusersVae {
         throw new InvalidModelPackageException(
             Problem.UNKNOWN_TENSOR,
             weightsAt,
-            "tensor '" + name + "' is not part of an AutoencoderKL (encoder, quant_conv, decoder,"
+            "tensor '"
+                + name
+                + "' is not part of an AutoencoderKL (encoder, quant_conv, decoder,"
                 + " post_quant_conv)");
       }
       String target = packageName(name);
@@ -154,11 +156,12 @@ public final class DiffusersVae {
       ordered.put(name, renamed.get(name));
     }
     LOG.info(
-        "Read {}: {} decoder tensors, {} encoder tensors dropped", weightsAt, ordered.size(), dropped);
+        "Read {}: {} decoder tensors, {} encoder tensors dropped",
+        weightsAt,
+        ordered.size(),
+        dropped);
     return new Imported(
-        config,
-        ordered,
-        List.of(source(configAt, configBytes), source(weightsAt, weightBytes)));
+        config, ordered, List.of(source(configAt, configBytes), source(weightsAt, weightBytes)));
   }
 
   /**

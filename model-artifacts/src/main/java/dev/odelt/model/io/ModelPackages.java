@@ -226,8 +226,8 @@ public final class ModelPackages {
   }
 
   /**
-   * Writes tensors as a safetensors file beside a manifest (atomically, replacing any previous
-   * one) and describes it.
+   * Writes tensors as a safetensors file beside a manifest (atomically, replacing any previous one)
+   * and describes it.
    *
    * @param file the file name; empty means {@value #WEIGHTS}
    */

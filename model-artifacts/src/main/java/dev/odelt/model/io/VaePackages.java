@@ -67,10 +67,10 @@ public final class VaePackages {
   }
 
   /**
-   * Writes a package: the tensors (checked against {@code config}'s decoder first, in the
-   * decoder's parameter order) as {@code weights.safetensors}, then {@code manifest.json} with
-   * {@code architecture} and {@code weights} filled in. Each file is written atomically and the
-   * manifest last, so a reader never sees a manifest without its weights.
+   * Writes a package: the tensors (checked against {@code config}'s decoder first, in the decoder's
+   * parameter order) as {@code weights.safetensors}, then {@code manifest.json} with {@code
+   * architecture} and {@code weights} filled in. Each file is written atomically and the manifest
+   * last, so a reader never sees a manifest without its weights.
    *
    * @param dir the package directory (any writable store location)
    * @param manifest name, version, provenance, sources; architecture and weights are set here

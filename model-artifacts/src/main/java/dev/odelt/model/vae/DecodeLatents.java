@@ -19,8 +19,8 @@ import java.util.Map;
  * Decodes a file of latents with a VAE package, for parity checks against other implementations:
  * reads {@value #LATENTS} float32 (B, h, w, L) NHWC from a safetensors file, scaled as the DiT
  * outputs them, and writes {@value #IMAGES} float32 (B, f·h, f·w, out_channels) NHWC, the raw
- * decoder output before any clipping. The output is written once, whole, after every image
- * decoded; bad input writes nothing.
+ * decoder output before any clipping. The output is written once, whole, after every image decoded;
+ * bad input writes nothing.
  */
 public final class DecodeLatents {
 
@@ -103,7 +103,11 @@ public final class DecodeLatents {
       throw new InvalidModelPackageException(
           Problem.WRONG_SHAPE,
           file,
-          "tensor '" + LATENTS + "' has shape " + Arrays.toString(s) + ", need (B, h, w, channels)");
+          "tensor '"
+              + LATENTS
+              + "' has shape "
+              + Arrays.toString(s)
+              + ", need (B, h, w, channels)");
     }
     return latents;
   }
@@ -129,7 +133,11 @@ public final class DecodeLatents {
       throw new InvalidModelPackageException(
           Problem.WRONG_SHAPE,
           file,
-          "tensor '" + LATENTS + "' of shape " + Arrays.toString(s) + " decodes to too large images");
+          "tensor '"
+              + LATENTS
+              + "' of shape "
+              + Arrays.toString(s)
+              + " decodes to too large images");
     }
   }
 

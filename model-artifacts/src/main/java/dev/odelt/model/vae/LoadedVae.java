@@ -26,7 +26,11 @@ public final class LoadedVae implements AutoCloseable {
   private final boolean shared;
 
   private LoadedVae(
-      String location, VaeManifest manifest, NDManager manager, VaeDecoder decoder, boolean shared) {
+      String location,
+      VaeManifest manifest,
+      NDManager manager,
+      VaeDecoder decoder,
+      boolean shared) {
     this.location = location;
     this.manifest = manifest;
     this.manager = manager;

@@ -5,8 +5,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 
 /**
- * diffusers' ResnetBlock2D without time embedding: GN → SiLU → conv 3×3 (C_in → C_out) → GN →
- * SiLU → conv 3×3 (C_out → C_out), plus the input, through a 1×1 {@code conv_shortcut} when C_in ≠
+ * diffusers' ResnetBlock2D without time embedding: GN → SiLU → conv 3×3 (C_in → C_out) → GN → SiLU
+ * → conv 3×3 (C_out → C_out), plus the input, through a 1×1 {@code conv_shortcut} when C_in ≠
  * C_out. GroupNorm with G groups, eps 1e-6; dropout is inactive in inference; output scale 1.
  */
 public final class ResnetBlock extends VaeBlock {
@@ -43,7 +43,8 @@ public final class ResnetBlock extends VaeBlock {
     conv2W = param("conv2.weight", Parameter.Type.WEIGHT, outChannels, outChannels, 3, 3);
     conv2B = param("conv2.bias", Parameter.Type.BIAS, outChannels);
     if (inChannels != outChannels) {
-      shortcutW = param("conv_shortcut.weight", Parameter.Type.WEIGHT, outChannels, inChannels, 1, 1);
+      shortcutW =
+          param("conv_shortcut.weight", Parameter.Type.WEIGHT, outChannels, inChannels, 1, 1);
       shortcutB = param("conv_shortcut.bias", Parameter.Type.BIAS, outChannels);
     } else {
       shortcutW = null;

@@ -29,7 +29,9 @@ public final class UpDecoderBlock extends VaeBlock {
     List<ResnetBlock> list = new ArrayList<>();
     for (int j = 0; j < resnetCount; j++) {
       list.add(
-          child("resnets." + j, new ResnetBlock(j == 0 ? inChannels : outChannels, outChannels, groups)));
+          child(
+              "resnets." + j,
+              new ResnetBlock(j == 0 ? inChannels : outChannels, outChannels, groups)));
     }
     resnets = Collections.unmodifiableList(list);
     if (upsample) {

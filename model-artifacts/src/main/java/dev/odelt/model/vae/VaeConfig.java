@@ -51,7 +51,9 @@ public record VaeConfig(
       require(c > 0, "block_out_channels must be positive, got " + blockOutChannels);
       require(
           c % normNumGroups == 0,
-          "block_out_channels " + blockOutChannels + " are not all multiples of norm_num_groups "
+          "block_out_channels "
+              + blockOutChannels
+              + " are not all multiples of norm_num_groups "
               + normNumGroups);
     }
     require(
@@ -118,14 +120,14 @@ public record VaeConfig(
 
   /**
    * Parses a diffusers AutoencoderKL {@code config.json}. Requires {@code _class_name}
-   * AutoencoderKL, {@code block_out_channels}, {@code layers_per_block}, {@code latent_channels} and
-   * {@code norm_num_groups}; {@code out_channels} defaults to 3 and {@code scaling_factor} to
-   * 0.18215 (diffusers' defaults; configs older than diffusers 0.10 have no scaling_factor). Options
-   * this decoder does not implement are rejected rather than ignored: an {@code act_fn} other than
-   * silu, up block types other than UpDecoderBlock2D, a {@code norm_type} other than group, {@code
-   * mid_block_add_attention} or {@code use_post_quant_conv} false, a non-zero {@code shift_factor},
-   * and {@code latents_mean}/{@code latents_std}. Other keys (encoder settings, sample_size,
-   * versions) do not concern the decoder and are ignored.
+   * AutoencoderKL, {@code block_out_channels}, {@code layers_per_block}, {@code latent_channels}
+   * and {@code norm_num_groups}; {@code out_channels} defaults to 3 and {@code scaling_factor} to
+   * 0.18215 (diffusers' defaults; configs older than diffusers 0.10 have no scaling_factor).
+   * Options this decoder does not implement are rejected rather than ignored: an {@code act_fn}
+   * other than silu, up block types other than UpDecoderBlock2D, a {@code norm_type} other than
+   * group, {@code mid_block_add_attention} or {@code use_post_quant_conv} false, a non-zero {@code
+   * shift_factor}, and {@code latents_mean}/{@code latents_std}. Other keys (encoder settings,
+   * sample_size, versions) do not concern the decoder and are ignored.
    *
    * @param json the file's text
    * @param file its location, for messages
@@ -272,7 +274,8 @@ public record VaeConfig(
   private static List<Integer> intList(JsonObject o, String key, String file)
       throws InvalidModelPackageException {
     if (!present(o, key) || !o.get(key).isJsonArray()) {
-      throw malformed(file, present(o, key) ? key + " must be a list of integers" : "has no " + key);
+      throw malformed(
+          file, present(o, key) ? key + " must be a list of integers" : "has no " + key);
     }
     List<Integer> out = new ArrayList<>();
     for (JsonElement e : o.getAsJsonArray(key)) {

@@ -121,8 +121,8 @@ public final class VaeDecoder extends VaeBlock {
    * Sets every parameter from a map of float32 arrays (all on one device). The arrays become owned
    * by the decoder.
    *
-   * @throws IllegalArgumentException naming the tensor when one is missing, unknown or of the
-   *     wrong shape (nothing is set then)
+   * @throws IllegalArgumentException naming the tensor when one is missing, unknown or of the wrong
+   *     shape (nothing is set then)
    */
   public void setParameters(Map<String, NDArray> arrays) {
     for (String name : arrays.keySet()) {
@@ -231,8 +231,8 @@ public final class VaeDecoder extends VaeBlock {
   }
 
   /**
-   * The decoder on latents already divided by s, freeing every intermediate as soon as the next
-   * one exists.
+   * The decoder on latents already divided by s, freeing every intermediate as soon as the next one
+   * exists.
    *
    * @param z (B, L, h, w), left intact
    * @return (B, out_channels, f·h, f·w)
@@ -247,7 +247,12 @@ public final class VaeDecoder extends VaeBlock {
     for (UpDecoderBlock block : upBlocks) {
       h = then(h, block::apply); // (B, c, 2h', 2w') except after the last
     }
-    h = then(h, x -> VaeOps.siluInPlace(VaeOps.groupNorm(x, config.normNumGroups(), normOutW, normOutB)));
+    h =
+        then(
+            h,
+            x ->
+                VaeOps.siluInPlace(
+                    VaeOps.groupNorm(x, config.normNumGroups(), normOutW, normOutB)));
     return then(h, x -> VaeOps.conv(x, convOutW, convOutB, 1)); // (B, out_channels, f·h, f·w)
   }
 

@@ -8,10 +8,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 
 /**
- * Tensor functions of the decoder on NCHW activations. Every function puts the activation first,
- * so results belong to the caller's (per-call) manager, never to the parameters' manager. They are
- * for inference: some work in place on fresh activations, and every temporary array is closed
- * before returning, since at 256×256 one activation of 128 channels is 32 MiB per image.
+ * Tensor functions of the decoder on NCHW activations. Every function puts the activation first, so
+ * results belong to the caller's (per-call) manager, never to the parameters' manager. They are for
+ * inference: some work in place on fresh activations, and every temporary array is closed before
+ * returning, since at 256×256 one activation of 128 channels is 32 MiB per image.
  */
 final class VaeOps {
 
@@ -35,9 +35,9 @@ final class VaeOps {
   /**
    * GroupNorm with G groups and a per-channel affine: each group of C/G channels of each item is
    * normalised over its C/G·H·W values (biased variance, eps {@link #EPS}), then y·γ_c + β_c. Runs
-   * as PyTorch's batch normalisation in training mode over a (1, B·G, C/G·H·W) view (axis -1:
-   * DJL then passes it to torch.batch_norm unchanged, which normalises dim 1), which computes
-   * exactly these per-group statistics in one pass, then the affine in place.
+   * as PyTorch's batch normalisation in training mode over a (1, B·G, C/G·H·W) view (axis -1: DJL
+   * then passes it to torch.batch_norm unchanged, which normalises dim 1), which computes exactly
+   * these per-group statistics in one pass, then the affine in place.
    *
    * @param x (B, C, H, W)
    * @return (B, C, H, W), a new array

@@ -56,8 +56,7 @@ public final class Vaes {
     return load(location, Models.resolveDevice(device), false);
   }
 
-  private static LoadedVae load(String location, Device device, boolean shared)
-      throws IOException {
+  private static LoadedVae load(String location, Device device, boolean shared) throws IOException {
     long start = System.nanoTime();
     VaePackage pkg = VaePackages.read(location);
     LoadedVae vae = LoadedVae.create(pkg, device, shared);

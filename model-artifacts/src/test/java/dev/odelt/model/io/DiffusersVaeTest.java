@@ -100,7 +100,8 @@ class DiffusersVaeTest {
         folder("bf16", tensors, Naming.NEW, "BF16").toString(), dir.resolve("pbf").toString());
     assertArrayEquals(weightsOf(dir.resolve("p32")), weightsOf(dir.resolve("p16")));
     assertArrayEquals(weightsOf(dir.resolve("p32")), weightsOf(dir.resolve("pbf")));
-    assertEquals(tensors, new LinkedHashMap<>(VaePackages.read(dir.resolve("pbf").toString()).tensors()));
+    assertEquals(
+        tensors, new LinkedHashMap<>(VaePackages.read(dir.resolve("pbf").toString()).tensors()));
   }
 
   private InvalidModelPackageException failsWithoutWriting(Path folder, Problem problem) {
@@ -151,7 +152,8 @@ class DiffusersVaeTest {
     tensors.put(Q, new Tensor(new long[] {16, 8}, new float[128]));
     InvalidModelPackageException e =
         failsWithoutWriting(folder("shape", tensors, Naming.OLD, "F32"), Problem.WRONG_SHAPE);
-    assertTrue(e.getMessage().contains("decoder.mid_block.attentions.0.query.weight"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("decoder.mid_block.attentions.0.query.weight"), e.getMessage());
     tensors.put(Q, new Tensor(new long[] {16, 16, 3, 3}, new float[16 * 16 * 9]));
     e = failsWithoutWriting(folder("kernel", tensors, Naming.OLD_CONV, "F32"), Problem.WRONG_SHAPE);
     assertTrue(e.getMessage().contains("query.weight"), e.getMessage());
@@ -160,7 +162,8 @@ class DiffusersVaeTest {
   @Test
   void extraTensorsAreRejected() throws Exception {
     Map<String, Tensor> tensors = tensors();
-    tensors.put("decoder.up_blocks.1.upsamplers.0.conv.bias", new Tensor(new long[] {8}, new float[8]));
+    tensors.put(
+        "decoder.up_blocks.1.upsamplers.0.conv.bias", new Tensor(new long[] {8}, new float[8]));
     InvalidModelPackageException e =
         failsWithoutWriting(folder("extra", tensors, Naming.NEW, "F32"), Problem.UNKNOWN_TENSOR);
     assertTrue(e.getMessage().contains("up_blocks.1.upsamplers.0.conv.bias"), e.getMessage());
@@ -180,7 +183,8 @@ class DiffusersVaeTest {
     file.put(Q, new Tensor(new long[] {16, 16}, new float[256]));
     Files.write(folder.resolve(DiffusersVae.WEIGHTS), SafeTensors.write(file, Map.of()));
     InvalidModelPackageException e = failsWithoutWriting(folder, Problem.MALFORMED);
-    assertTrue(e.getMessage().contains("query.weight") && e.getMessage().contains(Q), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("query.weight") && e.getMessage().contains(Q), e.getMessage());
   }
 
   @Test

@@ -26,7 +26,8 @@ class SafeTensorsHalfPrecisionTest {
     assertEquals(Float.NEGATIVE_INFINITY, SafeTensors.float16ToFloat((short) 0xfc00));
     assertTrue(Float.isNaN(SafeTensors.float16ToFloat((short) 0x7e00)));
     assertEquals(
-        Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(SafeTensors.float16ToFloat((short) 0x8000)));
+        Float.floatToRawIntBits(-0f),
+        Float.floatToRawIntBits(SafeTensors.float16ToFloat((short) 0x8000)));
   }
 
   @Test
@@ -62,7 +63,8 @@ class SafeTensorsHalfPrecisionTest {
     int at = header.indexOf("\"F16\"") + 8;
     System.arraycopy(f32, 0, wrong, at, f32.length);
     InvalidModelPackageException e =
-        assertThrows(InvalidModelPackageException.class, () -> SafeTensors.readAsFloat32(wrong, "w"));
+        assertThrows(
+            InvalidModelPackageException.class, () -> SafeTensors.readAsFloat32(wrong, "w"));
     assertTrue(e.getMessage().contains("need 16 bytes"), e.getMessage());
   }
 }

@@ -77,7 +77,9 @@ class VaePackagesTest {
     InvalidModelPackageException e =
         assertThrows(
             InvalidModelPackageException.class,
-            () -> VaePackages.write(dir.toString(), VaeManifest.getDefaultInstance(), CONFIG, tensors));
+            () ->
+                VaePackages.write(
+                    dir.toString(), VaeManifest.getDefaultInstance(), CONFIG, tensors));
     assertEquals(Problem.WRONG_SHAPE, e.problem());
     assertTrue(e.getMessage().contains("decoder.conv_out.bias"), e.getMessage());
     assertEquals(0, dir.toFile().list().length);
@@ -88,7 +90,8 @@ class VaePackagesTest {
     TestVaes.writeRandomPackage(dir, CONFIG, 4);
     Path manifest = dir.resolve(ModelPackages.MANIFEST);
     Files.writeString(
-        manifest, Files.readString(manifest).replace("\"layersPerBlock\": 1", "\"layersPerBlock\": 2"));
+        manifest,
+        Files.readString(manifest).replace("\"layersPerBlock\": 1", "\"layersPerBlock\": 2"));
     InvalidModelPackageException e =
         assertThrows(InvalidModelPackageException.class, () -> VaePackages.read(dir.toString()));
     assertEquals(Problem.MISSING_TENSOR, e.problem());

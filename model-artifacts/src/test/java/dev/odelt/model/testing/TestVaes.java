@@ -51,8 +51,8 @@ public final class TestVaes {
   private TestVaes() {}
 
   /**
-   * Random decoder tensors under the package's (newer) names: kernels N(0, 1/fan_in), norm
-   * scales 1 + N(0, 0.1²), biases N(0, 0.1²).
+   * Random decoder tensors under the package's (newer) names: kernels N(0, 1/fan_in), norm scales 1
+   * + N(0, 0.1²), biases N(0, 0.1²).
    */
   public static Map<String, Tensor> randomTensors(VaeConfig config, long seed) {
     Map<String, Tensor> tensors = new LinkedHashMap<>();

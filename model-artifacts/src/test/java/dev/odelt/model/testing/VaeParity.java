@@ -46,10 +46,20 @@ public final class VaeParity {
         int batch = args.length > 4 ? Integer.parseInt(args[4]) : 8;
         DecodeLatents.Summary s = DecodeLatents.run(args[1], args[2], args[3], "cpu", batch);
         System.out.printf(
-            Locale.ROOT, "decoded %d images of %dx%d in %.3f s%n", s.images(), s.height(), s.width(), s.seconds());
+            Locale.ROOT,
+            "decoded %d images of %dx%d in %.3f s%n",
+            s.images(),
+            s.height(),
+            s.width(),
+            s.seconds());
       }
-      case "time" -> time(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]),
-          Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+      case "time" ->
+          time(
+              args[1],
+              Integer.parseInt(args[2]),
+              Integer.parseInt(args[3]),
+              Integer.parseInt(args[4]),
+              Integer.parseInt(args[5]));
       default -> throw new IllegalArgumentException("unknown command " + args[0]);
     }
   }

@@ -28,7 +28,8 @@ class DecodeLatentsTest {
   private Path latentsFile(String name, long... shape) throws Exception {
     float[] v = GaussianNoise.standardNormal(2, (int) Tensor.sizeOf(shape));
     Path file = dir.resolve(name);
-    Files.write(file, SafeTensors.write(Map.of(DecodeLatents.LATENTS, new Tensor(shape, v)), Map.of()));
+    Files.write(
+        file, SafeTensors.write(Map.of(DecodeLatents.LATENTS, new Tensor(shape, v)), Map.of()));
     return file;
   }
 
@@ -73,7 +74,8 @@ class DecodeLatentsTest {
             () -> DecodeLatents.run(vaeAt, rank3.toString(), out.toString(), "cpu", 1));
     assertEquals(Problem.WRONG_SHAPE, e.problem());
     Path other = dir.resolve("o.safetensors");
-    Files.write(other, SafeTensors.write(Map.of("x", new Tensor(new long[] {1}, new float[1])), Map.of()));
+    Files.write(
+        other, SafeTensors.write(Map.of("x", new Tensor(new long[] {1}, new float[1])), Map.of()));
     e =
         assertThrows(
             InvalidModelPackageException.class,
@@ -83,8 +85,7 @@ class DecodeLatentsTest {
         assertThrows(
             InvalidModelPackageException.class,
             () ->
-                DecodeLatents.run(
-                    vaeAt, dir.resolve("none").toString(), out.toString(), "cpu", 1));
+                DecodeLatents.run(vaeAt, dir.resolve("none").toString(), out.toString(), "cpu", 1));
     assertEquals(Problem.MISSING, e.problem());
     assertFalse(Files.exists(out));
   }

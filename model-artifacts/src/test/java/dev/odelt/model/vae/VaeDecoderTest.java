@@ -8,13 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.odelt.model.noise.GaussianNoise;
 import dev.odelt.model.testing.TestVaes;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -83,7 +87,7 @@ class VaeDecoderTest {
     float[] other = latents(3, 5);
     System.arraycopy(batch, perLatent, other, 0, perLatent); // item 1 first, among others
     float[] shuffled = decode(other, 3);
-    float[] alone = decode(java.util.Arrays.copyOfRange(batch, perLatent, 2 * perLatent), 1);
+    float[] alone = decode(Arrays.copyOfRange(batch, perLatent, 2 * perLatent), 1);
     for (int i = 0; i < perImage; i++) {
       assertEquals(together[perImage + i], alone[i], 1e-5f, "batch vs alone at " + i);
       assertEquals(together[perImage + i], shuffled[i], 1e-5f, "batch vs other batch at " + i);
@@ -141,10 +145,12 @@ class VaeDecoderTest {
     try (NDManager call = vae.manager().newSubManager()) {
       assertThrows(
           IllegalArgumentException.class, () -> vae.decode(call.zeros(new Shape(1, 3, H, W))));
-      assertThrows(IllegalArgumentException.class, () -> vae.decode(call.zeros(new Shape(4, H, W))));
+      assertThrows(
+          IllegalArgumentException.class, () -> vae.decode(call.zeros(new Shape(4, H, W))));
       assertThrows(
           IllegalArgumentException.class,
-          () -> vae.decode(call.zeros(new Shape(1, 4, H, W), ai.djl.ndarray.types.DataType.FLOAT64)));
+          () ->
+              vae.decode(call.zeros(new Shape(1, 4, H, W), DataType.FLOAT64)));
     }
   }
 
@@ -162,7 +168,7 @@ class VaeDecoderTest {
     VaeDecoder decoder = new VaeDecoder(TestVaes.TINY);
     try (NDManager m = NDManager.newBaseManager()) {
       decoder.initialize(m, 1);
-      java.util.Map<String, NDArray> arrays = new java.util.LinkedHashMap<>();
+      Map<String, NDArray> arrays = new LinkedHashMap<>();
       decoder.namedParameters().forEach((k, p) -> arrays.put(k, p.getArray()));
       arrays.put("decoder.conv_in.bias", m.zeros(new Shape(3)));
       IllegalArgumentException e =
