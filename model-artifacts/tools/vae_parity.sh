@@ -11,7 +11,7 @@
 # Usage (from anywhere):  model-artifacts/tools/vae_parity.sh [--stable-diffusion] [work dir]
 #   --stable-diffusion  also checks the Stable Diffusion configuration (128/256/512/512, 2 layers
 #                       per block, 32 groups, random weights) on one 32x32 latent -> 256x256
-#                       (slow: about a minute on 2 cores).
+#                       (slow: a few minutes on a busy 2-core machine).
 # Env: MAVEN_ARGS (default "-B -q"; add -o to stay offline), VAE_PARITY_TOLERANCE.
 set -euo pipefail
 

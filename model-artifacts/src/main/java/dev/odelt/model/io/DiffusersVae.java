@@ -5,8 +5,8 @@ import dev.odelt.model.io.InvalidModelPackageException.Problem;
 import dev.odelt.model.vae.VaeConfig;
 import dev.odelt.model.vae.VaeDecoder;
 import dev.odelt.proto.v1.Provenance;
-import dev.odelt.proto.v1.SourceFile;
 import dev.odelt.proto.v1.VaeManifest;
+import dev.odelt.proto.v1.VaeSourceFile;
 import dev.odelt.storage.ObjectStore;
 import dev.odelt.storage.ObjectStores;
 import java.io.IOException;
@@ -59,7 +59,8 @@ public final class DiffusersVae {
    * A diffusers folder read and checked: the decoder's configuration, its tensors under the
    * package's names (in the decoder's parameter order), and the files they came from.
    */
-  public record Imported(VaeConfig config, Map<String, Tensor> tensors, List<SourceFile> sources) {
+  public record Imported(
+      VaeConfig config, Map<String, Tensor> tensors, List<VaeSourceFile> sources) {
     public Imported {
       tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
       sources = List.copyOf(sources);
@@ -253,8 +254,8 @@ public final class DiffusersVae {
     return tensor;
   }
 
-  private static SourceFile source(String location, byte[] bytes) {
-    return SourceFile.newBuilder()
+  private static VaeSourceFile source(String location, byte[] bytes) {
+    return VaeSourceFile.newBuilder()
         .setFile(location)
         .setSha256(ModelPackages.sha256(bytes))
         .setSizeBytes(bytes.length)

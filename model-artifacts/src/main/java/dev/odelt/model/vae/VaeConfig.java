@@ -10,7 +10,6 @@ import dev.odelt.proto.v1.VaeArchitecture;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The hyper-parameters of an AutoencoderKL decoder, validated once, named as in the diffusers
@@ -300,17 +299,5 @@ public record VaeConfig(
       out.add(e.getAsString());
     }
     return out;
-  }
-
-  /** The fields as a diffusers config.json would hold them (for tests and tools). */
-  public Map<String, Object> toDiffusersMap() {
-    return Map.of(
-        "_class_name", CLASS_NAME,
-        "block_out_channels", blockOutChannels,
-        "layers_per_block", layersPerBlock,
-        "latent_channels", latentChannels,
-        "out_channels", outChannels,
-        "norm_num_groups", normNumGroups,
-        "scaling_factor", scalingFactor);
   }
 }

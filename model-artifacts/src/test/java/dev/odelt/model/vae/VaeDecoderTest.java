@@ -149,8 +149,7 @@ class VaeDecoderTest {
           IllegalArgumentException.class, () -> vae.decode(call.zeros(new Shape(4, H, W))));
       assertThrows(
           IllegalArgumentException.class,
-          () ->
-              vae.decode(call.zeros(new Shape(1, 4, H, W), DataType.FLOAT64)));
+          () -> vae.decode(call.zeros(new Shape(1, 4, H, W), DataType.FLOAT64)));
     }
   }
 
