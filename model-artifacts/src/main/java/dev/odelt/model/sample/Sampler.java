@@ -21,7 +21,10 @@ import java.util.List;
 
 /**
  * Generates images with a loaded network: per-seed noise at t = 0, the tier's solver on the
- * (guided) velocity up to t = 1, then pixels = round(255 · clamp(x·scale + shift, 0, 1)).
+ * (guided) velocity up to t = 1, then pixels = round(255 · clamp(x·scale + shift, 0, 1)). For a
+ * latent model the solution first goes through its {@link LatentDecoder}, in slices of at most
+ * {@link #decodeBatch()} images, and pixels are round(255 · clamp(0.5·y + 0.5, 0, 1)) of the
+ * decoder's output y.
  *
  * <p>Guarantees:
  *
