@@ -34,7 +34,11 @@ public final class Vaes {
    * @throws IllegalArgumentException for an unknown device
    */
   public static LoadedVae shared(String location, String device) {
-    Device resolved = Models.resolveDevice(device);
+    return shared(location, Models.resolveDevice(device));
+  }
+
+  /** As {@link #shared(String, String)} on a resolved device (a latent model's own device). */
+  public static LoadedVae shared(String location, Device resolved) {
     String key = ModelPackages.manifestLocation(location) + "|" + resolved;
     return SHARED.computeIfAbsent(
         key,
@@ -54,6 +58,11 @@ public final class Vaes {
    */
   public static LoadedVae load(String location, String device) throws IOException {
     return load(location, Models.resolveDevice(device), false);
+  }
+
+  /** As {@link #load(String, String)} on a resolved device (a latent model's own device). */
+  public static LoadedVae load(String location, Device device) throws IOException {
+    return load(location, device, false);
   }
 
   private static LoadedVae load(String location, Device device, boolean shared) throws IOException {
