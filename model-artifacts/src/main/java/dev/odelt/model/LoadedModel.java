@@ -8,6 +8,7 @@ import dev.odelt.model.io.ModelPackage;
 import dev.odelt.model.io.Tensor;
 import dev.odelt.model.net.OdeltNetwork;
 import dev.odelt.model.sample.Sampler;
+import dev.odelt.model.vae.LoadedVae;
 import dev.odelt.proto.v1.ModelManifest;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,6 +30,7 @@ public final class LoadedModel implements AutoCloseable {
   private final OdeltNetwork network;
   private final Sampler sampler;
   private final boolean shared;
+  private final LoadedVae vae;
 
   private LoadedModel(
       String location,
@@ -36,26 +38,45 @@ public final class LoadedModel implements AutoCloseable {
       ModelConfig config,
       NDManager manager,
       OdeltNetwork network,
-      boolean shared) {
+      boolean shared,
+      LoadedVae vae) {
     this.location = location;
     this.manifest = manifest;
     this.config = config;
     this.manager = manager;
     this.network = network;
-    this.sampler = new Sampler(network, manager, manifest.getNormalization());
+    this.sampler =
+        vae == null
+            ? new Sampler(network, manager, manifest.getNormalization())
+            : new Sampler(
+                network,
+                manager,
+                LatentModels.decoder(vae),
+                defaultDecodeBatch(manager.getDevice()));
     this.shared = shared;
+    this.vae = vae;
+  }
+
+  /**
+   * Images per decoder call unless the job says otherwise: a 256×256 decode holds about 0.2 GB of
+   * activations per image in float32, so a few on a CPU, many on a GPU; an out-of-memory failure
+   * halves a slice anyway.
+   */
+  static int defaultDecodeBatch(Device device) {
+    return device.isGpu() ? 32 : 4;
   }
 
   /** Copies a verified package onto {@code device}. */
   static LoadedModel create(ModelPackage pkg, Device device, boolean shared) {
-    return create(pkg, device, shared, pkg.config().depth());
+    return create(pkg, device, shared, pkg.config().depth(), null);
   }
 
   /**
    * Copies the tensors of a verified package that running at most {@code maxBlocks} blocks needs
    * onto {@code device} (see {@link OdeltNetwork#neededFor}).
    */
-  static LoadedModel create(ModelPackage pkg, Device device, boolean shared, int maxBlocks) {
+  static LoadedModel create(
+      ModelPackage pkg, Device device, boolean shared, int maxBlocks, LoadedVae vae) {
     if (!pkg.config().isAllowedBlocks(maxBlocks)) {
       throw new IllegalArgumentException(
           "maxBlocks="
@@ -80,7 +101,7 @@ public final class LoadedModel implements AutoCloseable {
       }
       network.setParameters(arrays, maxBlocks);
       return new LoadedModel(
-          pkg.location(), pkg.manifest(), pkg.config(), manager, network, shared);
+          pkg.location(), pkg.manifest(), pkg.config(), manager, network, shared, vae);
     } catch (RuntimeException e) {
       manager.close();
       throw e;
@@ -107,6 +128,11 @@ public final class LoadedModel implements AutoCloseable {
   /** The shared, thread-safe sampler of this model. */
   public Sampler sampler() {
     return sampler;
+  }
+
+  /** The decoder of a latent model; empty for a pixel model. */
+  public java.util.Optional<LoadedVae> vae() {
+    return java.util.Optional.ofNullable(vae);
   }
 
   /** The network, read-only: for tools (timing, parity) that call it directly. */
@@ -145,6 +171,9 @@ public final class LoadedModel implements AutoCloseable {
   public void close() {
     if (!shared) {
       manager.close();
+      if (vae != null) {
+        vae.close();
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import dev.odelt.model.io.ModelPackage;
 import dev.odelt.model.io.ModelPackages;
+import dev.odelt.model.vae.LoadedVae;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Locale;
@@ -79,7 +80,16 @@ public final class Models {
     long start = System.nanoTime();
     ModelPackage pkg = ModelPackages.read(location);
     int blocks = maxBlocks < 0 ? pkg.config().depth() : maxBlocks;
-    LoadedModel model = LoadedModel.create(pkg, device, shared, blocks);
+    LoadedVae vae = LatentModels.isLatent(pkg) ? LatentModels.load(pkg, device, shared) : null;
+    LoadedModel model;
+    try {
+      model = LoadedModel.create(pkg, device, shared, blocks, vae);
+    } catch (RuntimeException e) {
+      if (vae != null && !shared) {
+        vae.close();
+      }
+      throw e;
+    }
     LOG.info(
         "Loaded model {} {} from {} on {} ({} of {} blocks) in {} ms",
         pkg.manifest().getName(),

@@ -286,26 +286,56 @@ public final class GenerateJob {
         s.getModelName(),
         s.getModelVersion(),
         s.getWallSeconds());
-    out.printf(
-        Locale.ROOT, "%-24s %9s %9s %10s %12s%n", "tier", "images", "img/s", "device s", "cost");
-    for (TierAccount t : s.getTiersList()) {
+    if (s.getDecodeSeconds() > 0) {
+      // A latent model: device seconds = sampling + decoding, shown side by side.
       out.printf(
           Locale.ROOT,
-          "%-24s %9d %9.2f %10.2f %12.6f%n",
-          t.getTierLabel(),
-          t.getImages(),
-          t.getDeviceSeconds() > 0 ? t.getImagesGenerated() / t.getDeviceSeconds() : 0.0,
-          t.getDeviceSeconds(),
-          t.getEstimatedCost());
+          "%-24s %9s %9s %10s %10s %10s %12s%n",
+          "tier", "images", "img/s", "device s", "sampling s", "decode s", "cost");
+      for (TierAccount t : s.getTiersList()) {
+        out.printf(
+            Locale.ROOT,
+            "%-24s %9d %9.2f %10.2f %10.2f %10.2f %12.6f%n",
+            t.getTierLabel(),
+            t.getImages(),
+            t.getDeviceSeconds() > 0 ? t.getImagesGenerated() / t.getDeviceSeconds() : 0.0,
+            t.getDeviceSeconds(),
+            t.getDeviceSeconds() - t.getDecodeSeconds(),
+            t.getDecodeSeconds(),
+            t.getEstimatedCost());
+      }
+      out.printf(
+          Locale.ROOT,
+          "%-24s %9d %9s %10.2f %10.2f %10.2f %12.6f%n",
+          "total",
+          s.getImages(),
+          "",
+          s.getDeviceSeconds(),
+          s.getDeviceSeconds() - s.getDecodeSeconds(),
+          s.getDecodeSeconds(),
+          s.getEstimatedCost());
+    } else {
+      out.printf(
+          Locale.ROOT, "%-24s %9s %9s %10s %12s%n", "tier", "images", "img/s", "device s", "cost");
+      for (TierAccount t : s.getTiersList()) {
+        out.printf(
+            Locale.ROOT,
+            "%-24s %9d %9.2f %10.2f %12.6f%n",
+            t.getTierLabel(),
+            t.getImages(),
+            t.getDeviceSeconds() > 0 ? t.getImagesGenerated() / t.getDeviceSeconds() : 0.0,
+            t.getDeviceSeconds(),
+            t.getEstimatedCost());
+      }
+      out.printf(
+          Locale.ROOT,
+          "%-24s %9d %9s %10.2f %12.6f%n",
+          "total",
+          s.getImages(),
+          "",
+          s.getDeviceSeconds(),
+          s.getEstimatedCost());
     }
-    out.printf(
-        Locale.ROOT,
-        "%-24s %9d %9s %10.2f %12.6f%n",
-        "total",
-        s.getImages(),
-        "",
-        s.getDeviceSeconds(),
-        s.getEstimatedCost());
     if (s.getRejects() > 0) {
       out.printf(
           Locale.ROOT,

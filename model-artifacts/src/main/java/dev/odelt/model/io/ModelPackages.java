@@ -80,7 +80,23 @@ public final class ModelPackages {
     } catch (IllegalArgumentException e) {
       throw new InvalidModelPackageException(Problem.MALFORMED, manifestAt, e.getMessage(), e);
     }
-    WeightsFile weights = manifest.getWeights();
+    if (manifest.getNormalization().getScale() == 0f) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED, manifestAt, "normalization.scale is not set (or 0)");
+    }
+    String weightsAt = sibling(manifestAt, manifest.getWeights().getFile());
+    SafeTensors file = readWeights(manifestAt, manifest.getWeights());
+    verifyTensors(file.tensors(), new OdeltNetwork(config).parameterShapes(), weightsAt);
+    return new ModelPackage(manifestAt, manifest, config, file.tensors());
+  }
+
+  /**
+   * Reads and checks the weights file a manifest names: format, existence, size, sha256 and the
+   * safetensors structure (not the tensor names, which depend on the architecture).
+   *
+   * @param manifestAt the manifest's location; the file is resolved beside it
+   */
+  static SafeTensors readWeights(String manifestAt, WeightsFile weights) throws IOException {
     if (weights.getFile().isEmpty()) {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, manifestAt, "weights.file is not set");
@@ -94,10 +110,6 @@ public final class ModelPackages {
     if (weights.getSha256().isEmpty()) {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, manifestAt, "weights.sha256 is not set");
-    }
-    if (manifest.getNormalization().getScale() == 0f) {
-      throw new InvalidModelPackageException(
-          Problem.MALFORMED, manifestAt, "normalization.scale is not set (or 0)");
     }
 
     String weightsAt = sibling(manifestAt, weights.getFile());
@@ -115,9 +127,7 @@ public final class ModelPackages {
           weightsAt,
           "sha256 is " + actual + ", the manifest says " + weights.getSha256());
     }
-    SafeTensors file = SafeTensors.read(bytes, weightsAt);
-    verifyTensors(file.tensors(), new OdeltNetwork(config).parameterShapes(), weightsAt);
-    return new ModelPackage(manifestAt, manifest, config, file.tensors());
+    return SafeTensors.read(bytes, weightsAt);
   }
 
   /** Reads and parses a manifest without touching the weights. */
@@ -134,7 +144,7 @@ public final class ModelPackages {
     return builder.build();
   }
 
-  private static byte[] readOrMissing(String location, String what) throws IOException {
+  static byte[] readOrMissing(String location, String what) throws IOException {
     try {
       return ObjectStores.forLocation(location).readAllBytes(location);
     } catch (FileNotFoundException | NoSuchFileException e) {
@@ -210,26 +220,12 @@ public final class ModelPackages {
   /** Writes a package from tensors; the caller's manifest must hold the architecture. */
   public static ModelManifest write(String dir, ModelManifest manifest, Map<String, Tensor> tensors)
       throws IOException {
-    byte[] weights = SafeTensors.write(tensors, Map.of("format", "pt"));
-    String file =
-        manifest.getWeights().getFile().isEmpty() ? WEIGHTS : manifest.getWeights().getFile();
+    String manifestAt = ObjectStore.resolve(dir, MANIFEST);
     ModelManifest complete =
         manifest.toBuilder()
-            .setWeights(
-                WeightsFile.newBuilder()
-                    .setFile(file)
-                    .setFormat("safetensors")
-                    .setSha256(sha256(weights))
-                    .setSizeBytes(weights.length))
+            .setWeights(writeWeights(manifestAt, manifest.getWeights().getFile(), tensors))
             .build();
-    String manifestAt = ObjectStore.resolve(dir, MANIFEST);
-    ObjectStore store = ObjectStores.forLocation(manifestAt);
-    store.write(sibling(manifestAt, file), weights, "application/octet-stream", Map.of());
-    store.write(
-        manifestAt,
-        JsonFormat.printer().print(complete).getBytes(StandardCharsets.UTF_8),
-        "application/json",
-        Map.of());
+    writeManifest(manifestAt, JsonFormat.printer().print(complete));
     return complete;
   }
 
@@ -286,6 +282,32 @@ public final class ModelPackages {
     Files.writeString(
         dir.resolve(MANIFEST), JsonFormat.printer().print(complete), StandardCharsets.UTF_8);
     return complete;
+  }
+
+  /**
+   * Writes tensors as a safetensors file beside a manifest (atomically, replacing any previous one)
+   * and describes it.
+   *
+   * @param file the file name; empty means {@value #WEIGHTS}
+   */
+  static WeightsFile writeWeights(String manifestAt, String file, Map<String, Tensor> tensors)
+      throws IOException {
+    byte[] weights = SafeTensors.write(tensors, Map.of("format", "pt"));
+    String name = file.isEmpty() ? WEIGHTS : file;
+    ObjectStores.forLocation(manifestAt)
+        .write(sibling(manifestAt, name), weights, "application/octet-stream", Map.of());
+    return WeightsFile.newBuilder()
+        .setFile(name)
+        .setFormat("safetensors")
+        .setSha256(sha256(weights))
+        .setSizeBytes(weights.length)
+        .build();
+  }
+
+  /** Writes a manifest's JSON text atomically. */
+  static void writeManifest(String manifestAt, String json) throws IOException {
+    ObjectStores.forLocation(manifestAt)
+        .write(manifestAt, json.getBytes(StandardCharsets.UTF_8), "application/json", Map.of());
   }
 
   /** The location of the manifest {@link #write} produces in a local directory. */

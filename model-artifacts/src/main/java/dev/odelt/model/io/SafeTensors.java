@@ -28,7 +28,8 @@ import java.util.Map;
  * <p>The writer stores tensors in the order given, contiguously, and pads the header with spaces to
  * a multiple of 8 bytes (as the reference implementation does). The reader accepts any valid file
  * with F32 tensors and checks that every tensor lies inside the file, has exactly 4 bytes per
- * element and does not overlap another.
+ * element and does not overlap another; {@link #readAsFloat32} also takes F16 and BF16 tensors (2
+ * bytes per element) from files made elsewhere and widens them to float32 exactly.
  */
 public final class SafeTensors {
 
@@ -184,6 +185,20 @@ public final class SafeTensors {
    *     inconsistent sizes or overlaps
    */
   public static SafeTensors read(byte[] bytes, String file) throws InvalidModelPackageException {
+    return read(bytes, file, false);
+  }
+
+  /**
+   * Parses a whole file from outside (for importers), as {@link #read(byte[], String)} but also
+   * accepting F16 and BF16 tensors, which are converted exactly to float32.
+   */
+  public static SafeTensors readAsFloat32(byte[] bytes, String file)
+      throws InvalidModelPackageException {
+    return read(bytes, file, true);
+  }
+
+  private static SafeTensors read(byte[] bytes, String file, boolean halfPrecision)
+      throws InvalidModelPackageException {
     if (bytes.length < 8) {
       throw new InvalidModelPackageException(
           Problem.TRUNCATED, file, "only " + bytes.length + " bytes, no safetensors header");
@@ -225,9 +240,17 @@ public final class SafeTensors {
           continue;
         }
         String dtype = entry.get("dtype").getAsString();
-        if (!dtype.equals("F32")) {
+        int width = dtype.equals("F32") ? 4 : halfPrecision && isHalf(dtype) ? 2 : 0;
+        if (width == 0) {
           throw new InvalidModelPackageException(
-              Problem.MALFORMED, file, "tensor '" + name + "' has dtype " + dtype + ", need F32");
+              Problem.MALFORMED,
+              file,
+              "tensor '"
+                  + name
+                  + "' has dtype "
+                  + dtype
+                  + ", need F32"
+                  + (halfPrecision ? ", F16 or BF16" : ""));
         }
         JsonArray shapeJson = entry.getAsJsonArray("shape");
         long[] shape = new long[shapeJson.size()];
@@ -242,7 +265,7 @@ public final class SafeTensors {
         long begin = offsets.get(0).getAsLong();
         long end = offsets.get(1).getAsLong();
         long elements = Tensor.sizeOf(shape);
-        if (begin < 0 || end < begin || end - begin != 4 * elements) {
+        if (begin < 0 || end < begin || end - begin != width * elements) {
           throw new InvalidModelPackageException(
               Problem.MALFORMED,
               file,
@@ -255,7 +278,7 @@ public final class SafeTensors {
                   + ", "
                   + end
                   + "], need "
-                  + 4 * elements
+                  + width * elements
                   + " bytes");
         }
         if (end > dataLength) {
@@ -276,7 +299,15 @@ public final class SafeTensors {
             ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin))
                 .slice()
                 .order(ByteOrder.LITTLE_ENDIAN);
-        slice.asFloatBuffer().get(values);
+        if (width == 4) {
+          slice.asFloatBuffer().get(values);
+        } else {
+          boolean bf16 = dtype.equals("BF16");
+          for (int i = 0; i < values.length; i++) {
+            short bits = slice.getShort(2 * i);
+            values[i] = bf16 ? bfloat16ToFloat(bits) : float16ToFloat(bits);
+          }
+        }
         tensors.put(name, new Tensor(shape, values));
       } catch (IllegalStateException
           | UnsupportedOperationException
@@ -296,5 +327,31 @@ public final class SafeTensors {
       }
     }
     return new SafeTensors(tensors, metadata);
+  }
+
+  private static boolean isHalf(String dtype) {
+    return dtype.equals("F16") || dtype.equals("BF16");
+  }
+
+  /** bfloat16 is the upper half of a float32: exact. */
+  static float bfloat16ToFloat(short bits) {
+    return Float.intBitsToFloat((bits & 0xffff) << 16);
+  }
+
+  /** IEEE 754 binary16 → float32, exact (subnormals, infinities and NaN included). */
+  static float float16ToFloat(short bits) {
+    int h = bits & 0xffff;
+    int sign = (h & 0x8000) << 16;
+    int exponent = (h >>> 10) & 0x1f;
+    int mantissa = h & 0x3ff;
+    if (exponent == 0x1f) {
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13));
+    }
+    if (exponent == 0) {
+      // Zero or subnormal: mantissa · 2^-24, exact in float32.
+      float magnitude = mantissa * 0x1p-24f;
+      return sign == 0 ? magnitude : -magnitude;
+    }
+    return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
   }
 }

@@ -7,13 +7,22 @@ package dev.odelt.model.sample;
  *     (fixed-step solvers: images × NFE(solver, S); Dormand–Prince: each image's own count)
  * @param blockEvaluations transformer-block evaluations: velocityEvaluations × L × guidance factor
  *     (2 when both guidance halves run, else 1)
- * @param wallNanos wall time of the call
+ * @param wallNanos wall time of the call, decoding included
  * @param batchSize images in the call
  * @param device the DJL device that ran it, e.g. {@code cpu()} or {@code gpu(0)}
+ * @param decodeNanos the part of {@code wallNanos} spent decoding latents (0 for pixel models)
  */
 public record SampleStats(
     long velocityEvaluations,
     long blockEvaluations,
     long wallNanos,
     int batchSize,
-    String device) {}
+    String device,
+    long decodeNanos) {
+
+  /** Stats of a call that decoded nothing (a pixel model). */
+  public SampleStats(
+      long velocityEvaluations, long blockEvaluations, long wallNanos, int batchSize, String device) {
+    this(velocityEvaluations, blockEvaluations, wallNanos, batchSize, device, 0L);
+  }
+}

@@ -21,7 +21,10 @@ import java.util.List;
 
 /**
  * Generates images with a loaded network: per-seed noise at t = 0, the tier's solver on the
- * (guided) velocity up to t = 1, then pixels = round(255 · clamp(x·scale + shift, 0, 1)).
+ * (guided) velocity up to t = 1, then pixels = round(255 · clamp(x·scale + shift, 0, 1)). For a
+ * latent model the solution first goes through its {@link LatentDecoder}, in slices of at most
+ * {@link #decodeBatch()} images, and pixels are round(255 · clamp(0.5·y + 0.5, 0, 1)) of the
+ * decoder's output y.
  *
  * <p>Guarantees:
  *
@@ -49,6 +52,8 @@ public final class Sampler {
   private final Normalization normalization;
   private final ModelConfig config;
   private final boolean pytorch;
+  private final LatentDecoder decoder;
+  private final int decodeBatch;
 
   /**
    * @param network a network whose parameters are set, on {@code manager}'s device
@@ -56,14 +61,71 @@ public final class Sampler {
    * @param normalization model space → pixels
    */
   public Sampler(OdeltNetwork network, NDManager manager, Normalization normalization) {
+    this(network, manager, normalization, null, 1);
     if (normalization.getScale() == 0f) {
       throw new IllegalArgumentException("normalization.scale must be set (non-zero)");
+    }
+  }
+
+  /**
+   * A sampler for a latent model: each solved batch goes through {@code decoder} in slices of at
+   * most {@code decodeBatch} images (halved again on a device out-of-memory failure), and pixels
+   * are round(255 · clamp(0.5·x + 0.5, 0, 1)) of the decoder's output; the manifest's
+   * normalization is not used.
+   *
+   * @throws IllegalArgumentException when the decoder's latent channels are not the network's
+   */
+  public Sampler(
+      OdeltNetwork network, NDManager manager, LatentDecoder decoder, int decodeBatch) {
+    this(network, manager, LATENT_PIXELS, decoder, decodeBatch);
+    if (decoder.latentChannels() != config.channels()) {
+      throw new IllegalArgumentException(
+          "decoder "
+              + decoder.id()
+              + " expects "
+              + decoder.latentChannels()
+              + " latent channels; the network makes "
+              + config.channels());
+    }
+  }
+
+  /** A decoder's output x ≈ [−1, 1] → pixel01 = 0.5·x + 0.5. */
+  private static final Normalization LATENT_PIXELS =
+      Normalization.newBuilder().setSpace("latent").setScale(0.5f).setShift(0.5f).build();
+
+  private Sampler(
+      OdeltNetwork network,
+      NDManager manager,
+      Normalization normalization,
+      LatentDecoder decoder,
+      int decodeBatch) {
+    if (decodeBatch < 1) {
+      throw new IllegalArgumentException("decodeBatch must be >= 1, got " + decodeBatch);
     }
     this.network = network;
     this.manager = manager;
     this.normalization = normalization;
     this.config = network.config();
     this.pytorch = "PyTorch".equals(manager.getEngine().getEngineName());
+    this.decoder = decoder;
+    this.decodeBatch = decodeBatch;
+  }
+
+  /** The same sampler decoding in slices of at most {@code images} (latent models only). */
+  public Sampler withDecodeBatch(int images) {
+    return decoder == null || images == decodeBatch
+        ? this
+        : new Sampler(network, manager, normalization, decoder, images);
+  }
+
+  /** The decoder of a latent model; empty for a pixel model. */
+  public java.util.Optional<LatentDecoder> decoder() {
+    return java.util.Optional.ofNullable(decoder);
+  }
+
+  /** Images per decoder call (1 for pixel models). */
+  public int decodeBatch() {
+    return decodeBatch;
   }
 
   /** The device the sampler runs on. */
@@ -81,17 +143,28 @@ public final class Sampler {
   public SampleBatch sample(List<SampleItem> items, Tier tier) {
     long start = System.nanoTime();
     int batch = items.size();
-    int perImage = config.channels() * config.imageSize() * config.imageSize();
+    int channels = config.channels();
+    int side = config.imageSize();
     float[] values;
     long evaluations;
+    long decodeNanos = 0;
     try (NDManager call = manager.newSubManager()) {
       OdeSolution solution = solve(call, items, tier);
-      values = solution.x().toFloatArray();
       evaluations = solution.totalEvaluations();
+      if (decoder == null) {
+        values = solution.x().toFloatArray();
+      } else {
+        long decodeStart = System.nanoTime();
+        values = decode(call, solution.x());
+        decodeNanos = System.nanoTime() - decodeStart;
+        channels = decoder.imageChannels();
+        side = side * decoder.upsampling();
+      }
     }
+    int perImage = channels * side * side;
     List<GeneratedImage> images = new ArrayList<>(batch);
     for (int i = 0; i < batch; i++) {
-      images.add(toImage(values, i * perImage, config.channels(), config.imageSize()));
+      images.add(toImage(values, i * perImage, channels, side));
     }
     SampleStats stats =
         new SampleStats(
@@ -99,7 +172,8 @@ public final class Sampler {
             evaluations * tier.blocks() * tier.guidanceFactor(),
             System.nanoTime() - start,
             batch,
-            device().toString());
+            device().toString(),
+            decodeNanos);
     return new SampleBatch(images, stats);
   }
 
@@ -146,6 +220,54 @@ public final class Sampler {
               ClassifierFreeGuidance.of(velocity, labels, config.nullClass(), tier.guidance()), x0);
       solution.x().attach(scope);
       return solution;
+    } finally {
+      if (gradMode) {
+        JniUtils.setGradMode(true);
+      }
+    }
+  }
+
+  /**
+   * Decodes (B, C, h, w) latents in slices of at most {@link #decodeBatch} images, halving a slice
+   * that runs the device out of memory; returns the images' values, (B, 3, H, W) row-major. Each
+   * image depends only on its own latent, so slicing never changes the result.
+   */
+  private float[] decode(NDManager call, NDArray latents) {
+    int batch = Math.toIntExact(latents.getShape().get(0));
+    float[] out = null;
+    int perImage = 0;
+    for (int from = 0; from < batch; ) {
+      int to = Math.min(batch, from + decodeBatch);
+      float[] slice = decodeSlice(call, latents, from, to);
+      if (out == null) {
+        perImage = slice.length / (to - from);
+        out = new float[Math.multiplyExact(perImage, batch)];
+      }
+      System.arraycopy(slice, 0, out, from * perImage, slice.length);
+      from = to;
+    }
+    return out;
+  }
+
+  private float[] decodeSlice(NDManager call, NDArray latents, int from, int to) {
+    boolean gradMode = pytorch && JniUtils.isGradMode();
+    if (gradMode) {
+      JniUtils.setGradMode(false);
+    }
+    try (NDManager work = call.newSubManager()) {
+      NDArray slice = latents.get(from + ":" + to); // (b, C, h, w)
+      slice.attach(work);
+      return decoder.decode(slice).toFloatArray(); // (b, 3, H, W)
+    } catch (RuntimeException e) {
+      if (!DeviceMemory.isOutOfMemory(e) || to - from == 1) {
+        throw e;
+      }
+      int mid = from + (to - from) / 2;
+      float[] first = decodeSlice(call, latents, from, mid);
+      float[] second = decodeSlice(call, latents, mid, to);
+      float[] both = java.util.Arrays.copyOf(first, first.length + second.length);
+      System.arraycopy(second, 0, both, first.length, second.length);
+      return both;
     } finally {
       if (gradMode) {
         JniUtils.setGradMode(true);
@@ -206,6 +328,6 @@ public final class Sampler {
 
   @Override
   public String toString() {
-    return "Sampler[" + device() + "]";
+    return "Sampler[" + device() + (decoder == null ? "" : ", decoder " + decoder.id()) + "]";
   }
 }

@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * AdamW (decoupled weight decay) with global-norm gradient clipping, updating parameter arrays in
- * place. Weight decay applies to matrices and convolution kernels only, not to biases or
+ * place. Weight decay applies to every parameter (as optax.adamw without a mask, the reference's
+ * optimizer) or, when built so, to matrices and convolution kernels only, not to biases or
  * embedding tables. Its moment arrays are named like the parameters so a checkpoint can hold them.
  */
 public final class AdamW {
@@ -20,14 +21,22 @@ public final class AdamW {
   private final float beta2;
   private final float eps;
   private final float weightDecay;
+  private final boolean decayAll;
   private final NDManager manager;
   private final Map<String, NDArray> params;
   private final Map<String, NDArray> m = new LinkedHashMap<>();
   private final Map<String, NDArray> v = new LinkedHashMap<>();
   private final java.util.List<String> nonFinite = new java.util.ArrayList<>();
 
+  /** Decays matrices and kernels only. */
   public AdamW(Map<String, NDArray> params, NDManager manager, float weightDecay) {
-    this(params, manager, 0.9f, 0.999f, 1e-8f, weightDecay);
+    this(params, manager, 0.9f, 0.999f, 1e-8f, weightDecay, false);
+  }
+
+  /** {@code decayAll}: decay every parameter (the reference), else matrices and kernels only. */
+  public AdamW(
+      Map<String, NDArray> params, NDManager manager, float weightDecay, boolean decayAll) {
+    this(params, manager, 0.9f, 0.999f, 1e-8f, weightDecay, decayAll);
   }
 
   public AdamW(
@@ -36,8 +45,10 @@ public final class AdamW {
       float beta1,
       float beta2,
       float eps,
-      float weightDecay) {
+      float weightDecay,
+      boolean decayAll) {
     this.params = params;
+    this.decayAll = decayAll;
     this.manager = manager;
     this.beta1 = beta1;
     this.beta2 = beta2;
@@ -59,8 +70,8 @@ public final class AdamW {
     return v;
   }
 
-  private static boolean decays(String name) {
-    return name.endsWith(".weight") && !name.endsWith("embedding_table.weight");
+  private boolean decays(String name) {
+    return decayAll || (name.endsWith(".weight") && !name.endsWith("embedding_table.weight"));
   }
 
   /**

@@ -47,6 +47,23 @@ public final class Targets {
     return teacher.velocity(xt, t, level, labels, teacherBlocks);
   }
 
+  /**
+   * A classifier-free-guided teacher: v_u + w (v_c − v_u), with v_c at the rows' labels and v_u
+   * at the null label, both at the same (x, t, d, L). Used for the guided half of the
+   * self-consistency rows, so one shortcut step learns the guided trajectory. (The reference
+   * evaluates the conditional velocity of the second half step at the unguided midpoint; here
+   * both velocities of a half step are taken at the same, guided, midpoint: a consistent guided
+   * ODE step.)
+   */
+  public static Teacher guided(Teacher teacher, float guidance, int nullClass) {
+    return (x, t, level, labels, blocks) -> {
+      NDArray conditional = teacher.velocity(x, t, level, labels, blocks);
+      NDArray unconditional =
+          teacher.velocity(x, t, level, labels.zerosLike().add(nullClass), blocks);
+      return unconditional.add(conditional.sub(unconditional).mul(guidance));
+    };
+  }
+
   /** (B) → (B, 1, 1, 1) so it broadcasts against an image batch. */
   static NDArray broadcastable(NDArray perItem, NDArray like) {
     long[] shape = new long[like.getShape().dimension()];

@@ -3,6 +3,8 @@ package dev.odelt.model.train;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -14,29 +16,20 @@ import dev.odelt.model.net.OdeltNetwork;
 import dev.odelt.model.noise.GaussianNoise;
 import dev.odelt.model.net.Ops;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains an ODE_t(ODE_l) network (DESIGN.md §1). Each batch of B items is split into three parts:
- *
- * <ul>
- *   <li><b>flow matching</b> (the rest of the batch): x_t = (1−t)x₀ + t x₁ with t ~ U[0, 1), the
- *       student at the finest level d_max and full depth regresses onto x₁ − x₀;
- *   <li><b>time self-consistency</b> ({@code selfConsistencyFraction}): level d ~ U{0..d_max−1},
- *       t on the grid of step 2^−d, the student at level d and full depth regresses onto two half
- *       steps of the EMA teacher at level d+1;
- *   <li><b>length consistency</b> ({@code lengthConsistencyFraction}): the student runs a random
- *       allowed depth L_s &lt; depth and regresses onto the EMA teacher's velocity at a random
- *       allowed depth L_t &gt; L_s, both at the same (x_t, t, d, y) with d ~ U{0..d_max}.
- * </ul>
- *
- * Labels are replaced by the null label with probability {@code labelDropout} so guidance works.
- * Everything random at step k derives from (seed, k), so a run resumed from a checkpoint takes
- * exactly the steps the uninterrupted run would have.
+ * Trains an ODE_t(ODE_l) network with the reference's recipe (DESIGN.md §5, "Training recipe";
+ * every element an option of {@link TrainOptions.Recipe}). A batch ({@link BatchPlan}) holds
+ * flow-matching rows, time self-consistency rows (targets: two half steps of the EMA teacher at
+ * the next finer level, guided for some) and length-consistency rows (targets: the EMA teacher at
+ * an independently drawn block count); every row's student runs its own random block count, one
+ * student call per count. Everything random at step k derives from (seed, k), so a run resumed
+ * from a checkpoint takes exactly the steps the uninterrupted run would have.
  */
 public final class Trainer implements AutoCloseable {
 
@@ -87,7 +80,9 @@ public final class Trainer implements AutoCloseable {
     }
     teacher.setParameters(copies);
     teacherArrays.putAll(copies);
-    this.optimizer = new AdamW(studentArrays, manager, options.weightDecay());
+    this.optimizer =
+        new AdamW(
+            studentArrays, manager, options.weightDecay(), options.recipe().weightDecayAll());
     this.ema = new Ema(studentArrays, teacherArrays, options.emaDecay());
   }
 
@@ -134,132 +129,85 @@ public final class Trainer implements AutoCloseable {
   /** Takes one optimizer step and returns its losses. */
   public StepLosses trainStep() {
     SplittableRandom rng = rngFor(options.seed(), step);
-    int b = options.batchSize();
-    int nSc = Math.round(b * options.selfConsistencyFraction());
-    int nLc = Math.round(b * options.lengthConsistencyFraction());
-    List<Integer> allowed = config.allowedBlocks();
-    if (allowed.size() < 2) {
-      nLc = 0;
-    }
-    int nFm = b - nSc - nLc;
-    int depth = config.depth();
-    int dMax = config.maxStepLevel();
+    BatchPlan plan = BatchPlan.draw(rng, options, data.count(), data::label);
+    int b = plan.size();
     int side = config.imageSize();
-    int pixels = side * side;
-
-    // Host-side batch: data, noise, labels, times, levels.
-    int[] indices = new int[b];
-    int[] labels = new int[b];
-    for (int i = 0; i < b; i++) {
-      indices[i] = rng.nextInt(data.count());
-      labels[i] =
-          rng.nextDouble() < options.labelDropout() ? config.nullClass() : data.label(indices[i]);
-    }
-    float[] x1 = data.batchAsModelInput(indices, side);
-    float[] x0 = new float[b * pixels];
+    int per = config.channels() * side * side;
+    float[] x1 = data.batchAsModelInput(plan.dataIndex(), side);
+    float[] x0 = new float[b * per];
     GaussianNoise.fill(rng, x0, 1.0);
-    float[] t = new float[b];
-    float[] d = new float[b];
-    for (int i = 0; i < nFm; i++) {
-      t[i] = (float) rng.nextDouble();
-      d[i] = dMax;
-    }
-    for (int i = nFm; i < nFm + nSc; i++) {
-      int level = rng.nextInt(dMax);
-      t[i] = rng.nextInt(1 << level) / (float) (1 << level);
-      d[i] = level;
-    }
-    int studentBlocks = depth;
-    int teacherBlocks = depth;
-    if (nLc > 0) {
-      int si = rng.nextInt(allowed.size() - 1);
-      studentBlocks = allowed.get(si);
-      teacherBlocks = allowed.get(si + 1 + rng.nextInt(allowed.size() - 1 - si));
-    }
-    for (int i = nFm + nSc; i < b; i++) {
-      int level = rng.nextInt(dMax + 1);
-      t[i] = rng.nextInt(1 << level) / (float) (1 << level);
-      d[i] = level;
-    }
 
     long t0 = System.nanoTime();
     try (NDManager sm = manager.newSubManager()) {
       Shape imageShape = new Shape(b, config.channels(), side, side);
       NDArray noise = sm.create(x0, imageShape);
       NDArray clean = sm.create(x1, imageShape);
-      NDArray times = sm.create(t);
-      NDArray levels = sm.create(d);
-      NDArray labelArray = sm.create(labels);
+      NDArray times = sm.create(plan.time());
+      NDArray levels = sm.create(plan.level());
+      NDArray labelArray = sm.create(plan.label());
       NDArray xt = Targets.interpolate(noise, clean, times);
 
       ParameterStore ps = new ParameterStore(sm, false);
       Teacher emaTeacher = (x, tt, dd, yy, l) -> teacher.velocity(ps, x, tt, dd, yy, l, false);
 
-      // Targets, without gradients.
-      NDArray fmTarget = Targets.flowMatching(noise.get("0:" + nFm), clean.get("0:" + nFm));
-      NDArray scTarget = null;
-      if (nSc > 0) {
-        String r = nFm + ":" + (nFm + nSc);
-        scTarget =
-            Targets.selfConsistency(
-                emaTeacher, xt.get(r), times.get(r), levels.get(r), labelArray.get(r), depth);
+      // Targets, without gradients: x₁ − x₀ for every row, then the teacher's for the others.
+      float[] target = Targets.flowMatching(noise, clean).toFloatArray();
+      float[] xtHost = xt.toFloatArray();
+      int[] scRows = plan.rowsOf(BatchPlan.Term.SELF_CONSISTENCY);
+      for (boolean guided : new boolean[] {false, true}) {
+        int[] rows = IntStream.of(scRows).filter(i -> plan.guided()[i] == guided).toArray();
+        if (rows.length > 0) {
+          Teacher t =
+              guided
+                  ? Targets.guided(
+                      emaTeacher, options.recipe().teacherGuidance(), config.nullClass())
+                  : emaTeacher;
+          Rows in = Rows.of(sm, plan, xtHost, rows, per, imageShape);
+          NDArray v =
+              Targets.selfConsistency(t, in.x(), in.t(), in.level(), in.labels(), config.depth());
+          Rows.scatter(v.toFloatArray(), rows, target, per);
+        }
       }
-      NDArray lcTarget = null;
-      String lcRange = (nFm + nSc) + ":" + b;
-      if (nLc > 0) {
-        lcTarget =
-            Targets.lengthConsistency(
-                emaTeacher,
-                xt.get(lcRange),
-                times.get(lcRange),
-                levels.get(lcRange),
-                labelArray.get(lcRange),
-                teacherBlocks);
+      int[] lcRows = plan.rowsOf(BatchPlan.Term.LENGTH);
+      for (int blocks : IntStream.of(lcRows).map(i -> plan.teacherBlocks()[i]).distinct().toArray()) {
+        int[] rows = IntStream.of(lcRows).filter(i -> plan.teacherBlocks()[i] == blocks).toArray();
+        Rows in = Rows.of(sm, plan, xtHost, rows, per, imageShape);
+        NDArray v =
+            Targets.lengthConsistency(emaTeacher, in.x(), in.t(), in.level(), in.labels(), blocks);
+        Rows.scatter(v.toFloatArray(), rows, target, per);
       }
+      NDArray targets = sm.create(target, imageShape);
 
       long t1 = System.nanoTime();
-      NDArray fmSum;
-      NDArray scSum = null;
-      NDArray lcSum = null;
+      NDArray rowErrors;
       NDArray loss;
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        String fullRange = "0:" + (nFm + nSc);
-        NDArray full =
-            student.velocity(
-                ps,
-                xt.get(fullRange),
-                times.get(fullRange),
-                levels.get(fullRange),
-                labelArray.get(fullRange),
-                depth,
-                true);
-        fmSum = full.get("0:" + nFm).sub(fmTarget).square().sum();
-        NDArray sum = fmSum;
-        if (nSc > 0) {
-          scSum = full.get(nFm + ":" + (nFm + nSc)).sub(scTarget).square().sum();
-          sum = sum.add(scSum);
-        }
-        if (nLc > 0) {
-          NDArray shallow =
+        // One student call per block count: rows are ordered by it (BatchPlan).
+        NDList perRow = new NDList();
+        int[] blocks = plan.studentBlocks();
+        for (int from = 0; from < b; ) {
+          int to = from;
+          while (to < b && blocks[to] == blocks[from]) {
+            to++;
+          }
+          String r = from + ":" + to;
+          NDArray v =
               student.velocity(
-                  ps,
-                  xt.get(lcRange),
-                  times.get(lcRange),
-                  levels.get(lcRange),
-                  labelArray.get(lcRange),
-                  studentBlocks,
-                  true);
-          lcSum = shallow.sub(lcTarget).square().sum();
-          sum = sum.add(lcSum);
+                  ps, xt.get(r), times.get(r), levels.get(r), labelArray.get(r), blocks[from], true);
+          perRow.add(v.sub(targets.get(r)).square().sum(new int[] {1, 2, 3})); // (rows)
+          from = to;
         }
-        loss = sum.div(Ops.scalar(sum, (float) b * pixels)); // not div(float): see Ops
+        rowErrors = NDArrays.concat(perRow); // (B)
+        NDArray sum = rowErrors.sum();
+        loss = sum.div(Ops.scalar(sum, (float) b * per)); // not div(float): see Ops
         gc.backward(loss);
       }
       // Values are read only after backward: nothing touches the graph's tensors before it runs.
       float total = loss.getFloat();
-      float fm = fmSum.getFloat() / ((float) nFm * pixels);
-      float sc = scSum == null ? Float.NaN : scSum.getFloat() / ((float) nSc * pixels);
-      float lc = lcSum == null ? Float.NaN : lcSum.getFloat() / ((float) nLc * pixels);
+      float[] errors = rowErrors.toFloatArray();
+      float fm = termMean(errors, plan, BatchPlan.Term.FLOW, per);
+      float sc = termMean(errors, plan, BatchPlan.Term.SELF_CONSISTENCY, per);
+      float lc = termMean(errors, plan, BatchPlan.Term.LENGTH, per);
       long t2 = System.nanoTime();
       step++;
       float norm = optimizer.step(step, options.learningRateAt(step - 1), options.gradClip());
@@ -275,6 +223,43 @@ public final class Trainer implements AutoCloseable {
       }
       long t3 = System.nanoTime();
       return new StepLosses(total, fm, sc, lc, t1 - t0, t2 - t1, t3 - t2);
+    }
+  }
+
+  /** Mean squared error per value over the rows of one term; NaN when it has none. */
+  private static float termMean(float[] rowErrors, BatchPlan plan, BatchPlan.Term term, int per) {
+    int[] rows = plan.rowsOf(term);
+    double sum = 0;
+    for (int i : rows) {
+      sum += rowErrors[i];
+    }
+    return rows.length == 0 ? Float.NaN : (float) (sum / ((double) rows.length * per));
+  }
+
+  /** Some rows of a batch as arrays on a manager: inputs of one teacher call. */
+  private record Rows(NDArray x, NDArray t, NDArray level, NDArray labels) {
+
+    static Rows of(
+        NDManager sm, BatchPlan plan, float[] xt, int[] rows, int per, Shape imageShape) {
+      float[] x = new float[rows.length * per];
+      float[] t = new float[rows.length];
+      float[] d = new float[rows.length];
+      int[] y = new int[rows.length];
+      for (int k = 0; k < rows.length; k++) {
+        System.arraycopy(xt, rows[k] * per, x, k * per, per);
+        t[k] = plan.time()[rows[k]];
+        d[k] = plan.level()[rows[k]];
+        y[k] = plan.label()[rows[k]];
+      }
+      Shape shape = new Shape(rows.length, imageShape.get(1), imageShape.get(2), imageShape.get(3));
+      return new Rows(sm.create(x, shape), sm.create(t), sm.create(d), sm.create(y));
+    }
+
+    /** Writes row k of {@code values} into row {@code rows[k]} of {@code into}. */
+    static void scatter(float[] values, int[] rows, float[] into, int per) {
+      for (int k = 0; k < rows.length; k++) {
+        System.arraycopy(values, k * per, into, rows[k] * per, per);
+      }
     }
   }
 

@@ -51,6 +51,38 @@ public final class TestModels {
     }
   }
 
+  /**
+   * Writes a random latent model into {@code dir} with a random VAE decoder bundled in {@code
+   * dir/vae/} (named by the manifest's decoder with its manifest's sha256): normalization space
+   * "latent"; otherwise as {@link #writeRandomPackage}.
+   *
+   * @param config the network; its channels must be the decoder's latent channels
+   * @return the location of the model's manifest.json
+   */
+  public static String writeRandomLatentPackage(
+      Path dir, ModelConfig config, long seed, dev.odelt.model.vae.VaeConfig vae) {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      String vaeManifest = TestVaes.writeRandomPackage(dir.resolve("vae"), vae, seed + 1);
+      String sha256 =
+          ModelPackages.sha256(java.nio.file.Files.readAllBytes(Path.of(vaeManifest)));
+      OdeltNetwork network = new OdeltNetwork(config);
+      network.initialize(manager, seed, OdeltNetwork.Init.RANDOM);
+      ModelManifest manifest =
+          manifest(config, seed).toBuilder()
+              .setName("test-random-latent")
+              .setNormalization(Normalization.newBuilder().setSpace("latent").setScale(1f))
+              .setDecoder(
+                  dev.odelt.proto.v1.DecoderRef.newBuilder()
+                      .setLocation("vae/")
+                      .setSha256(sha256))
+              .build();
+      ModelPackages.write(dir, manifest, network);
+      return ModelPackages.manifestIn(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The manifest {@link #writeRandomPackage} writes, before weights are filled in. */
   public static ModelManifest manifest(ModelConfig config, long seed) {
     ModelManifest.Builder b =

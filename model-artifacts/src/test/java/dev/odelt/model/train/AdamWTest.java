@@ -44,4 +44,29 @@ class AdamWTest {
       }
     }
   }
+
+  @Test
+  void weightDecayReachesBiasesAndEmbeddingsOnlyWhenDecayingAll() {
+    for (boolean all : new boolean[] {false, true}) {
+      try (NDManager manager = NDManager.newBaseManager()) {
+        Map<String, NDArray> params = new java.util.LinkedHashMap<>();
+        for (String name : List.of("w.weight", "w.bias", "y.embedding_table.weight")) {
+          NDArray p = manager.ones(new Shape(2));
+          p.setRequiresGradient(true);
+          params.put(name, p);
+        }
+        AdamW adam = new AdamW(params, manager, 0.1f, all);
+        for (NDArray p : params.values()) {
+          backward(p, 0f); // a zero gradient: only the decay moves a parameter
+        }
+        adam.step(1, 0.5f, 0f);
+        // Decoupled decay: p ← p·(1 − lr·wd) = 1 − 0.05.
+        assertEquals(0.95f, params.get("w.weight").getFloat(0), 1e-6f);
+        float undecayed = all ? 0.95f : 1f;
+        assertEquals(undecayed, params.get("w.bias").getFloat(0), 1e-6f, "decayAll=" + all);
+        assertEquals(
+            undecayed, params.get("y.embedding_table.weight").getFloat(0), 1e-6f, "decayAll=" + all);
+      }
+    }
+  }
 }

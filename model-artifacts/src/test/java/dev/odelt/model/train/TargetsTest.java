@@ -66,4 +66,27 @@ class TargetsTest {
           1e-6f);
     }
   }
+
+  @Test
+  void guidedTeacherIsTheUnconditionalPlusWTimesTheDifference() {
+    // Teacher v = x + y: conditional (y = 3) gives x + 3, unconditional (null 10) gives x + 10.
+    // w = 1.5: (x + 10) + 1.5·((x + 3) − (x + 10)) = x − 0.5.
+    List<Integer> labelsSeen = new ArrayList<>();
+    try (NDManager m = NDManager.newBaseManager()) {
+      Teacher teacher =
+          (x, t, d, y, blocks) -> {
+            for (int v : y.toIntArray()) {
+              labelsSeen.add(v);
+            }
+            return x.add(y.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).reshape(-1, 1, 1, 1));
+          };
+      NDArray x = m.create(new float[] {2f, -1f}, new Shape(2, 1, 1, 1));
+      NDArray t = m.create(new float[] {0f, 0.5f});
+      NDArray level = m.create(new float[] {7f, 7f});
+      NDArray labels = m.create(new int[] {3, 3});
+      NDArray v = Targets.guided(teacher, 1.5f, 10).velocity(x, t, level, labels, 6);
+      assertArrayEquals(new float[] {1.5f, -1.5f}, v.toFloatArray(), 1e-6f);
+      assertEquals(List.of(3, 3, 10, 10), labelsSeen);
+    }
+  }
 }

@@ -106,6 +106,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
                                     .setVelocityEvaluations(s.getVelocityEvaluations())
                                     .setBlockEvaluations(s.getBlockEvaluations())
                                     .setWallNanos(s.getWallNanos())
+                                    .setDecodeNanos(s.getDecodeNanos())
                                     .build())));
     double price = deviceHourPrice;
     PCollection<TierAccount> tiers =
@@ -175,6 +176,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
         .setVelocityEvaluations(a.getVelocityEvaluations() + b.getVelocityEvaluations())
         .setBlockEvaluations(a.getBlockEvaluations() + b.getBlockEvaluations())
         .setWallNanos(a.getWallNanos() + b.getWallNanos())
+        .setDecodeNanos(a.getDecodeNanos() + b.getDecodeNanos())
         .build();
   }
 
@@ -207,6 +209,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
         .setBlockEvaluationsPerImage(
             t.getBatchImages() == 0 ? 0 : (double) t.getBlockEvaluations() / t.getBatchImages())
         .setDeviceSeconds(seconds)
+        .setDecodeSeconds(t.getDecodeNanos() / 1e9)
         .setSecondsPerImage(generated == 0 ? 0 : seconds / generated)
         .setEstimatedCost(seconds / 3600 * deviceHourPrice)
         .build();

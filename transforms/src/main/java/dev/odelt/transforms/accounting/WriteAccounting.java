@@ -50,7 +50,8 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
   public static final String CSV_HEADER =
       "tier,steps,blocks,solver,guidance,requests,images,images_generated,images_resumed,batches,"
           + "mean_batch_size,mean_fill,velocity_evaluations_per_image,"
-          + "block_evaluations_per_image,device_seconds,seconds_per_image,estimated_cost";
+          + "block_evaluations_per_image,device_seconds,seconds_per_image,estimated_cost,"
+          + "decode_seconds";
 
   private static final SerializableComparator<TierAccount> BY_TIER =
       (a, b) -> a.getTierLabel().compareTo(b.getTierLabel());
@@ -165,6 +166,7 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
             .setImagesGenerated(s.getImagesGenerated() + t.getImagesGenerated())
             .setImagesResumed(s.getImagesResumed() + t.getImagesResumed())
             .setDeviceSeconds(s.getDeviceSeconds() + t.getDeviceSeconds())
+            .setDecodeSeconds(s.getDecodeSeconds() + t.getDecodeSeconds())
             .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
       }
       RunSummary summary = s.build();
@@ -203,7 +205,8 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
         num(t.getBlockEvaluationsPerImage()),
         num(t.getDeviceSeconds()),
         num(t.getSecondsPerImage()),
-        num(t.getEstimatedCost()));
+        num(t.getEstimatedCost()),
+        num(t.getDecodeSeconds()));
   }
 
   private static String num(double v) {

@@ -188,6 +188,7 @@ public final class GenerateImages
                     .setVelocityEvaluations(stats.velocityEvaluations())
                     .setBlockEvaluations(stats.blockEvaluations())
                     .setWallNanos(stats.wallNanos())
+                    .setDecodeNanos(stats.decodeNanos())
                     .setDevice(stats.device())
                     .build());
         double seconds = stats.wallNanos() / 1e9 / n;
@@ -203,7 +204,9 @@ public final class GenerateImages
                                   image.width(), image.height(), image.channels(), image.pixels())))
                       .setWidth(image.width())
                       .setHeight(image.height())
+                      .setChannels(image.channels())
                       .setDeviceSeconds(seconds)
+                      .setDecodeSeconds(stats.decodeNanos() / 1e9 / n)
                       .setBlockEvaluations((double) stats.blockEvaluations() / n)
                       .setVelocityEvaluations((double) stats.velocityEvaluations() / n)
                       .setDevice(deviceName)

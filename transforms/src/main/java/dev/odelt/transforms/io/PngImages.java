@@ -91,6 +91,25 @@ public final class PngImages {
     return new int[] {readInt(png, 16), readInt(png, 20)};
   }
 
+  /**
+   * Channels per pixel of a PNG from its IHDR colour type: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA
+   * (an indexed-colour image counts as RGB).
+   *
+   * @throws IOException when the bytes do not start with a PNG header
+   */
+  public static int channels(byte[] png) throws IOException {
+    size(png);
+    if (png.length < 26) {
+      throw new IOException("Not a PNG image");
+    }
+    return switch (png[25]) {
+      case 0 -> 1;
+      case 4 -> 2;
+      case 6 -> 4;
+      default -> 3;
+    };
+  }
+
   private static int readInt(byte[] b, int o) {
     return (b[o] & 0xff) << 24
         | (b[o + 1] & 0xff) << 16

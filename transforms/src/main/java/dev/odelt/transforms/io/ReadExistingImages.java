@@ -61,6 +61,7 @@ public final class ReadExistingImages
               .setPng(ByteString.copyFrom(png))
               .setWidth(size[0])
               .setHeight(size[1])
+              .setChannels(PngImages.channels(png))
               .setResumed(true)
               .build());
     }
