@@ -1,6 +1,8 @@
 package dev.odelt.model.imports;
 
 import ai.djl.ndarray.types.Shape;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Tier;
 import dev.odelt.model.imports.ImportException.Problem;
@@ -15,9 +17,11 @@ import dev.odelt.proto.v1.Normalization;
 import dev.odelt.proto.v1.PositionLayout;
 import dev.odelt.proto.v1.Provenance;
 import dev.odelt.proto.v1.TierPreset;
+import dev.odelt.proto.v1.VaeManifest;
 import dev.odelt.storage.ObjectStores;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -115,7 +119,7 @@ public final class CheckpointImporter {
     // Cheap inputs first, so a typo fails before a 10 GB read.
     List<ClassLabel> labels =
         options.labels() == null ? null : ImageNetLabels.read(options.labels());
-    DecoderRef decoder = options.vae() == null ? null : decoderRef(options.vae());
+    Decoder decoder = options.vae() == null ? null : decoder(options.vae());
     if (!Files.isRegularFile(options.checkpoint())) {
       throw new ImportException(Problem.MISSING, file, "no such checkpoint file");
     }
@@ -150,9 +154,29 @@ public final class CheckpointImporter {
                 + config.numClasses()
                 + " (label table rows − 1)");
       }
+      if (decoder != null && decoder.latentChannels() != config.channels()) {
+        throw new ImportException(
+            Problem.BAD_OPTION,
+            "--vae",
+            "the decoder "
+                + options.vae()
+                + " decodes "
+                + decoder.latentChannels()
+                + " latent channels; "
+                + file
+                + " makes "
+                + config.channels());
+      }
       long step = step(state.get("step"));
       ModelManifest manifest =
-          manifest(options, preset, config, labels, decoder, pickle.sha256(), step);
+          manifest(
+              options,
+              preset,
+              config,
+              labels,
+              decoder == null ? null : decoder.ref(),
+              pickle.sha256(),
+              step);
 
       ModelManifest written =
           writeAtomically(
@@ -686,21 +710,34 @@ public final class CheckpointImporter {
         .build();
   }
 
-  private static DecoderRef decoderRef(String vae) throws ImportException, IOException {
+  /** A decoder the package will name, and the latent channels it decodes. */
+  private record Decoder(DecoderRef ref, int latentChannels) {}
+
+  /** Reads the VAE package's manifest: it must parse; its sha256 goes into the model's. */
+  private static Decoder decoder(String vae) throws ImportException, IOException {
     boolean local = !vae.contains("://") && !vae.startsWith("classpath:");
     String location = local ? Path.of(vae).toAbsolutePath().normalize().toString() : vae;
     String manifestAt = ModelPackages.manifestLocation(location);
-    byte[] manifest;
+    byte[] bytes;
     try {
-      manifest = ObjectStores.forLocation(manifestAt).readAllBytes(manifestAt);
+      bytes = ObjectStores.forLocation(manifestAt).readAllBytes(manifestAt);
     } catch (FileNotFoundException | NoSuchFileException e) {
-      throw new ImportException(
-          Problem.MISSING, "--vae", "no decoder manifest at " + manifestAt, e);
+      throw new ImportException(Problem.MISSING, "--vae", "no VAE manifest at " + manifestAt, e);
     }
-    return DecoderRef.newBuilder()
-        .setLocation(location)
-        .setSha256(ModelPackages.sha256(manifest))
-        .build();
+    VaeManifest.Builder manifest = VaeManifest.newBuilder();
+    try {
+      JsonFormat.parser().merge(new String(bytes, StandardCharsets.UTF_8), manifest);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ImportException(
+          Problem.BAD_OPTION,
+          "--vae",
+          manifestAt + " is not a VAE package manifest (import one with import-vae): "
+              + e.getMessage(),
+          e);
+    }
+    DecoderRef ref =
+        DecoderRef.newBuilder().setLocation(location).setSha256(ModelPackages.sha256(bytes)).build();
+    return new Decoder(ref, manifest.getArchitecture().getLatentChannels());
   }
 
   // ---- writing -------------------------------------------------------------------------------

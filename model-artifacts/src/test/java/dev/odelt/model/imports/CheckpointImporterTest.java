@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.odelt.model.LoadedModel;
+import dev.odelt.model.Models;
+import dev.odelt.model.Tier;
 import dev.odelt.model.imports.ImportException.Problem;
 import dev.odelt.model.imports.ImportOptions.Weights;
 import dev.odelt.model.imports.PickleBuilder.DoubleArray;
@@ -13,6 +16,9 @@ import dev.odelt.model.imports.PickleBuilder.FloatArray;
 import dev.odelt.model.io.ModelPackage;
 import dev.odelt.model.io.ModelPackages;
 import dev.odelt.model.io.Tensor;
+import dev.odelt.model.sample.GeneratedImage;
+import dev.odelt.model.sample.SampleItem;
+import dev.odelt.model.testing.TestVaes;
 import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.PositionLayout;
 import dev.odelt.proto.v1.TierPreset;
@@ -214,7 +220,9 @@ class CheckpointImporterTest {
     Path labels =
         Files.writeString(dir.resolve("labels.txt"), "\"cat, tabby\"\n\"dog\"\n\"crane\",\n");
     Path vae = Files.createDirectories(dir.resolve("vae"));
-    byte[] vaeManifest = "{\"name\": \"sd-vae\"}".getBytes(StandardCharsets.UTF_8);
+    byte[] vaeManifest =
+        "{\"name\": \"sd-vae\", \"architecture\": {\"latentChannels\": 4}}"
+            .getBytes(StandardCharsets.UTF_8);
     Files.write(vae.resolve("manifest.json"), vaeManifest);
     Files.createDirectories(dir.resolve("out")); // an existing empty directory is fine
     Path file = write(checkpoint(params(), null, false));
@@ -232,6 +240,22 @@ class CheckpointImporterTest {
     assertEquals("crane", m.getClasses(2).getLabel());
     assertEquals(vae.toAbsolutePath().toString(), m.getDecoder().getLocation());
     assertEquals(ModelPackages.sha256(vaeManifest), m.getDecoder().getSha256());
+  }
+
+  @Test
+  void anImportedLatentModelWithADecoderGeneratesRgbImages() throws Exception {
+    Path vae = dir.resolve("vae");
+    TestVaes.writeRandomPackage(vae, TestVaes.TINY, 3);
+    Map<String, Object> tree = FlaxTrees.tree(SHAPES, 1e-4f); // small weights: finite images
+    Path file = write(checkpoint(tree, null, false));
+    ImportResult result =
+        CheckpointImporter.importCheckpoint(options(file).withVae(vae.toString()));
+    try (LoadedModel model = Models.load(result.manifestFile().toString(), "cpu")) {
+      GeneratedImage image =
+          model.sampler().sample(List.of(new SampleItem(1, 42L)), Tier.of(1, 2)).images().get(0);
+      assertEquals(3, image.channels());
+      assertEquals(4 * TestVaes.TINY.upsampling(), image.width());
+    }
   }
 
   private ImportException failure(ImportOptions options) {
@@ -337,6 +361,13 @@ class CheckpointImporterTest {
     Path badLabels = Files.writeString(dir.resolve("bad.txt"), "\"a\"\nb\n\"c\"\n");
     assertFails(options(file).withLabels(badLabels), Problem.BAD_LABELS, "bad.txt", "line 2");
     assertFails(options(file).withVae(dir.resolve("novae").toString()), Problem.MISSING, "--vae");
+    Path rgbVae = Files.createDirectories(dir.resolve("vae3"));
+    Files.writeString(
+        rgbVae.resolve("manifest.json"), "{\"architecture\": {\"latentChannels\": 3}}");
+    assertFails(
+        options(file).withVae(rgbVae.toString()), Problem.BAD_OPTION, "--vae", "3 latent channels");
+    Files.writeString(rgbVae.resolve("manifest.json"), "{\"weights\": 12}");
+    assertFails(options(file).withVae(rgbVae.toString()), Problem.BAD_OPTION, "not a VAE package");
   }
 
   @Test
