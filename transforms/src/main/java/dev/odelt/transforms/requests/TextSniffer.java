@@ -49,16 +49,16 @@ public final class TextSniffer {
   public static Optional<String> notText(byte[] head, boolean wholeFile) {
     int n = Math.min(head.length, HEAD_BYTES);
     if (startsWith(head, 0xFF, 0xFE, 0x00, 0x00)) {
-      return Optional.of(encoding("UTF-32 LE", "a UTF-32 LE byte-order mark"));
+      return Optional.of(encoding("is", "UTF-32 LE", "it starts with a UTF-32 LE byte-order mark"));
     }
     if (startsWith(head, 0x00, 0x00, 0xFE, 0xFF)) {
-      return Optional.of(encoding("UTF-32 BE", "a UTF-32 BE byte-order mark"));
+      return Optional.of(encoding("is", "UTF-32 BE", "it starts with a UTF-32 BE byte-order mark"));
     }
     if (startsWith(head, 0xFF, 0xFE)) {
-      return Optional.of(encoding("UTF-16 LE", "a UTF-16 LE byte-order mark"));
+      return Optional.of(encoding("is", "UTF-16 LE", "it starts with a UTF-16 LE byte-order mark"));
     }
     if (startsWith(head, 0xFE, 0xFF)) {
-      return Optional.of(encoding("UTF-16 BE", "a UTF-16 BE byte-order mark"));
+      return Optional.of(encoding("is", "UTF-16 BE", "it starts with a UTF-16 BE byte-order mark"));
     }
     int nulEven = 0;
     int nulOdd = 0;
@@ -77,10 +77,12 @@ public final class TextSniffer {
     }
     int pairs = n / 2;
     if (nulOdd > 0 && nulOdd * 10 >= pairs * 4 && nulEven * 20 < nulOdd) {
-      return Optional.of(encoding("UTF-16 LE", "no byte-order mark, but every other byte is NUL"));
+      return Optional.of(
+          encoding("looks like", "UTF-16 LE", "no byte-order mark, but every other byte is NUL"));
     }
     if (nulEven > 0 && nulEven * 10 >= pairs * 4 && nulOdd * 20 < nulEven) {
-      return Optional.of(encoding("UTF-16 BE", "no byte-order mark, but every other byte is NUL"));
+      return Optional.of(
+          encoding("looks like", "UTF-16 BE", "no byte-order mark, but every other byte is NUL"));
     }
     if (nulEven + nulOdd > 0) {
       return Optional.of(binary("it contains NUL bytes", head, n));
@@ -109,8 +111,10 @@ public final class TextSniffer {
     return Optional.empty();
   }
 
-  private static String encoding(String name, String evidence) {
-    return "The file is "
+  private static String encoding(String verb, String name, String evidence) {
+    return "The file "
+        + verb
+        + " "
         + name
         + " text ("
         + evidence
