@@ -1,46 +1,47 @@
 package dev.odelt.transforms.requests;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
 import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.GenerationRequest;
 import dev.odelt.proto.v1.RejectReason;
-import dev.odelt.proto.v1.RequestedTier;
 import dev.odelt.proto.v1.SourcedRequest;
-import java.io.ByteArrayOutputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.io.Serializable;
-import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.Optional;
 
 /**
  * Parses one manifest, line by line, into {@link SourcedRequest}s and {@link DeadLetter}s. Plain
  * Java (the {@link ParseRequests} transform wraps it). Blank lines, and lines starting with {@code
  * #} in prompt lists, are skipped. A file with no request at all is one {@code EMPTY_FILE} dead
- * letter. Each bad line is one dead letter; its neighbours are unaffected.
+ * letter; a file that is not UTF-8 text ({@link TextSniffer}) is one {@code NOT_TEXT} dead letter
+ * and nothing else. Each bad line is one dead letter; its neighbours are unaffected.
  *
- * <p>CSV: RFC 4180 quoting; a header naming {@code class} and {@code count} (required) and
- * optionally {@code steps}, {@code blocks}, {@code tier}, {@code seed}, {@code request_id}, in any
- * order and case. A header with a missing or unknown column is one dead letter on line 1 and the
- * rest of that file is not read.
+ * <p>Limits ({@link RequestLimits}): a line is read with a bounded buffer; one over {@value
+ * RequestLimits#MAX_LINE_BYTES} bytes is a {@code LINE_TOO_LONG} dead letter that keeps its first
+ * {@value RequestLimits#KEPT_TEXT_BYTES} bytes. JSON lines naming a field twice (in either
+ * spelling) are {@code DUPLICATE_FIELD}.
+ *
+ * <p>CSV: RFC 4180 through Apache Commons CSV, including quoted fields that span lines (a line
+ * ending inside a quoted field continues the record; its dead letters carry the record's first line
+ * number and its whole text, lines joined by {@code \n}); a record is at most {@value
+ * RequestLimits#MAX_LINE_BYTES} bytes. A quote left open at the end of the file or of that limit is
+ * a {@code MALFORMED_CSV} dead letter for the line that opened it, and reading resumes on the next
+ * line. A header naming {@code class} and {@code count} (required) and optionally {@code steps},
+ * {@code blocks}, {@code tier}, {@code seed}, {@code request_id}, in any order and case. A header
+ * with a missing or unknown column is one dead letter on its line and the rest of that file is not
+ * read.
  */
 public final class ManifestParser implements Serializable {
 
@@ -52,10 +53,6 @@ public final class ManifestParser implements Serializable {
 
     void reject(DeadLetter deadLetter);
   }
-
-  private static final Set<String> CSV_COLUMNS =
-      Set.of("class", "count", "steps", "blocks", "tier", "seed", "request_id");
-  private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
 
   private final long imagesPerPrompt;
   private final String promptTier;
@@ -97,7 +94,16 @@ public final class ManifestParser implements Serializable {
               "Unknown manifest format: the name must end in .jsonl, .csv or .txt."));
       return;
     }
-    LineReader lines = new LineReader(in);
+    byte[] head = in.readNBytes(TextSniffer.HEAD_BYTES);
+    Optional<String> notText = TextSniffer.notText(head, head.length < TextSniffer.HEAD_BYTES);
+    if (notText.isPresent()) {
+      sink.reject(dead(source, 0, "", RejectReason.NOT_TEXT, notText.get()));
+      return;
+    }
+    LineReader lines =
+        new LineReader(
+            new SequenceInputStream(new ByteArrayInputStream(head), in),
+            RequestLimits.MAX_LINE_BYTES);
     int[] accepted = {0};
     Sink counting =
         new Sink() {
@@ -113,50 +119,21 @@ public final class ManifestParser implements Serializable {
             sink.reject(deadLetter);
           }
         };
-    CsvHeader header = null;
-    byte[] raw;
-    while ((raw = lines.next()) != null) {
-      long line = lines.number();
-      String text;
-      try {
-        text = decodeStrict(raw);
-      } catch (CharacterCodingException e) {
-        counting.reject(
-            dead(
-                source,
-                line,
-                new String(raw, StandardCharsets.UTF_8),
-                RejectReason.NOT_UTF8,
-                "The line is not valid UTF-8 text."));
-        continue;
-      }
-      if (line == 1 && text.startsWith("\uFEFF")) {
-        text = text.substring(1);
-      }
-      if (text.isBlank()) {
-        continue;
-      }
-      switch (format) {
-        case JSONL:
-          parseJson(source, line, text, counting);
-          break;
-        case TXT:
-          if (!text.strip().startsWith("#")) {
-            parsePrompt(source, line, text, counting);
-          }
-          break;
-        case CSV:
-          if (header == null) {
-            try {
-              header = CsvHeader.parse(text);
-            } catch (RejectedRequestException e) {
-              counting.reject(dead(source, line, text, e));
-              return;
-            }
-          } else {
-            parseCsvRow(source, line, text, header, counting);
-          }
-          break;
+    boolean header = false;
+    if (format == ManifestFormat.CSV) {
+      header = parseCsv(source, lines, counting);
+    } else {
+      Text line;
+      while ((line = Text.of(lines.next())) != null) {
+        if (line.rejected()) {
+          counting.reject(line.dead(source));
+        } else if (line.text().isBlank()) {
+          continue;
+        } else if (format == ManifestFormat.JSONL) {
+          parseJson(source, line.number(), line.text(), counting);
+        } else if (!line.text().strip().startsWith("#")) {
+          parsePrompt(source, line.number(), line.text(), counting);
+        }
       }
     }
     if (accepted[0] == 0) {
@@ -166,49 +143,21 @@ public final class ManifestParser implements Serializable {
               0,
               "",
               RejectReason.EMPTY_FILE,
-              format == ManifestFormat.CSV && header != null
+              header
                   ? "The CSV manifest has a header but no rows."
                   : "The manifest holds no requests (it is empty or blank)."));
     }
   }
 
   private void parseJson(String source, long line, String text, Sink sink) {
+    GenerationRequest request;
     try {
-      JsonReader reader = new JsonReader(new StringReader(text));
-      reader.setStrictness(Strictness.STRICT);
-      JsonElement element = JsonParser.parseReader(reader);
-      if (reader.peek() != JsonToken.END_DOCUMENT) {
-        throw new JsonParseException("text after the JSON object");
-      }
-      if (!element.isJsonObject()) {
-        throw new JsonParseException("a request must be a JSON object {...}");
-      }
-    } catch (JsonParseException | IOException | IllegalStateException e) {
-      sink.reject(
-          dead(
-              source,
-              line,
-              text,
-              RejectReason.MALFORMED_JSON,
-              "The line is not a valid JSON object: " + firstLine(e.getMessage())));
+      request = JsonRequests.parse(text);
+    } catch (RejectedRequestException e) {
+      sink.reject(dead(source, line, text, e));
       return;
     }
-    GenerationRequest.Builder b = GenerationRequest.newBuilder();
-    try {
-      JsonFormat.parser().merge(text, b);
-    } catch (InvalidProtocolBufferException e) {
-      String message = firstLine(e.getMessage());
-      boolean unknown = message.contains("Cannot find field");
-      sink.reject(
-          dead(
-              source,
-              line,
-              text,
-              unknown ? RejectReason.UNKNOWN_FIELD : RejectReason.WRONG_TYPE,
-              (unknown ? "Unknown field: " : "A field has the wrong type or value: ") + message));
-      return;
-    }
-    emit(source, line, text, b.build(), sink);
+    emit(source, line, text, request, sink);
   }
 
   private void parsePrompt(String source, long line, String text, Sink sink) {
@@ -220,92 +169,162 @@ public final class ManifestParser implements Serializable {
     emit(source, line, text, b.build(), sink);
   }
 
-  private void parseCsvRow(String source, long line, String text, CsvHeader header, Sink sink) {
-    List<String> cells;
-    try {
-      cells = splitCsv(text);
-    } catch (RejectedRequestException e) {
-      sink.reject(dead(source, line, text, e));
-      return;
-    }
-    if (cells.size() != header.columns.size()) {
-      sink.reject(
-          dead(
-              source,
-              line,
-              text,
-              RejectReason.MALFORMED_CSV,
-              "The row has "
-                  + cells.size()
-                  + " fields but the header has "
-                  + header.columns.size()
-                  + "."));
-      return;
-    }
-    Map<String, String> row = new HashMap<>();
-    for (int i = 0; i < cells.size(); i++) {
-      String cell = cells.get(i).strip();
-      if (!cell.isEmpty()) {
-        row.put(header.columns.get(i), cell);
+  /**
+   * Parses the CSV records of a file: the first is the header. Returns whether a header was read. A
+   * first record that is not a good header is one dead letter and ends the file.
+   */
+  private static boolean parseCsv(String source, LineReader lines, Sink sink) throws IOException {
+    CsvRecords records = new CsvRecords(source, lines, sink);
+    List<String> header = null;
+    CsvRecord record;
+    while ((record = records.next()) != null) {
+      List<String> cells = records.cells(record);
+      if (cells == null) {
+        if (header == null) {
+          return false;
+        }
+        continue;
       }
-    }
-    GenerationRequest.Builder b = GenerationRequest.newBuilder();
-    try {
-      String subject = row.get("class");
-      if (subject != null) {
-        if (INTEGER.matcher(subject).matches()) {
-          b.setClassId(integer("class", subject));
-        } else {
-          b.setClassLabel(subject);
+      try {
+        if (header == null) {
+          header = CsvRows.header(cells);
+          continue;
+        }
+        emit(source, record.line(), record.text(), CsvRows.request(header, cells), sink);
+      } catch (RejectedRequestException e) {
+        sink.reject(dead(source, record.line(), record.text(), e));
+        if (header == null) {
+          return false;
         }
       }
-      if (row.containsKey("count")) {
-        b.setNumImages(integer("count", row.get("count")));
-      } else {
-        throw new RejectedRequestException(
-            RejectReason.NUM_IMAGES_OUT_OF_RANGE, "The row has no count.");
-      }
-      if (row.containsKey("steps") || row.containsKey("blocks")) {
-        RequestedTier.Builder tier = RequestedTier.newBuilder();
-        if (row.containsKey("steps")) {
-          tier.setSteps(Math.toIntExact(integer("steps", row.get("steps"))));
-        }
-        if (row.containsKey("blocks")) {
-          tier.setBlocks(Math.toIntExact(integer("blocks", row.get("blocks"))));
-        }
-        b.setTier(tier);
-      }
-      if (row.containsKey("tier")) {
-        b.setTierName(row.get("tier"));
-      }
-      if (row.containsKey("seed")) {
-        b.setSeed(integer("seed", row.get("seed")));
-      }
-      if (row.containsKey("request_id")) {
-        b.setRequestId(row.get("request_id"));
-      }
-    } catch (RejectedRequestException e) {
-      sink.reject(dead(source, line, text, e));
-      return;
-    } catch (ArithmeticException e) {
-      sink.reject(
-          dead(source, line, text, RejectReason.WRONG_TYPE, "steps or blocks is out of range."));
-      return;
     }
-    emit(source, line, text, b.build(), sink);
+    return header != null;
   }
 
-  private static long integer(String column, String value) throws RejectedRequestException {
-    if (!INTEGER.matcher(value).matches()) {
-      throw new RejectedRequestException(
-          RejectReason.WRONG_TYPE,
-          "Column '" + column + "' must be an integer, got '" + value + "'.");
+  /**
+   * One CSV record: its first line's number, its text (lines joined by {@code \n}), its lines, and,
+   * when it could not be completed, why ({@code reason} non-null).
+   */
+  private record CsvRecord(
+      long line, String text, List<Text> lines, RejectReason reason, String message) {}
+
+  /**
+   * Cuts lines into CSV records: a line ending inside a quoted field (an odd count of quotes so
+   * far) continues the record, up to {@value RequestLimits#MAX_LINE_BYTES} bytes. A quote still
+   * open at the end of the file or of that limit rejects the line that opened it; the lines after
+   * it are read again as rows of their own.
+   */
+  private static final class CsvRecords {
+    private final String source;
+    private final LineReader lines;
+    private final Sink sink;
+    // Lines read ahead for a record that did not close, to be read again.
+    private final Deque<Text> again = new ArrayDeque<>();
+
+    CsvRecords(String source, LineReader lines, Sink sink) {
+      this.source = source;
+      this.lines = lines;
+      this.sink = sink;
     }
-    try {
-      return Long.parseLong(value.startsWith("+") ? value.substring(1) : value);
-    } catch (NumberFormatException e) {
-      throw new RejectedRequestException(
-          RejectReason.WRONG_TYPE, "Column '" + column + "' is too large: '" + value + "'.");
+
+    private Text line() throws IOException {
+      return again.isEmpty() ? Text.of(lines.next()) : again.pollFirst();
+    }
+
+    /** Puts back the lines of {@code record} after its first, to be read again. */
+    private void rereadAfterFirst(CsvRecord record) {
+      for (int i = record.lines().size() - 1; i >= 1; i--) {
+        again.addFirst(record.lines().get(i));
+      }
+    }
+
+    /** The next record, blank lines skipped; null at the end of the file. */
+    CsvRecord next() throws IOException {
+      Text first;
+      do {
+        first = line();
+        if (first == null) {
+          return null;
+        }
+      } while (!first.rejected() && first.text().isBlank());
+      if (first.rejected()) {
+        return new CsvRecord(
+            first.number(), first.text(), List.of(first), first.reason(), first.message());
+      }
+      List<Text> taken = new ArrayList<>(List.of(first));
+      StringBuilder text = new StringBuilder(first.text());
+      long bytes = first.bytes();
+      boolean open = CsvRows.quotes(first.text()) % 2 == 1;
+      while (open) {
+        Text next = line();
+        if (next != null && next.rejected()) {
+          // A bad line inside a quoted field spoils the record it belongs to.
+          taken.add(next);
+          return new CsvRecord(
+              first.number(),
+              next.reason() == RejectReason.LINE_TOO_LONG
+                  ? keptText(text.toString())
+                  : text + "\n" + next.text(),
+              taken,
+              next.reason(),
+              "Line " + next.number() + " of this CSV record: " + next.message());
+        }
+        if (next == null || bytes + 1 + next.bytes() > RequestLimits.MAX_LINE_BYTES) {
+          if (next != null) {
+            again.addFirst(next);
+          }
+          CsvRecord unclosed =
+              new CsvRecord(
+                  first.number(),
+                  first.text(),
+                  taken,
+                  RejectReason.MALFORMED_CSV,
+                  "A quoted field that starts on this line is not closed "
+                      + (next == null
+                          ? "before the end of the file"
+                          : String.format(
+                              Locale.ROOT,
+                              "within %,d bytes (the limit of a CSV record)",
+                              RequestLimits.MAX_LINE_BYTES))
+                      + "; the lines after it are read as rows of their own.");
+          rereadAfterFirst(unclosed);
+          return unclosed;
+        }
+        taken.add(next);
+        text.append('\n').append(next.text());
+        bytes += 1 + next.bytes();
+        open = CsvRows.quotes(next.text()) % 2 == 0;
+      }
+      return new CsvRecord(first.number(), text.toString(), taken, null, "");
+    }
+
+    /** The fields of a record (Commons CSV), or null when it is rejected (sent to the sink). */
+    List<String> cells(CsvRecord record) {
+      if (record.reason() != null) {
+        sink.reject(dead(source, record.line(), record.text(), record.reason(), record.message()));
+        return null;
+      }
+      List<List<String>> parsed;
+      try {
+        parsed = CsvRows.records(record.text());
+      } catch (RejectedRequestException e) {
+        sink.reject(dead(source, record.line(), record.text(), e));
+        return null;
+      }
+      if (parsed.size() != 1) {
+        // A stray quote joined lines that are rows of their own: reject the first, reread the rest.
+        rereadAfterFirst(record);
+        sink.reject(
+            dead(
+                source,
+                record.line(),
+                record.lines().get(0).text(),
+                RejectReason.MALFORMED_CSV,
+                "The line has an unbalanced quote: RFC 4180 allows quotes only around a whole"
+                    + " field, doubled inside it."));
+        return null;
+      }
+      return parsed.get(0);
     }
   }
 
@@ -321,7 +340,8 @@ public final class ManifestParser implements Serializable {
               .setText(text)
               .build());
     } catch (RejectedRequestException e) {
-      DeadLetter.Builder d = dead(source, line, text, e).toBuilder();
+      String kept = e.reason() == RejectReason.PROMPT_TOO_LONG ? keptText(text) : text;
+      DeadLetter.Builder d = dead(source, line, kept, e).toBuilder();
       if (!request.getRequestId().isEmpty() && e.reason() != RejectReason.UNSAFE_REQUEST_ID) {
         d.setRequestId(request.getRequestId());
       }
@@ -347,138 +367,122 @@ public final class ManifestParser implements Serializable {
         .build();
   }
 
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "";
-    }
-    int nl = message.indexOf('\n');
-    return nl < 0 ? message : message.substring(0, nl);
+  /**
+   * The first {@value RequestLimits#KEPT_TEXT_BYTES} bytes of an oversized text, cut at a character
+   * boundary: what its dead letter keeps.
+   */
+  static String keptText(String text) {
+    return keptText(text.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static String decodeStrict(byte[] raw) throws CharacterCodingException {
-    return StandardCharsets.UTF_8
-        .newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT)
-        .decode(ByteBuffer.wrap(raw))
-        .toString();
-  }
-
-  /** Splits one CSV record (RFC 4180 quoting, no embedded line breaks). */
-  static List<String> splitCsv(String text) throws RejectedRequestException {
-    List<String> out = new ArrayList<>();
-    StringBuilder cell = new StringBuilder();
-    boolean quoted = false;
-    boolean wasQuoted = false;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (quoted) {
-        if (c == '"') {
-          if (i + 1 < text.length() && text.charAt(i + 1) == '"') {
-            cell.append('"');
-            i++;
-          } else {
-            quoted = false;
-          }
-        } else {
-          cell.append(c);
-        }
-      } else if (c == ',') {
-        out.add(cell.toString());
-        cell.setLength(0);
-        wasQuoted = false;
-      } else if (c == '"') {
-        if (wasQuoted || !cell.toString().isBlank()) {
-          throw new RejectedRequestException(
-              RejectReason.MALFORMED_CSV, "A quote appears inside an unquoted field.");
-        }
-        cell.setLength(0);
-        quoted = true;
-        wasQuoted = true;
-      } else {
-        if (wasQuoted && !Character.isWhitespace(c)) {
-          throw new RejectedRequestException(
-              RejectReason.MALFORMED_CSV, "Text follows the closing quote of a field.");
-        }
-        cell.append(c);
+  private static String keptText(byte[] utf8) {
+    int n = Math.min(utf8.length, RequestLimits.KEPT_TEXT_BYTES);
+    if (n < utf8.length) {
+      // Back up over continuation bytes to the start of the character that the cut splits.
+      int start = n;
+      while (start > 0 && (utf8[start] & 0xC0) == 0x80) {
+        start--;
       }
+      n = start;
     }
-    if (quoted) {
-      throw new RejectedRequestException(
-          RejectReason.MALFORMED_CSV, "A quoted field is not closed.");
-    }
-    out.add(cell.toString());
-    return out;
+    return new String(utf8, 0, n, StandardCharsets.UTF_8);
   }
 
-  private static final class CsvHeader {
-    final List<String> columns;
+  /** A line decoded as UTF-8, or why it could not be ({@code reason} non-null). */
+  private record Text(long number, long bytes, String text, RejectReason reason, String message) {
 
-    private CsvHeader(List<String> columns) {
-      this.columns = columns;
+    /** Decodes a line read by {@link LineReader}; null for null (the end of the file). */
+    static Text of(Line line) {
+      if (line == null) {
+        return null;
+      }
+      if (line.length() > line.bytes().length) {
+        return new Text(
+            line.number(),
+            line.length(),
+            keptText(line.bytes()),
+            RejectReason.LINE_TOO_LONG,
+            String.format(
+                Locale.ROOT,
+                "The line is %,d bytes long; the limit is %,d bytes. Only its first %,d bytes are"
+                    + " kept here.",
+                line.length(),
+                RequestLimits.MAX_LINE_BYTES,
+                RequestLimits.KEPT_TEXT_BYTES));
+      }
+      String text;
+      try {
+        text =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(line.bytes()))
+                .toString();
+      } catch (CharacterCodingException e) {
+        return new Text(
+            line.number(),
+            line.length(),
+            new String(line.bytes(), StandardCharsets.UTF_8),
+            RejectReason.NOT_UTF8,
+            "The line is not valid UTF-8 text.");
+      }
+      if (line.number() == 1 && text.startsWith("\uFEFF")) {
+        text = text.substring(1);
+      }
+      return new Text(line.number(), line.length(), text, null, "");
     }
 
-    static CsvHeader parse(String text) throws RejectedRequestException {
-      List<String> columns = new ArrayList<>();
-      for (String cell : splitCsv(text)) {
-        String name = cell.strip().toLowerCase(Locale.ROOT);
-        if (!CSV_COLUMNS.contains(name)) {
-          throw new RejectedRequestException(
-              RejectReason.UNKNOWN_FIELD,
-              "Unknown CSV column '"
-                  + cell.strip()
-                  + "'; the columns are class, count (required), steps, blocks, tier, seed,"
-                  + " request_id. The file was not read.");
-        }
-        if (columns.contains(name)) {
-          throw new RejectedRequestException(
-              RejectReason.MALFORMED_CSV,
-              "The CSV header names column '" + name + "' twice. The file was not read.");
-        }
-        columns.add(name);
-      }
-      if (!columns.contains("class") || !columns.contains("count")) {
-        throw new RejectedRequestException(
-            RejectReason.MALFORMED_CSV,
-            "The CSV header must name the columns class and count. The file was not read.");
-      }
-      return new CsvHeader(columns);
+    boolean rejected() {
+      return reason != null;
+    }
+
+    DeadLetter dead(String source) {
+      return ManifestParser.dead(source, number, text, reason, message);
     }
   }
 
-  /** Splits a byte stream at '\n' (dropping a trailing '\r'), counting lines from 1. */
+  /**
+   * A line without its line break: its number from 1, its length in bytes, and its bytes, of which
+   * only the first {@code max} are kept when it is longer (then {@code bytes.length < length}).
+   */
+  private record Line(long number, byte[] bytes, long length) {}
+
+  /**
+   * Splits a byte stream at '\n' (dropping a trailing '\r'), counting lines from 1. Holds at most
+   * {@code max + 1} bytes of a line however long it is: the rest is counted, not kept.
+   */
   private static final class LineReader {
     private final InputStream in;
+    private final int max;
     private final byte[] buffer = new byte[1 << 16];
     private int pos;
     private int limit;
     private long number;
     private boolean eof;
+    private byte[] line = new byte[256];
 
-    LineReader(InputStream in) {
+    LineReader(InputStream in, int max) {
       this.in = in;
+      this.max = max;
     }
 
-    long number() {
-      return number;
-    }
-
-    byte[] next() throws IOException {
-      if (eof) {
-        return null;
-      }
-      ByteArrayOutputStream line = new ByteArrayOutputStream();
+    /** The next line, or null at the end of the stream. */
+    Line next() throws IOException {
+      int kept = 0;
+      long length = 0;
       boolean any = false;
+      boolean endsInCr = false;
       while (true) {
         if (pos == limit) {
+          if (eof) {
+            break;
+          }
           limit = in.read(buffer);
           pos = 0;
           if (limit <= 0) {
             limit = 0;
             eof = true;
-            if (!any) {
-              return null;
-            }
             break;
           }
         }
@@ -487,18 +491,33 @@ public final class ManifestParser implements Serializable {
         while (pos < limit && buffer[pos] != '\n') {
           pos++;
         }
-        line.write(buffer, start, pos - start);
+        int n = pos - start;
+        if (n > 0) {
+          int keep = (int) Math.min(n, max + 1L - kept);
+          if (keep > 0) {
+            if (kept + keep > line.length) {
+              line = Arrays.copyOf(line, Math.min(max + 1, Math.max(kept + keep, 2 * line.length)));
+            }
+            System.arraycopy(buffer, start, line, kept, keep);
+            kept += keep;
+          }
+          length += n;
+          endsInCr = buffer[pos - 1] == '\r';
+        }
         if (pos < limit) {
           pos++;
           break;
         }
       }
-      number++;
-      byte[] bytes = line.toByteArray();
-      if (bytes.length > 0 && bytes[bytes.length - 1] == '\r') {
-        return Arrays.copyOf(bytes, bytes.length - 1);
+      if (!any) {
+        return null;
       }
-      return bytes;
+      number++;
+      if (endsInCr) {
+        length--;
+      }
+      return new Line(
+          number, Arrays.copyOf(line, (int) Math.min(kept, Math.min(length, max))), length);
     }
   }
 }

@@ -18,9 +18,10 @@ import org.apache.beam.sdk.values.TupleTagList;
  *
  * <p>Outputs: {@link #REQUESTS} — checked requests with derived ids and seeds filled in, each with
  * its source, line and original text; {@link #DEAD_LETTERS} — every bad line (malformed JSON or
- * CSV, wrong types, unknown fields, no or two subjects, two tier choices, bad {@code num_images},
- * unsafe ids or tags, non-UTF-8 bytes), empty files and files of unknown format. A manifest that
- * cannot be read (storage failure) fails the bundle so the runner retries it.
+ * CSV, fields given twice, wrong types, unknown fields, no or two subjects, two tier choices, bad
+ * {@code num_images}, unsafe ids or tags, lines, prompts or tags over their limits, non-UTF-8
+ * bytes), empty files, files that are not text (one dead letter each) and files of unknown format.
+ * A manifest that cannot be read (storage failure) fails the bundle so the runner retries it.
  */
 public final class ParseRequests extends PTransform<PCollection<String>, PCollectionTuple> {
 

@@ -2,6 +2,7 @@ package dev.odelt.transforms.requests;
 
 import dev.odelt.proto.v1.GenerationRequest;
 import dev.odelt.proto.v1.RejectReason;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -44,6 +45,8 @@ public final class RequestChecks {
       throw new RejectedRequestException(
           RejectReason.NO_SUBJECT, "The request's class_label or prompt is empty.");
     }
+    checkLength("prompt", request.getPrompt());
+    checkLength("class_label", request.getClassLabel());
     int tiers =
         (request.hasTier() ? 1 : 0)
             + (request.hasTierName() ? 1 : 0)
@@ -104,6 +107,22 @@ public final class RequestChecks {
     return sb.append('-').append(line).toString();
   }
 
+  private static void checkLength(String field, String text) throws RejectedRequestException {
+    int length = text.codePointCount(0, text.length());
+    if (length > RequestLimits.MAX_PROMPT_LENGTH) {
+      throw new RejectedRequestException(
+          RejectReason.PROMPT_TOO_LONG,
+          String.format(
+              Locale.ROOT,
+              "The %s is %,d characters long; the limit is %,d. Only the first %,d bytes of the"
+                  + " line are kept here.",
+              field,
+              length,
+              RequestLimits.MAX_PROMPT_LENGTH,
+              RequestLimits.KEPT_TEXT_BYTES));
+    }
+  }
+
   static void checkRequestId(String id) throws RejectedRequestException {
     if (hasControl(id)) {
       throw new RejectedRequestException(
@@ -124,30 +143,44 @@ public final class RequestChecks {
   static void checkTags(Map<String, String> tags) throws RejectedRequestException {
     if (tags.size() > RequestLimits.MAX_TAGS) {
       throw new RejectedRequestException(
-          RejectReason.UNSAFE_TAG,
+          RejectReason.TAGS_TOO_LARGE,
           "At most " + RequestLimits.MAX_TAGS + " tags are allowed, got " + tags.size() + ".");
     }
     for (Map.Entry<String, String> tag : tags.entrySet()) {
       String key = tag.getKey();
       String value = tag.getValue();
+      if (key.length() > RequestLimits.MAX_REQUEST_ID_LENGTH) {
+        throw new RejectedRequestException(
+            RejectReason.TAGS_TOO_LARGE,
+            String.format(
+                Locale.ROOT,
+                "A tag name is %,d characters long; the limit is %,d.",
+                key.length(),
+                RequestLimits.MAX_REQUEST_ID_LENGTH));
+      }
+      if (value.length() > RequestLimits.MAX_TAG_VALUE_LENGTH) {
+        throw new RejectedRequestException(
+            RejectReason.TAGS_TOO_LARGE,
+            String.format(
+                Locale.ROOT,
+                "Tag '%s' has a value of %,d characters; the limit is %,d.",
+                printable(key),
+                value.length(),
+                RequestLimits.MAX_TAG_VALUE_LENGTH));
+      }
       if (hasControl(key) || hasControl(value)) {
         throw new RejectedRequestException(
             RejectReason.UNSAFE_TAG, "Tag '" + printable(key) + "' contains control characters.");
       }
-      if (key.length() > RequestLimits.MAX_REQUEST_ID_LENGTH || !SAFE_ID.matcher(key).matches()) {
+      if (!SAFE_ID.matcher(key).matches()) {
         throw new RejectedRequestException(
             RejectReason.UNSAFE_TAG,
             "Tag name '" + key + "' must be letters, digits, '.', '_' or '-'.");
       }
-      if (value.length() > RequestLimits.MAX_TAG_VALUE_LENGTH
-          || value.contains("..")
-          || value.contains("/")
-          || value.contains("\\")) {
+      if (value.contains("..") || value.contains("/") || value.contains("\\")) {
         throw new RejectedRequestException(
             RejectReason.UNSAFE_TAG,
-            "Tag '"
-                + key
-                + "' has a value that is too long or looks like a path ('..', '/', '\\').");
+            "Tag '" + key + "' has a value that looks like a path ('..', '/', '\\').");
       }
     }
   }

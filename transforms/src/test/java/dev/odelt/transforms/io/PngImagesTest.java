@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class PngImagesTest {
@@ -42,18 +41,5 @@ class PngImagesTest {
     assertEquals(20, back.getRaster().getSample(0, 0, 1));
     assertEquals(0x0A141E, back.getRGB(0, 0) & 0xffffff);
     assertEquals(0x28323C, back.getRGB(1, 0) & 0xffffff);
-  }
-
-  @Test
-  void contactSheetPlacesTilesRowByRow() throws IOException {
-    BufferedImage a = PngImages.read(PngImages.encode(2, 2, 1, new byte[] {1, 1, 1, 1}));
-    BufferedImage b = PngImages.read(PngImages.encode(2, 2, 1, new byte[] {9, 9, 9, 9}));
-    BufferedImage sheet = WritePreviews.contactSheet(List.of(a, b, a));
-    assertEquals(2 * 2 + 2, sheet.getWidth());
-    assertEquals(2 * 2 + 2, sheet.getHeight());
-    assertEquals(1, sheet.getRaster().getSample(0, 0, 0));
-    assertEquals(9, sheet.getRaster().getSample(4, 0, 0));
-    assertEquals(0, sheet.getRaster().getSample(2, 0, 0));
-    assertEquals(1, sheet.getRaster().getSample(0, 4, 0));
   }
 }

@@ -193,10 +193,46 @@ class WriteImagesTest {
         .apply(WritePreviews.to(out.toString()).withCount(4));
     pipeline.run().waitUntilFinish();
     var sheet = PngImages.read(Files.readAllBytes(out.resolve("previews/s2-b2.png")));
-    assertEquals(2 * 4 + 2, sheet.getWidth());
     var first = PngImages.read(image("a", 5, false).getPng().toByteArray());
-    assertEquals(first.getRaster().getSample(1, 1, 0), sheet.getRaster().getSample(1, 1, 0));
     var second = PngImages.read(image("z", 0, false).getPng().toByteArray());
-    assertEquals(second.getRaster().getSample(1, 1, 0), sheet.getRaster().getSample(7, 1, 0));
+    // 4x4 images are drawn 24 times larger (96-pixel tiles), 2 by 2, first (a, 5) top left.
+    WritePreviews.Layout layout =
+        WritePreviews.layout(
+            List.of(
+                new WritePreviews.Tile(first, "a #5", "class 0"),
+                new WritePreviews.Tile(second, "z #0", "class 0"),
+                new WritePreviews.Tile(second, "z #1", "class 0"),
+                new WritePreviews.Tile(second, "z #2", "class 0")));
+    assertEquals(24, layout.scale(0));
+    assertEquals(layout.sheetWidth(), sheet.getWidth());
+    assertEquals(layout.sheetHeight(), sheet.getHeight());
+    int[] a = layout.origin(0);
+    int[] z = layout.origin(1);
+    assertEquals(
+        first.getRaster().getSample(1, 1, 0),
+        sheet.getRaster().getSample(a[0] + 24 + 5, a[1] + 24 + 5, 0));
+    assertEquals(
+        second.getRaster().getSample(1, 1, 0),
+        sheet.getRaster().getSample(z[0] + 24 + 5, z[1] + 24 + 5, 0));
+    assertArrayEquals(
+        PngImages.write(
+            WritePreviews.contactSheet(
+                "s2-b2",
+                List.of(
+                    new WritePreviews.Tile(first, "a #5", "class 0"),
+                    new WritePreviews.Tile(
+                        PngImages.read(image("z", 0, false).getPng().toByteArray()),
+                        "z #0",
+                        "class 0"),
+                    new WritePreviews.Tile(
+                        PngImages.read(image("z", 1, false).getPng().toByteArray()),
+                        "z #1",
+                        "class 0"),
+                    new WritePreviews.Tile(
+                        PngImages.read(image("z", 2, false).getPng().toByteArray()),
+                        "z #2",
+                        "class 0")))),
+        Files.readAllBytes(out.resolve("previews/s2-b2.png")),
+        "the sheet is the contact sheet of the first four images with their captions");
   }
 }

@@ -92,11 +92,15 @@ class ParseRequestsTest {
         new byte[] {
           '{', '"', 'p', 'r', 'o', 'm', 'p', 't', '"', ':', '"', (byte) 0xE9, '"', '}', '\n'
         });
+    Path binary = dir.resolve("photo.jsonl");
+    byte[] noise = new byte[12_800];
+    new java.util.Random(1).nextBytes(noise);
+    Files.write(binary, noise);
     String empty = TestManifests.write(dir, "empty.csv", "");
     String badCsv = TestManifests.write(dir, "rows.csv", "class,count\n1,\"2\n1,1,1\n2,1\n");
     PCollectionTuple out =
         pipeline
-            .apply(Create.of(jsonl, nonUtf8.toString(), empty, badCsv))
+            .apply(Create.of(jsonl, nonUtf8.toString(), binary.toString(), empty, badCsv))
             .apply(ParseRequests.with(ManifestParser.create()));
     PAssert.that(ids(out)).containsInAnyOrder("ok1", "ok2", "rows-4");
     PAssert.that(reasons(out.get(ParseRequests.DEAD_LETTERS)))
@@ -113,6 +117,7 @@ class ParseRequestsTest {
             "bad.jsonl:11:UNSAFE_TAG",
             "bad.jsonl:12:TWO_TIERS",
             "latin1.jsonl:1:NOT_UTF8",
+            "photo.jsonl:0:NOT_TEXT",
             "empty.csv:0:EMPTY_FILE",
             "rows.csv:2:MALFORMED_CSV",
             "rows.csv:3:MALFORMED_CSV");
