@@ -7,6 +7,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -54,9 +56,88 @@ public final class SafeTensors {
   /**
    * Serialises tensors (in iteration order) and metadata.
    *
-   * @throws IllegalArgumentException when a name is {@code __metadata__} or empty
+   * @throws IllegalArgumentException when a name is {@code __metadata__} or empty, or the file
+   *     would exceed 2 GiB (use {@link #write(OutputStream, Map, Map, TensorValues)})
    */
   public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    tensors.forEach((name, tensor) -> shapes.put(name, tensor.shape()));
+    byte[] header = header(shapes, metadata);
+    long total = header.length + dataBytes(shapes);
+    if (total > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("weights of " + total + " bytes exceed 2 GiB");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+    out.put(header);
+    for (Tensor tensor : tensors.values()) {
+      out.asFloatBuffer().put(tensor.dataUnsafe());
+      out.position(out.position() + 4 * tensor.size());
+    }
+    return out.array();
+  }
+
+  /**
+   * Produces one tensor's values, row-major, when {@link #write(OutputStream, Map, Map,
+   * TensorValues)} reaches it.
+   */
+  @FunctionalInterface
+  public interface TensorValues {
+    /**
+     * @param name the tensor's name
+     * @param shape its shape
+     * @return exactly the product of {@code shape} values
+     */
+    float[] values(String name, long[] shape) throws IOException;
+  }
+
+  /**
+   * Streams a file of any size: the header for {@code shapes} (in iteration order), then each
+   * tensor's values as {@code values} produces them, one tensor in memory at a time. The bytes
+   * equal those of {@link #write(Map, Map)} for the same tensors.
+   *
+   * @return the number of bytes written
+   * @throws IllegalArgumentException for an invalid name or when {@code values} returns the wrong
+   *     number of values for a tensor (naming it)
+   */
+  public static long write(
+      OutputStream out,
+      Map<String, long[]> shapes,
+      Map<String, String> metadata,
+      TensorValues values)
+      throws IOException {
+    byte[] header = header(shapes, metadata);
+    out.write(header);
+    long written = header.length;
+    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+      float[] v = values.values(e.getKey(), e.getValue());
+      if (v.length != Tensor.sizeOf(e.getValue())) {
+        throw new IllegalArgumentException(
+            "tensor '"
+                + e.getKey()
+                + "' of shape "
+                + Arrays.toString(e.getValue())
+                + " got "
+                + v.length
+                + " values");
+      }
+      ByteBuffer bytes = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+      bytes.asFloatBuffer().put(v);
+      out.write(bytes.array());
+      written += bytes.capacity();
+    }
+    return written;
+  }
+
+  private static long dataBytes(Map<String, long[]> shapes) {
+    long total = 0;
+    for (long[] shape : shapes.values()) {
+      total += 4L * Tensor.sizeOf(shape);
+    }
+    return total;
+  }
+
+  /** The 8-byte length and the JSON header, padded with spaces to a multiple of 8. */
+  private static byte[] header(Map<String, long[]> shapes, Map<String, String> metadata) {
     JsonObject header = new JsonObject();
     if (!metadata.isEmpty()) {
       JsonObject meta = new JsonObject();
@@ -64,40 +145,31 @@ public final class SafeTensors {
       header.add(METADATA, meta);
     }
     long offset = 0;
-    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+    for (Map.Entry<String, long[]> e : shapes.entrySet()) {
       if (e.getKey().isEmpty() || e.getKey().equals(METADATA)) {
         throw new IllegalArgumentException("invalid tensor name '" + e.getKey() + "'");
       }
-      Tensor tensor = e.getValue();
       JsonObject entry = new JsonObject();
       entry.addProperty("dtype", "F32");
       JsonArray shape = new JsonArray();
-      for (long d : tensor.shape()) {
+      for (long d : e.getValue()) {
         shape.add(d);
       }
       entry.add("shape", shape);
       JsonArray offsets = new JsonArray();
       offsets.add(offset);
-      offset += 4L * tensor.size();
+      offset += 4L * Tensor.sizeOf(e.getValue());
       offsets.add(offset);
       entry.add("data_offsets", offsets);
       header.add(e.getKey(), entry);
     }
     byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
     int padded = (json.length + 7) / 8 * 8;
-    long total = 8L + padded + offset;
-    if (total > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("weights of " + total + " bytes exceed 2 GiB");
-    }
-    ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(padded);
     out.put(json);
-    for (int i = json.length; i < padded; i++) {
+    while (out.hasRemaining()) {
       out.put((byte) ' ');
-    }
-    for (Tensor tensor : tensors.values()) {
-      out.asFloatBuffer().put(tensor.dataUnsafe());
-      out.position(out.position() + 4 * tensor.size());
     }
     return out.array();
   }

@@ -204,7 +204,11 @@ public final class OdeltNetwork extends NetBlock {
     setParameters(arrays);
   }
 
-  private float[] initialValues(String name, Shape shape, long seed, Init init) {
+  /**
+   * The values {@link #initialize} gives the parameter {@code name} of {@code shape}: a pure
+   * function of its arguments, so tools can produce a network's weights one tensor at a time.
+   */
+  public static float[] initialValues(String name, Shape shape, long seed, Init init) {
     SplittableRandom rng = new SplittableRandom(seed ^ (name.hashCode() * 0x9E3779B97F4A7C15L));
     float[] v = new float[Math.toIntExact(shape.size())];
     boolean zeroInit =

@@ -1,10 +1,12 @@
 package dev.odelt.model.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +33,25 @@ class SafeTensorsTest {
     assertEquals(sample(), file.tensors());
     assertEquals(List.of("a.weight", "a.bias", "scalar"), List.copyOf(file.tensors().keySet()));
     assertEquals(Map.of("format", "pt"), file.metadata());
+  }
+
+  @Test
+  void streamingWriteGivesTheSameBytesOneTensorAtATime() throws Exception {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    sample().forEach((name, t) -> shapes.put(name, t.shape()));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long written =
+        SafeTensors.write(
+            out, shapes, Map.of("format", "pt"), (name, shape) -> sample().get(name).data());
+    assertArrayEquals(SafeTensors.write(sample(), Map.of("format", "pt")), out.toByteArray());
+    assertEquals(out.size(), written);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                SafeTensors.write(
+                    new ByteArrayOutputStream(), shapes, Map.of(), (n, s) -> new float[1]));
+    assertTrue(e.getMessage().contains("a.weight"), e.getMessage());
   }
 
   @Test
