@@ -171,16 +171,22 @@ class OdeltNetworkTest {
   void deadBlocksAfterTheLastGroupEndAreSkippedWithoutChangingTheVelocity() {
     // depth 7, depth_min 3, G 2: L ∈ {3, 5, 7} evaluates blocks 0..1 / 0..3 / 0..5. The reference
     // loop below runs all L blocks; block L-1 only ever feeds x_r.
+    // depth 5, depth_min 1, G 2: L = 1 ends no group, v_r stays zero (no block runs).
     ModelConfig xlLike = new ModelConfig(8, 1, 4, 16, 2, 2f, 7, 3, 2, 3, 7);
-    try (NDManager m = NDManager.newBaseManager()) {
-      OdeltNetwork net = new OdeltNetwork(xlLike);
-      net.initialize(m, 11, OdeltNetwork.Init.RANDOM);
-      NDArray[] in = inputs(m, 2);
-      ParameterStore ps = new ParameterStore(m, false);
-      for (int blocks : xlLike.allowedBlocks()) {
-        float[] fast = net.velocity(ps, in[0], in[1], in[2], in[3], blocks, false).toFloatArray();
-        float[] all = everyBlockVelocity(net, ps, in, blocks).toFloatArray();
-        assertArrayEquals(all, fast, 0f, "L=" + blocks);
+    ModelConfig belowOneGroup = new ModelConfig(8, 1, 4, 16, 2, 2f, 5, 1, 2, 3, 7);
+    assertEquals(0, belowOneGroup.blocksRun(1));
+    for (ModelConfig config : java.util.List.of(xlLike, belowOneGroup)) {
+      try (NDManager m = NDManager.newBaseManager()) {
+        OdeltNetwork net = new OdeltNetwork(config);
+        net.initialize(m, 11, OdeltNetwork.Init.RANDOM);
+        NDArray[] in = inputs(m, 2);
+        ParameterStore ps = new ParameterStore(m, false);
+        for (int blocks : config.allowedBlocks()) {
+          float[] fast =
+              net.velocity(ps, in[0], in[1], in[2], in[3], blocks, false).toFloatArray();
+          float[] all = everyBlockVelocity(net, ps, in, blocks).toFloatArray();
+          assertArrayEquals(all, fast, 0f, config.depthMin() + ": L=" + blocks);
+        }
       }
     }
   }
