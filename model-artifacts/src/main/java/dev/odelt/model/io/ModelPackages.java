@@ -12,11 +12,16 @@ import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.WeightsFile;
 import dev.odelt.storage.ObjectStore;
 import dev.odelt.storage.ObjectStores;
+import java.io.BufferedInputStream;
 import java.io.FileNotFoundException;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -34,7 +39,8 @@ import java.util.Map;
  * manifest exists and parses with a valid architecture; the weights file exists, has the manifest's
  * size and sha256; the safetensors structure is sound; every tensor the network needs is present
  * with its exact shape and no other tensor is. Each failure is an {@link
- * InvalidModelPackageException} naming the file and the problem.
+ * InvalidModelPackageException} naming the file and the problem. The weights are streamed, one
+ * tensor at a time, so files over 2 GiB read; memory holds the tensors' values only.
  */
 public final class ModelPackages {
 
@@ -97,21 +103,40 @@ public final class ModelPackages {
     }
 
     String weightsAt = sibling(manifestAt, weights.getFile());
-    byte[] bytes = readOrMissing(weightsAt, "weights file named by " + manifestAt);
-    if (weights.getSizeBytes() > 0 && bytes.length != weights.getSizeBytes()) {
-      throw new InvalidModelPackageException(
-          bytes.length < weights.getSizeBytes() ? Problem.TRUNCATED : Problem.CHECKSUM_MISMATCH,
-          weightsAt,
-          "has " + bytes.length + " bytes, the manifest says " + weights.getSizeBytes());
+    MessageDigest digest = sha256Digest();
+    SafeTensors file = null;
+    InvalidModelPackageException unreadable = null;
+    long size;
+    // Streamed, one tensor at a time: weights over 2 GiB (DiT-XL/2) read too. Size and checksum
+    // are judged before a parse error, so a damaged file reports as damaged.
+    try (InputStream raw = openOrMissing(weightsAt, "weights file named by " + manifestAt);
+        CountingInputStream in =
+            new CountingInputStream(
+                new DigestInputStream(new BufferedInputStream(raw, 1 << 20), digest))) {
+      try {
+        file = SafeTensors.read(in, weightsAt);
+      } catch (InvalidModelPackageException e) {
+        unreadable = e;
+      }
+      in.transferTo(OutputStream.nullOutputStream());
+      size = in.count();
     }
-    String actual = sha256(bytes);
+    if (weights.getSizeBytes() > 0 && size != weights.getSizeBytes()) {
+      throw new InvalidModelPackageException(
+          size < weights.getSizeBytes() ? Problem.TRUNCATED : Problem.CHECKSUM_MISMATCH,
+          weightsAt,
+          "has " + size + " bytes, the manifest says " + weights.getSizeBytes());
+    }
+    String actual = HexFormat.of().formatHex(digest.digest());
     if (!actual.equalsIgnoreCase(weights.getSha256())) {
       throw new InvalidModelPackageException(
           Problem.CHECKSUM_MISMATCH,
           weightsAt,
           "sha256 is " + actual + ", the manifest says " + weights.getSha256());
     }
-    SafeTensors file = SafeTensors.read(bytes, weightsAt);
+    if (unreadable != null) {
+      throw unreadable;
+    }
     verifyTensors(file.tensors(), new OdeltNetwork(config).parameterShapes(), weightsAt);
     return new ModelPackage(manifestAt, manifest, config, file.tensors());
   }
@@ -128,6 +153,60 @@ public final class ModelPackages {
           Problem.MALFORMED, manifestAt, "not a valid ModelManifest: " + e.getMessage(), e);
     }
     return builder.build();
+  }
+
+  private static InputStream openOrMissing(String location, String what) throws IOException {
+    try {
+      return ObjectStores.forLocation(location).open(location);
+    } catch (FileNotFoundException | NoSuchFileException e) {
+      throw new InvalidModelPackageException(
+          Problem.MISSING, location, what + " does not exist", e);
+    }
+  }
+
+  /** Counts the bytes read through it; skipping reads, so that a digest below sees every byte. */
+  private static final class CountingInputStream extends FilterInputStream {
+    private long count;
+
+    CountingInputStream(InputStream in) {
+      super(in);
+    }
+
+    long count() {
+      return count;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      byte[] scratch = new byte[8192];
+      long skipped = 0;
+      while (skipped < n) {
+        int got = read(scratch, 0, (int) Math.min(scratch.length, n - skipped));
+        if (got < 0) {
+          break;
+        }
+        skipped += got;
+      }
+      return skipped;
+    }
   }
 
   private static byte[] readOrMissing(String location, String what) throws IOException {
@@ -236,8 +315,12 @@ public final class ModelPackages {
 
   /** Lowercase hex sha256. */
   public static String sha256(byte[] bytes) {
+    return HexFormat.of().formatHex(sha256Digest().digest(bytes));
+  }
+
+  private static MessageDigest sha256Digest() {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every Java platform", e);
     }

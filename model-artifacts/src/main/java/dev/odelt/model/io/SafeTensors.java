@@ -7,7 +7,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -175,36 +178,58 @@ public final class SafeTensors {
   }
 
   /**
-   * Parses a whole file.
+   * Parses a whole file held in memory; see {@link #read(InputStream, String)}.
    *
    * @param bytes the file
    * @param file its location, used in error messages
-   * @throws InvalidModelPackageException {@link Problem#TRUNCATED} when the header or a tensor
-   *     reaches past the end, {@link Problem#MALFORMED} for bad JSON, unsupported dtypes,
-   *     inconsistent sizes or overlaps
    */
   public static SafeTensors read(byte[] bytes, String file) throws InvalidModelPackageException {
-    if (bytes.length < 8) {
-      throw new InvalidModelPackageException(
-          Problem.TRUNCATED, file, "only " + bytes.length + " bytes, no safetensors header");
+    try {
+      return read(new ByteArrayInputStream(bytes), file);
+    } catch (InvalidModelPackageException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new IllegalStateException("reading an array cannot fail", e);
     }
-    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    long headerLength = buffer.getLong(0);
+  }
+
+  /**
+   * Parses a file from a stream, one tensor at a time: memory holds the header and the tensors'
+   * values, never the file's bytes, so files of any size (over 2 GiB) read. The stream is left
+   * just after the last tensor's data; the caller closes it.
+   *
+   * @param in the file, from its first byte
+   * @param file its location, used in error messages
+   * @throws InvalidModelPackageException {@link Problem#TRUNCATED} when the header or a tensor
+   *     reaches past the end of the stream (naming the tensor), {@link Problem#MALFORMED} for bad
+   *     JSON, unsupported dtypes, inconsistent sizes or overlaps
+   * @throws IOException when the stream itself fails
+   */
+  public static SafeTensors read(InputStream in, String file) throws IOException {
+    byte[] prefix = in.readNBytes(8);
+    if (prefix.length < 8) {
+      throw new InvalidModelPackageException(
+          Problem.TRUNCATED, file, "only " + prefix.length + " bytes, no safetensors header");
+    }
+    long headerLength = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, file, "implausible safetensors header length " + headerLength);
     }
-    if (8 + headerLength > bytes.length) {
+    byte[] headerBytes = in.readNBytes((int) headerLength);
+    if (headerBytes.length < headerLength) {
       throw new InvalidModelPackageException(
           Problem.TRUNCATED,
           file,
-          "header of " + headerLength + " bytes but the file has " + bytes.length + " bytes");
+          "header of "
+              + headerLength
+              + " bytes but the file has "
+              + (8 + headerBytes.length)
+              + " bytes");
     }
-    int dataStart = (int) (8 + headerLength);
-    long dataLength = bytes.length - dataStart;
     JsonObject header;
     try {
-      String json = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
+      String json = new String(headerBytes, StandardCharsets.UTF_8);
       header = JsonParser.parseString(json).getAsJsonObject();
     } catch (JsonParseException | IllegalStateException e) {
       throw new InvalidModelPackageException(
@@ -212,8 +237,7 @@ public final class SafeTensors {
     }
 
     Map<String, String> metadata = new LinkedHashMap<>();
-    Map<String, Tensor> tensors = new LinkedHashMap<>();
-    List<long[]> ranges = new ArrayList<>();
+    List<Entry> entries = new ArrayList<>();
     for (Map.Entry<String, JsonElement> e : header.entrySet()) {
       String name = e.getKey();
       try {
@@ -258,26 +282,13 @@ public final class SafeTensors {
                   + 4 * elements
                   + " bytes");
         }
-        if (end > dataLength) {
+        if (elements > Integer.MAX_VALUE - 8) {
           throw new InvalidModelPackageException(
-              Problem.TRUNCATED,
+              Problem.MALFORMED,
               file,
-              "tensor '"
-                  + name
-                  + "' ends at data byte "
-                  + end
-                  + " but the file holds only "
-                  + dataLength
-                  + " data bytes");
+              "tensor '" + name + "' has " + elements + " elements, more than one array holds");
         }
-        ranges.add(new long[] {begin, end});
-        float[] values = new float[(int) elements];
-        ByteBuffer slice =
-            ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin))
-                .slice()
-                .order(ByteOrder.LITTLE_ENDIAN);
-        slice.asFloatBuffer().get(values);
-        tensors.put(name, new Tensor(shape, values));
+        entries.add(new Entry(name, shape, begin, end));
       } catch (IllegalStateException
           | UnsupportedOperationException
           | NullPointerException
@@ -288,13 +299,61 @@ public final class SafeTensors {
             Problem.MALFORMED, file, "bad safetensors entry '" + name + "': " + ex, ex);
       }
     }
-    ranges.sort((a, b) -> Long.compare(a[0], b[0]));
-    for (int i = 1; i < ranges.size(); i++) {
-      if (ranges.get(i)[0] < ranges.get(i - 1)[1]) {
+    List<Entry> byOffset = new ArrayList<>(entries);
+    byOffset.sort((a, b) -> Long.compare(a.begin, b.begin));
+    for (int i = 1; i < byOffset.size(); i++) {
+      if (byOffset.get(i).begin < byOffset.get(i - 1).end) {
         throw new InvalidModelPackageException(
-            Problem.MALFORMED, file, "tensor data ranges overlap at byte " + ranges.get(i)[0]);
+            Problem.MALFORMED, file, "tensor data ranges overlap at byte " + byOffset.get(i).begin);
       }
+    }
+
+    Map<String, Tensor> read = new LinkedHashMap<>();
+    byte[] chunk = new byte[1 << 16];
+    long position = 0;
+    for (Entry e : byOffset) {
+      float[] values = new float[(int) ((e.end - e.begin) / 4)];
+      long available = position;
+      try {
+        in.skipNBytes(e.begin - position); // a gap between tensors
+        available = e.begin;
+        int filled = 0;
+        while (filled < values.length) {
+          int want = Math.min(chunk.length, 4 * (values.length - filled));
+          int n = in.readNBytes(chunk, 0, want);
+          available += n;
+          if (n < want) {
+            throw new EOFException();
+          }
+          ByteBuffer.wrap(chunk, 0, n)
+              .order(ByteOrder.LITTLE_ENDIAN)
+              .asFloatBuffer()
+              .get(values, filled, n / 4);
+          filled += n / 4;
+        }
+      } catch (EOFException eof) {
+        throw new InvalidModelPackageException(
+            Problem.TRUNCATED,
+            file,
+            "tensor '"
+                + e.name
+                + "' ends at data byte "
+                + e.end
+                + " but the file holds only "
+                + available
+                + " data bytes",
+            eof);
+      }
+      position = e.end;
+      read.put(e.name, new Tensor(e.shape, values));
+    }
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    for (Entry e : entries) {
+      tensors.put(e.name, read.get(e.name));
     }
     return new SafeTensors(tensors, metadata);
   }
+
+  /** One header entry: a tensor's name, shape and byte range in the data section. */
+  private record Entry(String name, long[] shape, long begin, long end) {}
 }

@@ -36,8 +36,8 @@ import java.util.Map;
  * 28}), both on 32×32×4 latents with patch 2, MLP ratio 4, step levels 0..7 and the reference's
  * column-first position layout. The images such a package makes are noise: it is for timing only.
  *
- * <p>Guarantees: the package passes {@link ModelPackages#read} (for packages up to its 2 GiB limit:
- * DiT-B/2 is ~0.5 GB, DiT-XL/2 ~2.7 GB and is written but cannot be read by it yet); the weights
+ * <p>Guarantees: the package passes {@link ModelPackages#read} (DiT-B/2 is ~0.5 GB, DiT-XL/2 ~2.7
+ * GB); the weights
  * are a pure function of (shape, classes, seed) — {@link OdeltNetwork#initialValues} with {@link
  * OdeltNetwork.Init#RANDOM} — and are streamed tensor by tensor, so writing needs memory for one
  * tensor, not for the model. Normalization space is {@code latent} (no decoder is named; scale
