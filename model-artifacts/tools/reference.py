@@ -2,7 +2,11 @@
 """PyTorch reference of the ODE_t(ODE_l) velocity network, for cross-checking the Java runtime.
 
 Independent of the Java code: written from the network semantics in /DESIGN.md section 1 and the
-tensor names in model-artifacts/README.md. Needs only torch (Debian's python3-torch 1.13 works);
+tensor names in model-artifacts/README.md. Follows the reference exactly: the position embedding
+is column-first (its meshgrid(grid_w, grid_h)) unless the manifest's architecture says
+"positionLayout": "ROW_FIRST" or, as manifests written before that field existed, says nothing;
+the block loop runs all L blocks (depth_min need not be a multiple of G), so the blocks after the
+last group end below L, which the Java runtime skips, are evaluated here. Needs only torch (Debian's python3-torch 1.13 works);
 the safetensors format is parsed here, no safetensors package.
 
 Commands:
@@ -89,6 +93,10 @@ class Config:
         self.depth_min = arch["depthMin"]
         self.group = arch["groupSize"]
         self.num_classes = arch["numClasses"]
+        # Absent in legacy manifests (odelt-mnist 1.0.0), which were trained row-first.
+        self.position_layout = arch.get("positionLayout", "ROW_FIRST")
+        if self.position_layout not in ("ROW_FIRST", "COLUMN_FIRST"):
+            raise ValueError(f"unknown positionLayout {self.position_layout!r}")
 
 
 def timestep_embedding(s, dim=256, max_period=10000.0):
@@ -99,16 +107,18 @@ def timestep_embedding(s, dim=256, max_period=10000.0):
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
-def position_embedding(hidden, grid):
-    """(N, D): channels [0, D/2) encode the token row, [D/2, D) its column; each half is
-    [sin(pos w_i), cos(pos w_i)], w_i = 1 / 10000^(2i/(D/2)), i < D/4. Tokens row-major."""
+def position_embedding(hidden, grid, layout="COLUMN_FIRST"):
+    """(N, D), tokens row-major. COLUMN_FIRST (the reference): channels [0, D/2) encode the token's
+    column, [D/2, D) its row; ROW_FIRST the other way round. Each half is
+    [sin(pos w_i), cos(pos w_i)], w_i = 1 / 10000^(2i/(D/2)), i < D/4."""
     quarter = hidden // 4
     omega = 1.0 / (10000.0 ** (torch.arange(quarter, dtype=torch.float64) / quarter))
     pos = torch.arange(grid, dtype=torch.float64)
     one_d = lambda p: torch.cat([torch.sin(p[:, None] * omega), torch.cos(p[:, None] * omega)], 1)
     rows = one_d(pos)[:, None, :].expand(grid, grid, hidden // 2)
     cols = one_d(pos)[None, :, :].expand(grid, grid, hidden // 2)
-    return torch.cat([rows, cols], dim=-1).reshape(grid * grid, hidden).to(torch.float32)
+    halves = [cols, rows] if layout == "COLUMN_FIRST" else [rows, cols]
+    return torch.cat(halves, dim=-1).reshape(grid * grid, hidden).to(torch.float32)
 
 
 def mlp_embed(w, prefix, s):
@@ -170,12 +180,13 @@ def velocity(w, cfg, x, t, d, y, blocks):
     if not (cfg.depth_min <= blocks <= cfg.depth and (blocks - cfg.depth_min) % cfg.group == 0):
         raise ValueError(f"blocks={blocks} not allowed")
     grid = cfg.image_size // cfg.patch
-    tokens = patchify(w, x, cfg.patch) + position_embedding(cfg.hidden, grid)[None]
+    positions = position_embedding(cfg.hidden, grid, cfg.position_layout)
+    tokens = patchify(w, x, cfg.patch) + positions[None]
     c = (mlp_embed(w, "t_embedder.", t) + mlp_embed(w, "d_embedder.", d)
          + w["y_embedder.embedding_table.weight"][y.long()])
     cb = c + w["b_embedder.embedding_table.weight"][blocks][None, :]
     xr, vr = tokens, torch.zeros_like(tokens)
-    for i in range(blocks):
+    for i in range(blocks):  # all L blocks, as the reference; those after the last group end are dead
         vb = dit_block(w, f"blocks.{i}.", xr, cb, cfg.heads)
         if i % cfg.group == cfg.group - 1:
             xr = xr + vb
@@ -239,7 +250,8 @@ def golden():
     pw = {"x_embedder.proj.weight": formula((d, 3, 2, 2), 15, 0.5),
           "x_embedder.proj.bias": formula((d,), 15.5, 0.1)}
     show("PATCH_EMBED", patchify(pw, formula((b, 3, 4, 4), 16, 1.0), 2))
-    show("POSITIONS", position_embedding(d, 2))
+    show("POSITIONS", position_embedding(d, 2, "COLUMN_FIRST"))
+    show("POSITIONS_ROW_FIRST", position_embedding(d, 2, "ROW_FIRST"))
 
 
 def blas_libraries():

@@ -1,6 +1,7 @@
 package dev.odelt.model;
 
 import dev.odelt.proto.v1.Architecture;
+import dev.odelt.proto.v1.PositionLayout;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -11,7 +12,18 @@ import java.util.List;
  *
  * <p>Symbols: image H = W = {@code imageSize}, C = {@code channels}, patch p, width D = {@code
  * hiddenSize}, N = (H/p)² tokens, G = {@code groupSize}. A call may run L blocks for L in {@link
- * #allowedBlocks()} = {depth_min, depth_min + G, …, depth}.
+ * #allowedBlocks()} = {depth_min, depth_min + G, …, depth}; depth_min need not be a multiple of G
+ * (DiT-XL/2: depth 28, depth_min 12, G 8), and of those L blocks only the first {@link
+ * #blocksRun(int)} = G·⌊L/G⌋ affect the velocity, so only they run.
+ *
+ * <p>{@code positionLayout} is the channel order of the fixed 2-D position embedding: {@link
+ * PositionLayout#COLUMN_FIRST} is the reference's (and the default of the 11-argument constructor,
+ * so new models follow the reference); {@link PositionLayout#ROW_FIRST} is how packages written
+ * before the layout was recorded (odelt-mnist 1.0.0) were trained, and {@link #fromProto} reads a
+ * manifest without the field that way.
+ *
+ * <p>Cost: an image costs NFE(solver, S) × {@link #blocksRun(int) blocksRun(L)} × (2 when
+ * classifier-free guidance runs both halves, i.e. guidance ∉ {0, 1}) transformer-block evaluations.
  */
 public record ModelConfig(
     int imageSize,
@@ -24,8 +36,42 @@ public record ModelConfig(
     int depthMin,
     int groupSize,
     int numClasses,
-    int maxStepLevel) {
+    int maxStepLevel,
+    PositionLayout positionLayout) {
 
+  /** A configuration with the reference's position layout, {@link PositionLayout#COLUMN_FIRST}. */
+  public ModelConfig(
+      int imageSize,
+      int channels,
+      int patchSize,
+      int hiddenSize,
+      int numHeads,
+      float mlpRatio,
+      int depth,
+      int depthMin,
+      int groupSize,
+      int numClasses,
+      int maxStepLevel) {
+    this(
+        imageSize,
+        channels,
+        patchSize,
+        hiddenSize,
+        numHeads,
+        mlpRatio,
+        depth,
+        depthMin,
+        groupSize,
+        numClasses,
+        maxStepLevel,
+        PositionLayout.COLUMN_FIRST);
+  }
+
+  /**
+   * @throws IllegalArgumentException naming the field when the architecture is inconsistent, or
+   *     when {@code positionLayout} is not {@link PositionLayout#ROW_FIRST} or {@link
+   *     PositionLayout#COLUMN_FIRST}
+   */
   public ModelConfig {
     require(imageSize > 0, "image_size must be positive, got " + imageSize);
     require(channels > 0, "channels must be positive, got " + channels);
@@ -46,6 +92,26 @@ public record ModelConfig(
         "depth - depth_min must be a multiple of group_size (" + depth + ", " + depthMin + ")");
     require(numClasses > 0, "num_classes must be positive, got " + numClasses);
     require(maxStepLevel >= 0 && maxStepLevel <= 30, "max_step_level must be in [0, 30]");
+    require(
+        positionLayout == PositionLayout.ROW_FIRST || positionLayout == PositionLayout.COLUMN_FIRST,
+        "position_layout must be ROW_FIRST or COLUMN_FIRST, got " + positionLayout);
+  }
+
+  /** This configuration with another position layout. */
+  public ModelConfig withPositionLayout(PositionLayout layout) {
+    return new ModelConfig(
+        imageSize,
+        channels,
+        patchSize,
+        hiddenSize,
+        numHeads,
+        mlpRatio,
+        depth,
+        depthMin,
+        groupSize,
+        numClasses,
+        maxStepLevel,
+        layout);
   }
 
   private static void require(boolean ok, String message) {
@@ -54,7 +120,11 @@ public record ModelConfig(
     }
   }
 
-  /** Reads the architecture of a manifest; {@code max_step_level} 0 means the paper's 7. */
+  /**
+   * Reads the architecture of a manifest; {@code max_step_level} 0 means the paper's 7, an unset
+   * {@code position_layout} means {@link PositionLayout#ROW_FIRST} (manifests written before the
+   * field existed were trained that way).
+   */
   public static ModelConfig fromProto(Architecture a) {
     return new ModelConfig(
         a.getImageSize(),
@@ -67,9 +137,13 @@ public record ModelConfig(
         a.getDepthMin(),
         a.getGroupSize(),
         a.getNumClasses(),
-        a.getMaxStepLevel() == 0 ? 7 : a.getMaxStepLevel());
+        a.getMaxStepLevel() == 0 ? 7 : a.getMaxStepLevel(),
+        a.getPositionLayout() == PositionLayout.POSITION_LAYOUT_UNSPECIFIED
+            ? PositionLayout.ROW_FIRST
+            : a.getPositionLayout());
   }
 
+  /** The manifest form; {@code position_layout} is always written explicitly. */
   public Architecture toProto() {
     return Architecture.newBuilder()
         .setImageSize(imageSize)
@@ -83,6 +157,7 @@ public record ModelConfig(
         .setGroupSize(groupSize)
         .setNumClasses(numClasses)
         .setMaxStepLevel(maxStepLevel)
+        .setPositionLayout(positionLayout)
         .build();
   }
 
@@ -121,5 +196,21 @@ public record ModelConfig(
 
   public boolean isAllowedBlocks(int blocks) {
     return blocks >= depthMin && blocks <= depth && (blocks - depthMin) % groupSize == 0;
+  }
+
+  /**
+   * The blocks a call with block count L actually evaluates: G·⌊L/G⌋, the end of the last group
+   * that ends at or below L. The blocks after it only feed the carried state x_r, never the
+   * velocity v_r, so skipping them leaves the output unchanged (L still selects the block-count
+   * embedding). Equals L when depth_min is a multiple of G. This is the L of the cost formula.
+   *
+   * @throws IllegalArgumentException when {@code blocks} is not one of {@link #allowedBlocks()}
+   */
+  public int blocksRun(int blocks) {
+    if (!isAllowedBlocks(blocks)) {
+      throw new IllegalArgumentException(
+          "blocks=" + blocks + " is not allowed by this model; allowed: " + allowedBlocks());
+    }
+    return blocks / groupSize * groupSize;
   }
 }

@@ -10,6 +10,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.noise.GaussianNoise;
+import dev.odelt.proto.v1.PositionLayout;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,7 +25,9 @@ import java.util.SplittableRandom;
  *
  * <p>Symbols: B batch, C channels, H = W image side, p patch, N = (H/p)² tokens, D width. The
  * velocity is {@code v(x, t | d, y, L)} with x (B, C, H, W) in NCHW (the reference is NHWC; only
- * the layout differs). Compute is proportional to L: exactly L blocks run, no masking.
+ * the layout differs). Compute is proportional to L: exactly {@link ModelConfig#blocksRun(int)}
+ * blocks run (L itself when depth_min is a multiple of G; the blocks after the last group end below
+ * L would only feed the carried state, so they are skipped), no masking.
  *
  * <p>Parameters are named as in the PyTorch reference ({@code blocks.3.attn.q.weight}, Linear
  * weights (out, in)); see model-artifacts/README.md. A network is created empty, then either
@@ -201,7 +204,11 @@ public final class OdeltNetwork extends NetBlock {
     setParameters(arrays);
   }
 
-  private float[] initialValues(String name, Shape shape, long seed, Init init) {
+  /**
+   * The values {@link #initialize} gives the parameter {@code name} of {@code shape}: a pure
+   * function of its arguments, so tools can produce a network's weights one tensor at a time.
+   */
+  public static float[] initialValues(String name, Shape shape, long seed, Init init) {
     SplittableRandom rng = new SplittableRandom(seed ^ (name.hashCode() * 0x9E3779B97F4A7C15L));
     float[] v = new float[Math.toIntExact(shape.size())];
     boolean zeroInit =
@@ -235,29 +242,43 @@ public final class OdeltNetwork extends NetBlock {
   private Constants makeConstants(NDManager manager) {
     int d = config.hiddenSize();
     int grid = config.imageSize() / config.patchSize();
-    NDArray positions = manager.create(positionEmbedding(d, grid), new Shape(1, (long) grid * grid, d));
+    NDArray positions =
+        manager.create(
+            positionEmbedding(d, grid, config.positionLayout()),
+            new Shape(1, (long) grid * grid, d)); // (1, N, D)
     return new Constants(
         positions, manager.ones(new Shape(d), DataType.FLOAT32), manager.zeros(new Shape(d), DataType.FLOAT32));
   }
 
   /**
-   * The fixed 2-D sin-cos position embedding, (N, D) row-major: channels [0, D/2) encode the
-   * token's row, [D/2, D) its column; each half is [sin(pos·ω_i), cos(pos·ω_i)] with ω_i =
-   * 1/10000^(2i/(D/2)), i &lt; D/4.
+   * The fixed 2-D sin-cos position embedding, (N, D) with tokens row-major (token r·grid + c is at
+   * row r, column c). Each half of the channels is one 1-D embedding [sin(pos·ω_i), cos(pos·ω_i)],
+   * ω_i = 1/10000^(2i/(D/2)), i &lt; D/4. {@link PositionLayout#COLUMN_FIRST} (the reference's
+   * {@code meshgrid(grid_w, grid_h)}) puts the column in channels [0, D/2) and the row in [D/2, D);
+   * {@link PositionLayout#ROW_FIRST} the other way round. Example, D = 8, row 1, column 2,
+   * column-first: [sin 2, sin .02, cos 2, cos .02, sin 1, sin .01, cos 1, cos .01].
+   *
+   * @throws IllegalArgumentException for a layout other than ROW_FIRST or COLUMN_FIRST
    */
-  public static float[] positionEmbedding(int hidden, int grid) {
+  public static float[] positionEmbedding(int hidden, int grid, PositionLayout layout) {
+    if (layout != PositionLayout.ROW_FIRST && layout != PositionLayout.COLUMN_FIRST) {
+      throw new IllegalArgumentException("position layout must be ROW_FIRST or COLUMN_FIRST");
+    }
+    boolean columnFirst = layout == PositionLayout.COLUMN_FIRST;
     int half = hidden / 2;
     int quarter = half / 2;
     float[] out = new float[grid * grid * hidden];
     for (int r = 0; r < grid; r++) {
       for (int c = 0; c < grid; c++) {
         int base = (r * grid + c) * hidden;
+        int first = columnFirst ? c : r;
+        int second = columnFirst ? r : c;
         for (int i = 0; i < quarter; i++) {
           double omega = 1.0 / Math.pow(10000.0, (double) i / quarter);
-          out[base + i] = (float) Math.sin(r * omega);
-          out[base + quarter + i] = (float) Math.cos(r * omega);
-          out[base + half + i] = (float) Math.sin(c * omega);
-          out[base + half + quarter + i] = (float) Math.cos(c * omega);
+          out[base + i] = (float) Math.sin(first * omega);
+          out[base + quarter + i] = (float) Math.cos(first * omega);
+          out[base + half + i] = (float) Math.sin(second * omega);
+          out[base + half + quarter + i] = (float) Math.cos(second * omega);
         }
       }
     }
@@ -324,9 +345,11 @@ public final class OdeltNetwork extends NetBlock {
     NDArray cb = c.add(bEmbedder.row(ps, blocks, c, training)); // (B, D)
 
     int g = config.groupSize();
+    int run = config.blocksRun(blocks);
     NDArray xr = tokens;
-    NDArray vr = null;
-    for (int i = 0; i < blocks; i++) {
+    // With L < G no group ends: v_r stays the reference's zeros.
+    NDArray vr = run == 0 ? tokens.zerosLike() : null; // (B, N, D)
+    for (int i = 0; i < run; i++) {
       NDArray vb = this.blocks.get(i).apply(ps, xr, cb, k.ones(), k.zeros(), training);
       if (i % g == g - 1) {
         xr = xr.add(vb);

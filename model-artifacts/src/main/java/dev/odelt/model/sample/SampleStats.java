@@ -5,8 +5,9 @@ package dev.odelt.model.sample;
  *
  * @param velocityEvaluations velocity evaluations per image, summed over the batch's images
  *     (fixed-step solvers: images × NFE(solver, S); Dormand–Prince: each image's own count)
- * @param blockEvaluations transformer-block evaluations: velocityEvaluations × L × guidance factor
- *     (2 when both guidance halves run, else 1)
+ * @param blockEvaluations transformer-block evaluations: velocityEvaluations × {@link
+ *     dev.odelt.model.ModelConfig#blocksRun(int) blocksRun(L)} × guidance factor (2 when both
+ *     guidance halves run, else 1); blocksRun(L) = L unless depth_min is not a multiple of G
  * @param wallNanos wall time of the call, decoding included
  * @param batchSize images in the call
  * @param device the DJL device that ran it, e.g. {@code cpu()} or {@code gpu(0)}

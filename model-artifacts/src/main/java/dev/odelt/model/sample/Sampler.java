@@ -169,7 +169,7 @@ public final class Sampler {
     SampleStats stats =
         new SampleStats(
             evaluations,
-            evaluations * tier.blocks() * tier.guidanceFactor(),
+            evaluations * config.blocksRun(tier.blocks()) * tier.guidanceFactor(),
             System.nanoTime() - start,
             batch,
             device().toString(),

@@ -13,11 +13,13 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import dev.odelt.model.net.OdeltNetwork;
+import dev.odelt.proto.v1.PositionLayout;
 import java.util.Map;
 
 /**
  * Training checkpoints: {@code checkpoint.ndlist} (student, EMA, AdamW moments, in the network's
- * parameter order, DJL's NDList encoding) and {@code checkpoint.json} (step, parameter count). Both
+ * parameter order, DJL's NDList encoding) and {@code checkpoint.json} (step, parameter count, the
+ * network's position layout; checkpoints without it were trained row-first). Both
  * are written to temporary names and moved into place, JSON last, so a crash mid-write leaves the
  * previous checkpoint usable. Because every random draw derives from (seed, step), resuming from a
  * checkpoint reproduces the uninterrupted run.
@@ -53,6 +55,7 @@ public final class Checkpoints {
     JsonObject state = new JsonObject();
     state.addProperty("step", trainer.step());
     state.addProperty("arrays", list.size());
+    state.addProperty("positionLayout", trainer.student().config().positionLayout().name());
     Path tmpState = dir.resolve(STATE + ".tmp");
     Files.writeString(tmpState, new Gson().toJson(state), StandardCharsets.UTF_8);
     Files.move(tmpState, dir.resolve(STATE), StandardCopyOption.REPLACE_EXISTING);
@@ -79,6 +82,26 @@ public final class Checkpoints {
     network.setParameters(arrays);
   }
 
+  /**
+   * The position layout the checkpoint's network was trained with: {@link
+   * PositionLayout#ROW_FIRST} for checkpoints written before the layout was recorded.
+   *
+   * @throws IOException when the checkpoint names a layout other than ROW_FIRST or COLUMN_FIRST
+   */
+  public static PositionLayout positionLayoutOf(Path dir) throws IOException {
+    JsonObject state = readState(dir);
+    if (!state.has("positionLayout")) {
+      return PositionLayout.ROW_FIRST;
+    }
+    String name = state.get("positionLayout").getAsString();
+    if (!name.equals(PositionLayout.ROW_FIRST.name())
+        && !name.equals(PositionLayout.COLUMN_FIRST.name())) {
+      throw new IOException(
+          "Checkpoint " + dir + " has an unknown positionLayout '" + name + "'");
+    }
+    return PositionLayout.valueOf(name);
+  }
+
   /** The step a checkpoint was taken at. */
   public static int stepOf(Path dir) throws IOException {
     return readState(dir).get("step").getAsInt();
@@ -89,9 +112,25 @@ public final class Checkpoints {
         .fromJson(Files.readString(dir.resolve(STATE), StandardCharsets.UTF_8), JsonObject.class);
   }
 
-  /** Restores arrays in place and the step counter; fails if the layout does not match. */
+  /**
+   * Restores arrays in place and the step counter; fails if the array layout or the position
+   * layout does not match.
+   */
   public static void load(Trainer trainer, Path dir, NDManager scratch) throws IOException {
     JsonObject state = readState(dir);
+    PositionLayout trained = positionLayoutOf(dir);
+    PositionLayout wanted = trainer.student().config().positionLayout();
+    if (trained != wanted) {
+      throw new IOException(
+          "Checkpoint "
+              + dir
+              + " was trained with positionLayout "
+              + trained
+              + ", this run uses "
+              + wanted
+              + ": resume with --positionLayout="
+              + trained);
+    }
     List<NDArray> targets = new ArrayList<>();
     for (Map<String, NDArray> group : groups(trainer)) {
       targets.addAll(group.values());

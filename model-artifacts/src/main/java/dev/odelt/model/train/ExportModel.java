@@ -25,7 +25,8 @@ import java.util.Map;
  *
  * <p>{@code --quality} reads the JSON report of {@code dev.odelt.model.eval.EvaluateTiers} (an
  * array of objects with {@code tier}, {@code classAccuracy}, {@code frechetDistance}, {@code
- * blockEvaluationsPerImage}) into the manifest's quality table.
+ * blockEvaluationsPerImage}) into the manifest's quality table. The manifest records the position
+ * layout the checkpoint was trained with (COLUMN_FIRST, the reference's, for new trainings).
  */
 public final class ExportModel {
 
@@ -88,7 +89,11 @@ public final class ExportModel {
             "standard", "the default: good digits at a fraction of the full cost",
             "premium", "the most realistic digits: the best Fréchet distance for its cost");
     try (NDManager manager = NDManager.newBaseManager()) {
-      OdeltNetwork network = new OdeltNetwork(TrainOptions.DEFAULT_MODEL);
+      // The layout the checkpoint was trained with (recorded since it became configurable).
+      OdeltNetwork network =
+          new OdeltNetwork(
+              TrainOptions.DEFAULT_MODEL.withPositionLayout(
+                  Checkpoints.positionLayoutOf(checkpoint)));
       Checkpoints.readTeacher(checkpoint, network, manager);
       var manifest =
           ModelPackages.write(

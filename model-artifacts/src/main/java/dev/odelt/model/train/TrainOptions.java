@@ -1,6 +1,7 @@
 package dev.odelt.model.train;
 
 import dev.odelt.model.ModelConfig;
+import dev.odelt.proto.v1.PositionLayout;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -149,7 +150,8 @@ public record TrainOptions(
         "  --output=                    write the model package (EMA weights) to this directory",
         "  model: --imageSize=32 --channels=1 --patchSize=4 --hiddenSize=128 --numHeads=4",
         "         --mlpRatio=4 --depth=6 --depthMin=2 --groupSize=2 --numClasses=10",
-        "         --maxStepLevel=7");
+        "         --maxStepLevel=7 --positionLayout=COLUMN_FIRST (the reference's; ROW_FIRST only",
+        "         to resume checkpoints written before the layout was recorded)");
   }
 
   /** Parses arguments; unknown options fail with the usage text. */
@@ -175,7 +177,8 @@ public record TrainOptions(
             i(a, "depthMin", d.depthMin()),
             i(a, "groupSize", d.groupSize()),
             i(a, "numClasses", d.numClasses()),
-            i(a, "maxStepLevel", d.maxStepLevel()));
+            i(a, "maxStepLevel", d.maxStepLevel()),
+            positionLayout(s(a, "positionLayout", d.positionLayout().name())));
     TrainOptions o =
         new TrainOptions(
             model,
@@ -211,6 +214,15 @@ public record TrainOptions(
       throw new IllegalArgumentException("Unknown option(s) " + a.keySet() + "\n" + usage());
     }
     return o;
+  }
+
+  private static PositionLayout positionLayout(String name) {
+    if (!name.equals(PositionLayout.ROW_FIRST.name())
+        && !name.equals(PositionLayout.COLUMN_FIRST.name())) {
+      throw new IllegalArgumentException(
+          "--positionLayout must be COLUMN_FIRST or ROW_FIRST, got '" + name + "'");
+    }
+    return PositionLayout.valueOf(name);
   }
 
   private static String s(Map<String, String> a, String key, String dflt) {

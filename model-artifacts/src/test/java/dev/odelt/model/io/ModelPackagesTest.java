@@ -17,12 +17,16 @@ import dev.odelt.model.testing.TestModels;
 import dev.odelt.proto.v1.ModelManifest;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,6 +145,48 @@ class ModelPackagesTest {
     byte[] bytes = Files.readAllBytes(weights);
     bytes[bytes.length - 1] ^= 1;
     Files.write(weights, bytes);
+    assertEquals(Problem.CHECKSUM_MISMATCH, problemOf(manifest));
+  }
+
+  @Test
+  void bytesBetweenTensorsCountForTheChecksum() throws Exception {
+    String manifest = freshPackage("p");
+    Path weights = dir.resolve("p/weights.safetensors");
+    // The same tensors behind an 8-byte gap at the start of the data section: still valid.
+    byte[] packed = Files.readAllBytes(weights);
+    ByteBuffer in = ByteBuffer.wrap(packed).order(ByteOrder.LITTLE_ENDIAN);
+    int headerLength = (int) in.getLong(0);
+    String header = new String(packed, 8, headerLength, StandardCharsets.UTF_8).trim();
+    Matcher m = Pattern.compile("\"data_offsets\":\\[(\\d+),(\\d+)\\]").matcher(header);
+    StringBuilder shifted = new StringBuilder();
+    while (m.find()) {
+      long begin = Long.parseLong(m.group(1)) + 8;
+      long end = Long.parseLong(m.group(2)) + 8;
+      m.appendReplacement(shifted, "\"data_offsets\":[" + begin + "," + end + "]");
+    }
+    m.appendTail(shifted);
+    byte[] json = shifted.toString().getBytes(StandardCharsets.UTF_8);
+    int data = packed.length - 8 - headerLength;
+    ByteBuffer out =
+        ByteBuffer.allocate(8 + json.length + 8 + data).order(ByteOrder.LITTLE_ENDIAN);
+    out.putLong(json.length).put(json).put(new byte[8]).put(packed, 8 + headerLength, data);
+    byte[] gapped = out.array();
+    Map<String, Tensor> good = tensorsOf(dir.resolve("p"));
+    Files.write(weights, gapped);
+    ModelManifest original = ModelPackages.readManifest(manifest);
+    Files.writeString(
+        Path.of(manifest),
+        JsonFormat.printer()
+            .print(
+                original.toBuilder()
+                    .setWeights(
+                        original.getWeights().toBuilder()
+                            .setSha256(ModelPackages.sha256(gapped))
+                            .setSizeBytes(gapped.length))
+                    .build()));
+    assertEquals(good, ModelPackages.read(manifest).tensors());
+    gapped[8 + json.length + 3] ^= 1; // inside the gap, read by no tensor
+    Files.write(weights, gapped);
     assertEquals(Problem.CHECKSUM_MISMATCH, problemOf(manifest));
   }
 

@@ -1,10 +1,16 @@
 package dev.odelt.model.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +37,25 @@ class SafeTensorsTest {
     assertEquals(sample(), file.tensors());
     assertEquals(List.of("a.weight", "a.bias", "scalar"), List.copyOf(file.tensors().keySet()));
     assertEquals(Map.of("format", "pt"), file.metadata());
+  }
+
+  @Test
+  void streamingWriteGivesTheSameBytesOneTensorAtATime() throws Exception {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    sample().forEach((name, t) -> shapes.put(name, t.shape()));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long written =
+        SafeTensors.write(
+            out, shapes, Map.of("format", "pt"), (name, shape) -> sample().get(name).data());
+    assertArrayEquals(SafeTensors.write(sample(), Map.of("format", "pt")), out.toByteArray());
+    assertEquals(out.size(), written);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                SafeTensors.write(
+                    new ByteArrayOutputStream(), shapes, Map.of(), (n, s) -> new float[1]));
+    assertTrue(e.getMessage().contains("a.weight"), e.getMessage());
   }
 
   @Test
@@ -81,6 +106,37 @@ class SafeTensorsTest {
         ByteBuffer.allocate(8 + header.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(header.length).put(header);
     return out.array();
+  }
+
+  @Test
+  void streamsReadTensorsBetweenGapsFromShortReads() throws Exception {
+    // Data: 4 bytes of gap, a = 1.5, 4 bytes of gap, b = -2; header order b, a.
+    byte[] file =
+        withHeader(
+            "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+            16);
+    ByteBuffer data = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+    data.putFloat(file.length - 12, 1.5f).putFloat(file.length - 4, -2f);
+    InputStream trickle =
+        new FilterInputStream(new ByteArrayInputStream(file)) {
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            return super.read(b, off, Math.min(len, 3));
+          }
+        };
+    SafeTensors read = SafeTensors.read(trickle, "w");
+    assertEquals(List.of("b", "a"), List.copyOf(read.tensors().keySet()));
+    assertArrayEquals(new float[] {1.5f}, read.tensors().get("a").data());
+    assertArrayEquals(new float[] {-2f}, read.tensors().get("b").data());
+    InvalidModelPackageException e =
+        assertThrows(
+            InvalidModelPackageException.class,
+            () ->
+                SafeTensors.read(
+                    new ByteArrayInputStream(Arrays.copyOf(file, file.length - 6)), "w"));
+    assertEquals(Problem.TRUNCATED, e.problem());
+    assertTrue(e.getMessage().contains("'b'"), e.getMessage());
   }
 
   @Test

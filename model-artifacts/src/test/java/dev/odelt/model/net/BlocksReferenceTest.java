@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import dev.odelt.proto.v1.PositionLayout;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -111,7 +112,12 @@ class BlocksReferenceTest {
 
   @Test
   void positionEmbeddingMatchesReference() {
-    assertArrayEquals(POSITIONS, OdeltNetwork.positionEmbedding(8, 2), 1e-6f);
+    assertArrayEquals(
+        POSITIONS, OdeltNetwork.positionEmbedding(8, 2, PositionLayout.COLUMN_FIRST), 1e-6f);
+    assertArrayEquals(
+        POSITIONS_ROW_FIRST,
+        OdeltNetwork.positionEmbedding(8, 2, PositionLayout.ROW_FIRST),
+        1e-6f);
   }
 
   // Recorded from tools/reference.py golden.
@@ -351,6 +357,40 @@ class BlocksReferenceTest {
     -0.20906937f
   };
   private static final float[] POSITIONS = {
+    0f,
+    0f,
+    1f,
+    1f,
+    0f,
+    0f,
+    1f,
+    1f,
+    0.84147096f,
+    0.0099998331f,
+    0.54030228f,
+    0.99994999f,
+    0f,
+    0f,
+    1f,
+    1f,
+    0f,
+    0f,
+    1f,
+    1f,
+    0.84147096f,
+    0.0099998331f,
+    0.54030228f,
+    0.99994999f,
+    0.84147096f,
+    0.0099998331f,
+    0.54030228f,
+    0.99994999f,
+    0.84147096f,
+    0.0099998331f,
+    0.54030228f,
+    0.99994999f
+  };
+  private static final float[] POSITIONS_ROW_FIRST = {
     0f,
     0f,
     1f,

@@ -15,6 +15,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.odelt.model.ModelConfig;
+import dev.odelt.proto.v1.PositionLayout;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class OdeltNetworkTest {
@@ -126,17 +128,100 @@ class OdeltNetworkTest {
   }
 
   @Test
-  void positionEmbeddingMatchesHandValues() {
-    // D = 8: quarter = 2, ω = [1, 1/100]. Token (row 1, col 2) of a 3×3 grid.
-    float[] pe = OdeltNetwork.positionEmbedding(8, 3);
+  void columnFirstPositionsAreDesignsWorkedExample() {
+    // DESIGN.md §1: D = 8 (quarter = 2, ω = [1, 1/100]), the token at row 1, column 2 of a 3×3
+    // grid gets [sin 2, sin .02, cos 2, cos .02, sin 1, sin .01, cos 1, cos .01].
+    float[] pe = OdeltNetwork.positionEmbedding(8, 3, PositionLayout.COLUMN_FIRST);
+    int base = (1 * 3 + 2) * 8;
+    float[] expected = {
+      (float) Math.sin(2), (float) Math.sin(0.02), (float) Math.cos(2), (float) Math.cos(0.02),
+      (float) Math.sin(1), (float) Math.sin(0.01), (float) Math.cos(1), (float) Math.cos(0.01)
+    };
+    assertArrayEquals(expected, Arrays.copyOfRange(pe, base, base + 8), 1e-6f);
+  }
+
+  @Test
+  void rowFirstPositionsSwapTheHalves() {
+    // The legacy layout of odelt-mnist 1.0.0: the same token, row in the first half.
+    float[] pe = OdeltNetwork.positionEmbedding(8, 3, PositionLayout.ROW_FIRST);
     int base = (1 * 3 + 2) * 8;
     float[] expected = {
       (float) Math.sin(1), (float) Math.sin(0.01), (float) Math.cos(1), (float) Math.cos(0.01),
       (float) Math.sin(2), (float) Math.sin(0.02), (float) Math.cos(2), (float) Math.cos(0.02)
     };
-    for (int i = 0; i < 8; i++) {
-      assertEquals(expected[i], pe[base + i], 1e-6f, "channel " + i);
+    assertArrayEquals(expected, Arrays.copyOfRange(pe, base, base + 8), 1e-6f);
+  }
+
+  @Test
+  void theLayoutChangesTheVelocity() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      OdeltNetwork columnFirst = new OdeltNetwork(TINY);
+      OdeltNetwork rowFirst = new OdeltNetwork(TINY.withPositionLayout(PositionLayout.ROW_FIRST));
+      columnFirst.initialize(m, 3, OdeltNetwork.Init.RANDOM);
+      rowFirst.initialize(m, 3, OdeltNetwork.Init.RANDOM);
+      NDArray[] in = inputs(m, 2);
+      ParameterStore ps = new ParameterStore(m, false);
+      NDArray a = columnFirst.velocity(ps, in[0], in[1], in[2], in[3], 4, false);
+      NDArray b = rowFirst.velocity(ps, in[0], in[1], in[2], in[3], 4, false);
+      assertTrue(a.sub(b).abs().max().getFloat() > 1e-4f, "the layouts must give different v");
     }
+  }
+
+  @Test
+  void deadBlocksAfterTheLastGroupEndAreSkippedWithoutChangingTheVelocity() {
+    // depth 7, depth_min 3, G 2: L ∈ {3, 5, 7} evaluates blocks 0..1 / 0..3 / 0..5. The reference
+    // loop below runs all L blocks; block L-1 only ever feeds x_r.
+    // depth 5, depth_min 1, G 2: L = 1 ends no group, v_r stays zero (no block runs).
+    ModelConfig xlLike = new ModelConfig(8, 1, 4, 16, 2, 2f, 7, 3, 2, 3, 7);
+    ModelConfig belowOneGroup = new ModelConfig(8, 1, 4, 16, 2, 2f, 5, 1, 2, 3, 7);
+    assertEquals(0, belowOneGroup.blocksRun(1));
+    for (ModelConfig config : java.util.List.of(xlLike, belowOneGroup)) {
+      try (NDManager m = NDManager.newBaseManager()) {
+        OdeltNetwork net = new OdeltNetwork(config);
+        net.initialize(m, 11, OdeltNetwork.Init.RANDOM);
+        NDArray[] in = inputs(m, 2);
+        ParameterStore ps = new ParameterStore(m, false);
+        for (int blocks : config.allowedBlocks()) {
+          float[] fast =
+              net.velocity(ps, in[0], in[1], in[2], in[3], blocks, false).toFloatArray();
+          float[] all = everyBlockVelocity(net, ps, in, blocks).toFloatArray();
+          assertArrayEquals(all, fast, 0f, config.depthMin() + ": L=" + blocks);
+        }
+      }
+    }
+  }
+
+  /** The reference's loop, evaluating all L blocks (including those after the last group end). */
+  private static NDArray everyBlockVelocity(
+      OdeltNetwork net, ParameterStore ps, NDArray[] in, int blocks) {
+    ModelConfig c = net.config();
+    NDManager m = in[0].getManager();
+    int grid = c.imageSize() / c.patchSize();
+    NDArray positions =
+        m.create(
+            OdeltNetwork.positionEmbedding(c.hiddenSize(), grid, c.positionLayout()),
+            new Shape(1, (long) grid * grid, c.hiddenSize()));
+    NDArray ones = m.ones(new Shape(c.hiddenSize()));
+    NDArray zeros = m.zeros(new Shape(c.hiddenSize()));
+    NDArray tokens = net.patchEmbed().embed(ps, in[0], false).add(positions); // (B, N, D)
+    NDArray cond =
+        net.timeEmbedder()
+            .embed(ps, in[1], false)
+            .add(net.stepLevelEmbedder().embed(ps, in[2], false))
+            .add(net.labelEmbedder().lookup(ps, in[3], false)); // (B, D)
+    NDArray cb = cond.add(net.blockCountEmbedder().row(ps, blocks, cond, false)); // (B, D)
+    NDArray xr = tokens;
+    NDArray vr = tokens.zerosLike();
+    for (int i = 0; i < blocks; i++) {
+      NDArray vb = net.blocks().get(i).apply(ps, xr, cb, ones, zeros, false);
+      if (i % c.groupSize() == c.groupSize() - 1) {
+        xr = xr.add(vb);
+        vr = vr.add(vb);
+      } else {
+        xr = vb;
+      }
+    }
+    return net.unpatchify(net.finalLayer().apply(ps, vr, cond, ones, zeros, false));
   }
 
   @Test

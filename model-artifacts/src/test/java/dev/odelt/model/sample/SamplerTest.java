@@ -16,6 +16,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.odelt.model.LoadedModel;
+import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Models;
 import dev.odelt.model.Tier;
 import dev.odelt.model.noise.GaussianNoise;
@@ -105,6 +106,20 @@ class SamplerTest {
     assertEquals(0, (adaptive.velocityEvaluations() - 3) % 6);
     LoggerFactory.getLogger(SamplerTest.class).info("dopri5 tol 1e-2: {}", adaptive);
     assertEquals(adaptive.velocityEvaluations() * 2, adaptive.blockEvaluations());
+  }
+
+  @Test
+  void statsCountOnlyTheBlocksThatRunWhenDepthMinIsNotAMultipleOfG() throws Exception {
+    // depth 7, depth_min 3, G 2: L = 3 / 5 / 7 runs 2 / 4 / 6 blocks.
+    ModelConfig xlLike = new ModelConfig(8, 3, 4, 32, 2, 2f, 7, 3, 2, 10, 7);
+    String xl = TestModels.writeRandomPackage(dir.resolve("xl-like"), xlLike, 5);
+    try (LoadedModel m = Models.load(xl, "cpu")) {
+      List<SampleItem> items = batchAround(new SampleItem(1, 2), 2, 0);
+      assertEquals(2 * 4 * 2, m.sampler().sample(items, Tier.of(4, 3)).stats().blockEvaluations());
+      assertEquals(2 * 4 * 4, m.sampler().sample(items, Tier.of(4, 5)).stats().blockEvaluations());
+      SampleStats guided = m.sampler().sample(items, Tier.of(2, 7).withGuidance(1.5f)).stats();
+      assertEquals(2 * 2 * 6 * 2, guided.blockEvaluations());
+    }
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.odelt.proto.v1.PositionLayout;
 import org.junit.jupiter.api.Test;
 
 class TrainOptionsTest {
@@ -13,6 +14,19 @@ class TrainOptionsTest {
     TrainOptions o = TrainOptions.parse();
     assertEquals(TrainOptions.DEFAULT_MODEL, o.model());
     assertEquals(java.util.List.of(2, 4, 6), o.model().allowedBlocks());
+    assertEquals(PositionLayout.COLUMN_FIRST, o.model().positionLayout());
+  }
+
+  @Test
+  void theLayoutOfOlderCheckpointsCanBeChosen() {
+    assertEquals(
+        PositionLayout.ROW_FIRST,
+        TrainOptions.parse("--positionLayout=ROW_FIRST").model().positionLayout());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TrainOptions.parse("--positionLayout=POSITION_LAYOUT_UNSPECIFIED"));
+    assertTrue(e.getMessage().contains("--positionLayout"), e.getMessage());
   }
 
   @Test

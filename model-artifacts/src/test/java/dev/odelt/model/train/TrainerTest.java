@@ -2,6 +2,7 @@ package dev.odelt.model.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -18,8 +19,11 @@ import dev.odelt.model.data.DigitSet;
 import dev.odelt.model.data.MnistDigits;
 import dev.odelt.model.net.OdeltNetwork;
 import dev.odelt.model.net.Ops;
+import dev.odelt.proto.v1.PositionLayout;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,19 +63,33 @@ class TrainerTest {
     JniUtils.setNumThreads(engineThreads);
   }
 
-  private static TrainOptions options() {
-    return TrainOptions.parse(
-        "--steps=" + STEPS,
-        "--batchSize=16",
-        "--warmupSteps=2",
-        "--hiddenSize=32",
-        "--numHeads=2",
-        "--depth=4",
-        "--depthMin=2",
-        "--groupSize=2",
-        "--selfConsistencyFraction=0.25",
-        "--lengthConsistencyFraction=0.25",
-        "--seed=7");
+  private static TrainOptions options(String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--steps=" + STEPS,
+                "--batchSize=16",
+                "--warmupSteps=2",
+                "--hiddenSize=32",
+                "--numHeads=2",
+                "--depth=4",
+                "--depthMin=2",
+                "--groupSize=2",
+                "--selfConsistencyFraction=0.25",
+                "--lengthConsistencyFraction=0.25",
+                "--seed=7"));
+    args.addAll(List.of(extra));
+    return TrainOptions.parse(args.toArray(String[]::new));
+  }
+
+  @Test
+  void checkpointsWithoutARecordedLayoutWereTrainedRowFirst(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve(Checkpoints.STATE), "{\"step\": 3, \"arrays\": 8}");
+    assertEquals(PositionLayout.ROW_FIRST, Checkpoints.positionLayoutOf(dir));
+    Files.writeString(
+        dir.resolve(Checkpoints.STATE), "{\"step\": 3, \"positionLayout\": \"DIAGONAL\"}");
+    IOException e = assertThrows(IOException.class, () -> Checkpoints.positionLayoutOf(dir));
+    assertTrue(e.getMessage().contains("DIAGONAL"), e.getMessage());
   }
 
   /** Runs steps until {@code trainer.step() == until}, asserting each is finite and applied. */
@@ -174,9 +192,17 @@ class TrainerTest {
       try (Trainer uninterrupted = new Trainer(options(), data, Device.cpu())) {
         trainUntil(uninterrupted, RESUME_AT);
         Checkpoints.save(uninterrupted, dir);
+        assertEquals(PositionLayout.COLUMN_FIRST, Checkpoints.positionLayoutOf(dir));
         trainUntil(uninterrupted, STEPS);
         student = values(uninterrupted.studentArrays());
         teacher = values(uninterrupted.teacherArrays());
+      }
+      try (NDManager scratch = NDManager.newBaseManager();
+          Trainer rowFirst =
+              new Trainer(options("--positionLayout=ROW_FIRST"), data, Device.cpu())) {
+        IOException e =
+            assertThrows(IOException.class, () -> Checkpoints.load(rowFirst, dir, scratch));
+        assertTrue(e.getMessage().contains("--positionLayout=COLUMN_FIRST"), e.getMessage());
       }
       try (NDManager scratch = NDManager.newBaseManager();
           Trainer resumed = new Trainer(options(), data, Device.cpu())) {

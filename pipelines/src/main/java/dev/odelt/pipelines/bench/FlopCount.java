@@ -9,7 +9,8 @@ import dev.odelt.model.ModelConfig;
  * adds) is O(B·N·D) per block against O(B·N·D²) for the products and is left out, as is usual for
  * utilisation figures.
  *
- * <p>Per image, with N tokens, width D, MLP width M, patch values P = C·p·p, L blocks:
+ * <p>Per image, with N tokens, width D, MLP width M, patch values P = C·p·p, L blocks of which
+ * {@link ModelConfig#blocksRun(int)} run (L unless depth_min is not a multiple of G):
  *
  * <ul>
  *   <li>patch embedding: 2·N·P·D
@@ -25,7 +26,8 @@ public record FlopCount(ModelConfig config) {
 
   /** The formula above, as text for the report. */
   public static final String FORMULA =
-      "FLOPs/image = 2NPD + 2(2·256·D + 2D²) + L·[2·D·6D + 3·2ND² + 2·2N²D + 2ND² + 2·2NDM]"
+      "FLOPs/image = 2NPD + 2(2·256·D + 2D²)"
+          + " + blocksRun(L)·[2·D·6D + 3·2ND² + 2·2N²D + 2ND² + 2·2NDM]"
           + " + 2·D·2D + 2NDP (N tokens, D width, M MLP width, P = C·p·p, multiply-add = 2)";
 
   /** FLOPs of the patch embedding, per image. */
@@ -58,9 +60,9 @@ public record FlopCount(ModelConfig config) {
     return 2 * d * 2 * d + 2L * config.tokens() * d * config.patchValues();
   }
 
-  /** FLOPs of one velocity evaluation of one image running {@code blocks} blocks. */
+  /** FLOPs of one velocity evaluation of one image at block count L = {@code blocks}. */
   public long perImage(int blocks) {
-    return patchEmbed() + conditioning() + blocks * block() + finalLayer();
+    return patchEmbed() + conditioning() + config.blocksRun(blocks) * block() + finalLayer();
   }
 
   /** FLOPs of one velocity call on a batch. */

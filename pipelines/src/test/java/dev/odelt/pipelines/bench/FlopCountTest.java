@@ -27,4 +27,12 @@ class FlopCountTest {
     FlopCount f = new FlopCount(new ModelConfig(32, 1, 4, 128, 4, 4f, 6, 2, 2, 10, 7));
     assertEquals(4 * f.block(), f.perImage(6) - f.perImage(2));
   }
+
+  @Test
+  void onlyTheBlocksThatRunCount() {
+    // depth 7, depth_min 3, G 2: L = 3 runs 2 blocks, L = 7 runs 6.
+    FlopCount f = new FlopCount(new ModelConfig(32, 1, 4, 128, 4, 4f, 7, 3, 2, 10, 7));
+    assertEquals(4 * f.block(), f.perImage(7) - f.perImage(3));
+    assertEquals(f.perImage(3) - 2 * f.block(), f.patchEmbed() + f.conditioning() + f.finalLayer());
+  }
 }

@@ -205,12 +205,15 @@ public final class RequestResolver {
         double cost =
             q.getBlockEvalsPerImage() > 0
                 ? q.getBlockEvalsPerImage()
-                : TierCosts.blockEvaluationsPerImage(tier);
+                : TierCosts.blockEvaluationsPerImage(tier, config);
         candidates.add(new Candidate(tier, cost, q.getClassAccuracy(), -q.getFrechetDistance()));
       }
     } else {
       for (Tier tier : presets.values()) {
-        double cost = TierCosts.blockEvaluationsPerImage(tier);
+        if (!config.isAllowedBlocks(tier.blocks())) {
+          continue; // a preset the model cannot run is never a choice
+        }
+        double cost = TierCosts.blockEvaluationsPerImage(tier, config);
         candidates.add(new Candidate(tier, cost, cost, 0));
       }
     }

@@ -102,7 +102,9 @@ class GenerateImagesTest {
                 Tier tier = Tier.fromProto(s.getTier());
                 assertEquals(tier.label(), s.getTierLabel());
                 assertEquals(
-                    s.getVelocityEvaluations() * tier.blocks() * tier.guidanceFactor(),
+                    s.getVelocityEvaluations()
+                        * TestModels.TINY.blocksRun(tier.blocks())
+                        * tier.guidanceFactor(),
                     s.getBlockEvaluations());
                 assertTrue(s.getWallNanos() > 0);
                 images += s.getBatchSize();

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.odelt.model.Tier;
 import dev.odelt.proto.v1.GenerationRequest;
+import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.RejectReason;
 import dev.odelt.proto.v1.RequestedTier;
 import dev.odelt.proto.v1.ResolvedRequest;
 import dev.odelt.proto.v1.Solver;
 import dev.odelt.proto.v1.SourcedRequest;
+import dev.odelt.proto.v1.TierPreset;
 import dev.odelt.transforms.TestManifests;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +62,39 @@ class RequestResolverTest {
                 .build()));
     assertEquals(
         Tier.of(2, 2), resolver.tierOf(GenerationRequest.newBuilder().setMaxBlockEvals(5).build()));
+  }
+
+  @Test
+  void budgetsCountOnlyTheBlocksThatRun() throws RejectedRequestException {
+    // depth 7, depth_min 3, G 2: presets s2-b3 (2·2 = 4 block evaluations), s4-b5 (4·4 = 16),
+    // s8-b7 (8·6 = 48); a budget counted with L instead would not fit s4-b5 in 16.
+    ModelManifest xlLike =
+        TestManifests.digits().toBuilder()
+            .setArchitecture(
+                TestManifests.digits().getArchitecture().toBuilder().setDepth(7).setDepthMin(3))
+            .clearTiers()
+            .addTiers(preset("draft", Tier.of(2, 3)))
+            .addTiers(preset("standard", Tier.of(4, 5)))
+            .addTiers(preset("premium", Tier.of(8, 7)))
+            .build();
+    RequestResolver r = RequestResolver.of(xlLike);
+    assertEquals(Tier.of(4, 5), r.tierOf(budget(16)));
+    assertEquals(Tier.of(8, 7), r.tierOf(budget(48)));
+    assertEquals(Tier.of(2, 3), r.tierOf(budget(4)));
+    assertEquals(
+        RejectReason.BUDGET_TOO_SMALL,
+        assertThrows(
+                RejectedRequestException.class,
+                () -> r.tierOf(budget(3)))
+            .reason());
+  }
+
+  private static GenerationRequest budget(long blockEvaluations) {
+    return GenerationRequest.newBuilder().setMaxBlockEvals(blockEvaluations).build();
+  }
+
+  private static TierPreset preset(String name, Tier tier) {
+    return TierPreset.newBuilder().setName(name).setTier(tier.toProto()).build();
   }
 
   @Test
