@@ -14,7 +14,9 @@ import dev.odelt.storage.ObjectStore;
 import dev.odelt.storage.ObjectStores;
 import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +40,8 @@ import java.util.Map;
  * manifest exists and parses with a valid architecture; the weights file exists, has the manifest's
  * size and sha256; the safetensors structure is sound; every tensor the network needs is present
  * with its exact shape and no other tensor is. Each failure is an {@link
- * InvalidModelPackageException} naming the file and the problem.
+ * InvalidModelPackageException} naming the file and the problem. The weights are streamed, so a
+ * package may exceed 2 GiB (a DiT-XL/2 package is about 2.7 GB); memory is the tensors themselves.
  */
 public final class ModelPackages {
 
@@ -94,6 +97,13 @@ public final class ModelPackages {
    * Reads and checks the weights file a manifest names: format, existence, size, sha256 and the
    * safetensors structure (not the tensor names, which depend on the architecture).
    *
+   * <p>The file is streamed once, of any size ({@link SafeTensors#read(InputStream, String,
+   * long)}): tensors are read straight into their arrays while the bytes are counted and hashed, so
+   * memory is the tensors plus a small buffer. Problems are reported as if the size and sha256 were
+   * checked first: a file that differs from the manifest's is {@link Problem#TRUNCATED} or {@link
+   * Problem#CHECKSUM_MISMATCH} whatever its structure, and a structural problem of the manifest's
+   * own file is reported after the whole file was hashed.
+   *
    * @param manifestAt the manifest's location; the file is resolved beside it
    */
   static SafeTensors readWeights(String manifestAt, WeightsFile weights) throws IOException {
@@ -113,21 +123,104 @@ public final class ModelPackages {
     }
 
     String weightsAt = sibling(manifestAt, weights.getFile());
-    byte[] bytes = readOrMissing(weightsAt, "weights file named by " + manifestAt);
-    if (weights.getSizeBytes() > 0 && bytes.length != weights.getSizeBytes()) {
+    long declared = weights.getSizeBytes() > 0 ? weights.getSizeBytes() : -1;
+    MessageDigest digest = newSha256();
+    SafeTensors file = null;
+    InvalidModelPackageException invalid = null;
+    long size;
+    try (HashingInputStream in =
+        new HashingInputStream(ObjectStores.forLocation(weightsAt).open(weightsAt), digest)) {
+      try {
+        file = SafeTensors.read(in, weightsAt, declared);
+      } catch (InvalidModelPackageException e) {
+        // Reported only when the bytes are those the manifest names (checked below): a file
+        // damaged on the way is a size or checksum problem, not a malformed package.
+        invalid = e;
+      }
+      size = in.drain();
+    } catch (FileNotFoundException | NoSuchFileException e) {
       throw new InvalidModelPackageException(
-          bytes.length < weights.getSizeBytes() ? Problem.TRUNCATED : Problem.CHECKSUM_MISMATCH,
-          weightsAt,
-          "has " + bytes.length + " bytes, the manifest says " + weights.getSizeBytes());
+          Problem.MISSING, weightsAt, "weights file named by " + manifestAt + " does not exist", e);
     }
-    String actual = sha256(bytes);
+    if (declared >= 0 && size != declared) {
+      throw new InvalidModelPackageException(
+          size < declared ? Problem.TRUNCATED : Problem.CHECKSUM_MISMATCH,
+          weightsAt,
+          "has " + size + " bytes, the manifest says " + declared);
+    }
+    String actual = HexFormat.of().formatHex(digest.digest());
     if (!actual.equalsIgnoreCase(weights.getSha256())) {
       throw new InvalidModelPackageException(
           Problem.CHECKSUM_MISMATCH,
           weightsAt,
           "sha256 is " + actual + ", the manifest says " + weights.getSha256());
     }
-    return SafeTensors.read(bytes, weightsAt);
+    if (invalid != null) {
+      throw invalid;
+    }
+    return file;
+  }
+
+  /**
+   * Passes a stream through while feeding every byte read into a digest and counting them; {@link
+   * #skip} reads (and hashes) the bytes it skips.
+   */
+  private static final class HashingInputStream extends FilterInputStream {
+    private final MessageDigest digest;
+    private long count;
+
+    HashingInputStream(InputStream in, MessageDigest digest) {
+      super(in);
+      this.digest = digest;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        digest.update((byte) b);
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        digest.update(b, off, n);
+        count += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      byte[] buffer = new byte[(int) Math.min(Math.max(n, 0), 1 << 16)];
+      long skipped = 0;
+      while (skipped < n) {
+        int got = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
+        if (got < 0) {
+          break;
+        }
+        skipped += got;
+      }
+      return skipped;
+    }
+
+    @Override
+    public boolean markSupported() {
+      return false;
+    }
+
+    /** Reads (and hashes) to the end; returns the number of bytes read in all. */
+    long drain() throws IOException {
+      byte[] buffer = new byte[1 << 20];
+      while (read(buffer, 0, buffer.length) >= 0) {
+        // hashed by read
+      }
+      return count;
+    }
   }
 
   /** Reads and parses a manifest without touching the weights. */

@@ -7,14 +7,18 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,12 +33,23 @@ import java.util.Map;
  * a multiple of 8 bytes (as the reference implementation does). The reader accepts any valid file
  * with F32 tensors and checks that every tensor lies inside the file, has exactly 4 bytes per
  * element and does not overlap another; {@link #readAsFloat32} also takes F16 and BF16 tensors (2
- * bytes per element) from files made elsewhere and widens them to float32 exactly.
+ * bytes per element) from files made elsewhere and widens them to float32 exactly. Files of any
+ * size are read from a stream ({@link #read(InputStream, String, long)}), one tensor at a time;
+ * byte arrays go through the same reader and the same checks.
  */
 public final class SafeTensors {
 
   private static final String METADATA = "__metadata__";
   private static final long MAX_HEADER_BYTES = 100L << 20;
+
+  /** The most elements a Java array (and so a {@link Tensor}) holds. */
+  private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  /** Bytes read from a stream at a time (a multiple of 4). */
+  private static final int CHUNK_BYTES = 1 << 20;
+
+  /** Elements allocated for a tensor before its data arrives (64 MiB of floats). */
+  private static final int FIRST_ALLOCATION = 1 << 24;
 
   private final Map<String, Tensor> tensors;
   private final Map<String, String> metadata;
@@ -176,7 +191,8 @@ public final class SafeTensors {
   }
 
   /**
-   * Parses a whole file.
+   * Parses a whole file held in memory (as {@link #read(InputStream, String, long)} with the
+   * array's length as the size).
    *
    * @param bytes the file
    * @param file its location, used in error messages
@@ -185,7 +201,7 @@ public final class SafeTensors {
    *     inconsistent sizes or overlaps
    */
   public static SafeTensors read(byte[] bytes, String file) throws InvalidModelPackageException {
-    return read(bytes, file, false);
+    return readBytes(bytes, file, false);
   }
 
   /**
@@ -194,41 +210,179 @@ public final class SafeTensors {
    */
   public static SafeTensors readAsFloat32(byte[] bytes, String file)
       throws InvalidModelPackageException {
-    return read(bytes, file, true);
+    return readBytes(bytes, file, true);
   }
 
-  private static SafeTensors read(byte[] bytes, String file, boolean halfPrecision)
+  /**
+   * Parses a file of any size from a stream, one tensor at a time: the header first (at most 100
+   * MiB), checked whole before any tensor is allocated, then the data in offset order, each tensor
+   * read straight into its own float array. Memory is the tensors plus a 1 MiB buffer; the
+   * allocation for a tensor never runs ahead of the bytes the stream actually delivered by more
+   * than 64 MiB, so a header that lies about shapes cannot exhaust the heap.
+   *
+   * <p>The checks and their {@link Problem} kinds are those of {@link #read(byte[], String)}: with
+   * a known {@code size} every tensor must lie inside it before anything is read; without one a
+   * stream that ends inside a tensor (or a gap before it) is {@link Problem#TRUNCATED}, naming the
+   * tensor. Reading stops after the last tensor's data: bytes after it are left in the stream.
+   *
+   * @param in the stream, positioned at the file's first byte (not closed here)
+   * @param file its location, used in error messages
+   * @param size the file's size in bytes when known (a manifest's size), else -1
+   * @throws InvalidModelPackageException for a file that is not valid, as above
+   * @throws IOException when the stream fails
+   */
+  public static SafeTensors read(InputStream in, String file, long size) throws IOException {
+    return read(in, file, size, false);
+  }
+
+  /**
+   * As {@link #read(InputStream, String, long)}, also accepting F16 and BF16 tensors, which are
+   * converted exactly to float32 (as {@link #readAsFloat32(byte[], String)}).
+   */
+  public static SafeTensors readAsFloat32(InputStream in, String file, long size)
+      throws IOException {
+    return read(in, file, size, true);
+  }
+
+  private static SafeTensors readBytes(byte[] bytes, String file, boolean halfPrecision)
       throws InvalidModelPackageException {
-    if (bytes.length < 8) {
-      throw new InvalidModelPackageException(
-          Problem.TRUNCATED, file, "only " + bytes.length + " bytes, no safetensors header");
+    try {
+      return read(new ByteArrayInputStream(bytes), file, bytes.length, halfPrecision);
+    } catch (InvalidModelPackageException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading a byte array cannot fail", e);
     }
-    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    long headerLength = buffer.getLong(0);
+  }
+
+  /** One tensor's header entry, validated. */
+  private record Entry(
+      int index, String name, String dtype, long[] shape, long begin, long end, int width) {}
+
+  /** A parsed and validated header: metadata and tensor entries in header order. */
+  private record Header(Map<String, String> metadata, List<Entry> entries) {}
+
+  private static SafeTensors read(InputStream in, String file, long size, boolean halfPrecision)
+      throws IOException {
+    byte[] prefix = in.readNBytes(8);
+    if (prefix.length < 8) {
+      throw new InvalidModelPackageException(
+          Problem.TRUNCATED, file, "only " + prefix.length + " bytes, no safetensors header");
+    }
+    long headerLength = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     if (headerLength < 2 || headerLength > MAX_HEADER_BYTES) {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, file, "implausible safetensors header length " + headerLength);
     }
-    if (8 + headerLength > bytes.length) {
+    if (size >= 0 && 8 + headerLength > size) {
       throw new InvalidModelPackageException(
           Problem.TRUNCATED,
           file,
-          "header of " + headerLength + " bytes but the file has " + bytes.length + " bytes");
+          "header of " + headerLength + " bytes but the file has " + size + " bytes");
     }
-    int dataStart = (int) (8 + headerLength);
-    long dataLength = bytes.length - dataStart;
+    byte[] json = in.readNBytes((int) headerLength);
+    if (json.length < headerLength) {
+      throw new InvalidModelPackageException(
+          Problem.TRUNCATED,
+          file,
+          "header of " + headerLength + " bytes but the file has " + (8 + json.length) + " bytes");
+    }
+    long dataLength = size >= 0 ? size - 8 - headerLength : -1;
+    Header header = parseHeader(json, file, halfPrecision, dataLength);
+
+    List<Entry> byOffset = new ArrayList<>(header.entries());
+    byOffset.sort(Comparator.comparingLong(Entry::begin));
+    float[][] values = new float[byOffset.size()][];
+    byte[] buffer = new byte[CHUNK_BYTES];
+    long position = 0;
+    for (Entry entry : byOffset) {
+      while (position < entry.begin()) {
+        int n = (int) Math.min(buffer.length, entry.begin() - position);
+        int got = in.readNBytes(buffer, 0, n);
+        position += got;
+        if (got < n) {
+          throw truncated(file, entry, position);
+        }
+      }
+      values[entry.index()] = readValues(in, file, entry, buffer);
+      position = entry.end();
+    }
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    for (Entry entry : header.entries()) {
+      tensors.put(entry.name(), Tensor.owning(entry.shape(), values[entry.index()]));
+    }
+    return new SafeTensors(tensors, header.metadata());
+  }
+
+  /**
+   * Reads one tensor's bytes (the stream is at its first byte) into floats, little-endian, widening
+   * half precision. The array grows with the data actually read when the tensor is larger than
+   * {@link #FIRST_ALLOCATION} elements.
+   */
+  private static float[] readValues(InputStream in, String file, Entry entry, byte[] buffer)
+      throws IOException {
+    int elements = (int) Tensor.sizeOf(entry.shape());
+    float[] values = new float[Math.min(elements, FIRST_ALLOCATION)];
+    boolean bf16 = entry.dtype().equals("BF16");
+    int filled = 0;
+    long position = entry.begin();
+    while (position < entry.end()) {
+      int n = (int) Math.min(buffer.length, entry.end() - position);
+      int got = in.readNBytes(buffer, 0, n);
+      if (got < n) {
+        throw truncated(file, entry, position + got);
+      }
+      position += n;
+      int count = n / entry.width();
+      if (filled + count > values.length) {
+        int grown = (int) Math.min(elements, Math.max(2L * values.length, filled + count));
+        values = Arrays.copyOf(values, grown);
+      }
+      ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n).order(ByteOrder.LITTLE_ENDIAN);
+      if (entry.width() == 4) {
+        bytes.asFloatBuffer().get(values, filled, count);
+      } else {
+        for (int i = 0; i < count; i++) {
+          short bits = bytes.getShort(2 * i);
+          values[filled + i] = bf16 ? bfloat16ToFloat(bits) : float16ToFloat(bits);
+        }
+      }
+      filled += count;
+    }
+    return values;
+  }
+
+  private static InvalidModelPackageException truncated(String file, Entry entry, long dataBytes) {
+    return new InvalidModelPackageException(
+        Problem.TRUNCATED,
+        file,
+        "tensor '"
+            + entry.name()
+            + "' ends at data byte "
+            + entry.end()
+            + " but the file holds only "
+            + dataBytes
+            + " data bytes");
+  }
+
+  /**
+   * Parses and validates the JSON header, the one set of rules of every reader: each entry has a
+   * supported dtype, a shape and two data_offsets spanning exactly its bytes; with a known {@code
+   * dataLength} (≥ 0) no entry ends past it; data ranges do not overlap (gaps are allowed).
+   */
+  private static Header parseHeader(
+      byte[] json, String file, boolean halfPrecision, long dataLength)
+      throws InvalidModelPackageException {
     JsonObject header;
     try {
-      String json = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
-      header = JsonParser.parseString(json).getAsJsonObject();
+      header = JsonParser.parseString(new String(json, StandardCharsets.UTF_8)).getAsJsonObject();
     } catch (JsonParseException | IllegalStateException e) {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, file, "safetensors header is not a JSON object: " + e.getMessage(), e);
     }
 
     Map<String, String> metadata = new LinkedHashMap<>();
-    Map<String, Tensor> tensors = new LinkedHashMap<>();
-    List<long[]> ranges = new ArrayList<>();
+    List<Entry> entries = new ArrayList<>();
     for (Map.Entry<String, JsonElement> e : header.entrySet()) {
       String name = e.getKey();
       try {
@@ -265,7 +419,7 @@ public final class SafeTensors {
         long begin = offsets.get(0).getAsLong();
         long end = offsets.get(1).getAsLong();
         long elements = Tensor.sizeOf(shape);
-        if (begin < 0 || end < begin || end - begin != width * elements) {
+        if (begin < 0 || end < begin || end - begin != Math.multiplyExact(width, elements)) {
           throw new InvalidModelPackageException(
               Problem.MALFORMED,
               file,
@@ -281,7 +435,19 @@ public final class SafeTensors {
                   + width * elements
                   + " bytes");
         }
-        if (end > dataLength) {
+        if (elements > MAX_ELEMENTS) {
+          throw new InvalidModelPackageException(
+              Problem.MALFORMED,
+              file,
+              "tensor '"
+                  + name
+                  + "' has "
+                  + elements
+                  + " elements, more than a Java array holds ("
+                  + MAX_ELEMENTS
+                  + ")");
+        }
+        if (dataLength >= 0 && end > dataLength) {
           throw new InvalidModelPackageException(
               Problem.TRUNCATED,
               file,
@@ -293,22 +459,7 @@ public final class SafeTensors {
                   + dataLength
                   + " data bytes");
         }
-        ranges.add(new long[] {begin, end});
-        float[] values = new float[(int) elements];
-        ByteBuffer slice =
-            ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin))
-                .slice()
-                .order(ByteOrder.LITTLE_ENDIAN);
-        if (width == 4) {
-          slice.asFloatBuffer().get(values);
-        } else {
-          boolean bf16 = dtype.equals("BF16");
-          for (int i = 0; i < values.length; i++) {
-            short bits = slice.getShort(2 * i);
-            values[i] = bf16 ? bfloat16ToFloat(bits) : float16ToFloat(bits);
-          }
-        }
-        tensors.put(name, new Tensor(shape, values));
+        entries.add(new Entry(entries.size(), name, dtype, shape, begin, end, width));
       } catch (IllegalStateException
           | UnsupportedOperationException
           | NullPointerException
@@ -319,14 +470,17 @@ public final class SafeTensors {
             Problem.MALFORMED, file, "bad safetensors entry '" + name + "': " + ex, ex);
       }
     }
-    ranges.sort((a, b) -> Long.compare(a[0], b[0]));
-    for (int i = 1; i < ranges.size(); i++) {
-      if (ranges.get(i)[0] < ranges.get(i - 1)[1]) {
+    List<Entry> byOffset = new ArrayList<>(entries);
+    byOffset.sort(Comparator.comparingLong(Entry::begin));
+    for (int i = 1; i < byOffset.size(); i++) {
+      if (byOffset.get(i).begin() < byOffset.get(i - 1).end()) {
         throw new InvalidModelPackageException(
-            Problem.MALFORMED, file, "tensor data ranges overlap at byte " + ranges.get(i)[0]);
+            Problem.MALFORMED,
+            file,
+            "tensor data ranges overlap at byte " + byOffset.get(i).begin());
       }
     }
-    return new SafeTensors(tensors, metadata);
+    return new Header(metadata, entries);
   }
 
   private static boolean isHalf(String dtype) {

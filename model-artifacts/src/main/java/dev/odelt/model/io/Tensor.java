@@ -12,13 +12,25 @@ public final class Tensor {
   private final float[] data;
 
   public Tensor(long[] shape, float[] data) {
+    this(shape, data, true);
+  }
+
+  private Tensor(long[] shape, float[] data, boolean copy) {
     long size = sizeOf(shape);
     if (size != data.length) {
       throw new IllegalArgumentException(
           "shape " + Arrays.toString(shape) + " needs " + size + " values, got " + data.length);
     }
     this.shape = shape.clone();
-    this.data = data.clone();
+    this.data = copy ? data.clone() : data;
+  }
+
+  /**
+   * A tensor that takes over {@code data} without a copy, for readers in this package that
+   * allocated the array themselves and never touch it again.
+   */
+  static Tensor owning(long[] shape, float[] data) {
+    return new Tensor(shape, data, false);
   }
 
   /** The number of elements of a shape; fails on negative dimensions. */
