@@ -298,7 +298,7 @@ public final class SafeTensors {
     for (Entry entry : byOffset) {
       while (position < entry.begin()) {
         int n = (int) Math.min(buffer.length, entry.begin() - position);
-        int got = in.readNBytes(buffer, 0, n);
+        int got = readFully(in, buffer, n);
         position += got;
         if (got < n) {
           throw truncated(file, entry, position);
@@ -328,7 +328,7 @@ public final class SafeTensors {
     long position = entry.begin();
     while (position < entry.end()) {
       int n = (int) Math.min(buffer.length, entry.end() - position);
-      int got = in.readNBytes(buffer, 0, n);
+      int got = readFully(in, buffer, n);
       if (got < n) {
         throw truncated(file, entry, position + got);
       }
@@ -350,6 +350,23 @@ public final class SafeTensors {
       filled += count;
     }
     return values;
+  }
+
+  /**
+   * Reads {@code n} bytes into the start of {@code buffer}, fewer only at the end of the stream;
+   * returns how many. Loops on {@link InputStream#read(byte[], int, int)} itself: some streams'
+   * {@code readNBytes} return after one partial read.
+   */
+  private static int readFully(InputStream in, byte[] buffer, int n) throws IOException {
+    int got = 0;
+    while (got < n) {
+      int r = in.read(buffer, got, n - got);
+      if (r < 0) {
+        break;
+      }
+      got += r;
+    }
+    return got;
   }
 
   private static InvalidModelPackageException truncated(String file, Entry entry, long dataBytes) {
