@@ -100,7 +100,11 @@ class ModelPackagesTest {
 
   /** Rewrites weights.safetensors with the given tensors and fixes the manifest's checksum. */
   private static void replaceWeights(Path pkgDir, Map<String, Tensor> tensors) throws Exception {
-    byte[] bytes = SafeTensors.write(tensors, Map.of());
+    replaceWeights(pkgDir, SafeTensors.write(tensors, Map.of()));
+  }
+
+  /** Rewrites weights.safetensors with the given bytes and fixes the manifest's checksum. */
+  private static void replaceWeights(Path pkgDir, byte[] bytes) throws Exception {
     Files.write(pkgDir.resolve("weights.safetensors"), bytes);
     ModelManifest manifest = ModelPackages.readManifest(pkgDir.toString());
     ModelManifest fixed =
@@ -231,5 +235,58 @@ class ModelPackagesTest {
     assertEquals(Problem.MALFORMED, problemOf(manifest));
     Files.writeString(file, "{\"name\": ", StandardCharsets.UTF_8);
     assertEquals(Problem.MALFORMED, problemOf(manifest));
+  }
+
+  @Test
+  void aDamagedFileIsAChecksumProblemWhateverItsStructure() throws Exception {
+    String manifest = freshPackage("p");
+    Path weights = dir.resolve("p/weights.safetensors");
+    byte[] bytes = Files.readAllBytes(weights);
+    byte[] badHeader = bytes.clone();
+    badHeader[8] = 'x'; // the JSON no longer parses, but the manifest's sha256 decides first
+    Files.write(weights, badHeader);
+    assertEquals(Problem.CHECKSUM_MISMATCH, problemOf(manifest));
+    byte[] longer = Arrays.copyOf(bytes, bytes.length + 4);
+    Files.write(weights, longer);
+    assertEquals(Problem.CHECKSUM_MISMATCH, problemOf(manifest));
+    // Without a size in the manifest, a cut file still fails its sha256.
+    Path file = dir.resolve("p/manifest.json");
+    ModelManifest parsed = ModelPackages.readManifest(manifest);
+    Files.writeString(
+        file,
+        JsonFormat.printer()
+            .print(
+                parsed.toBuilder()
+                    .setWeights(parsed.getWeights().toBuilder().clearSizeBytes())
+                    .build()));
+    Files.write(weights, Arrays.copyOf(bytes, bytes.length - 100));
+    assertEquals(Problem.CHECKSUM_MISMATCH, problemOf(manifest));
+    Files.write(weights, bytes);
+    assertEquals(CONFIG, ModelPackages.read(manifest).config());
+  }
+
+  @Test
+  void aPackagesOwnLyingHeaderIsReportedAfterItsChecksum() throws Exception {
+    String manifest = freshPackage("p");
+    Path pkgDir = dir.resolve("p");
+    byte[] bytes = Files.readAllBytes(pkgDir.resolve("weights.safetensors"));
+    int headerLength = (int) ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+    String header = new String(bytes, 8, headerLength, StandardCharsets.UTF_8).strip();
+    assertTrue(header.endsWith("]}}"), header);
+    // The last tensor's end offset gains a digit: its span no longer matches its shape.
+    byte[] lying =
+        (header.substring(0, header.length() - 3) + "4]}}").getBytes(StandardCharsets.UTF_8);
+    byte[] lied =
+        ByteBuffer.allocate(8 + lying.length + bytes.length - 8 - headerLength)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putLong(lying.length)
+            .put(lying)
+            .put(bytes, 8 + headerLength, bytes.length - 8 - headerLength)
+            .array();
+    replaceWeights(pkgDir, lied);
+    InvalidModelPackageException e =
+        assertThrows(InvalidModelPackageException.class, () -> ModelPackages.read(manifest));
+    assertEquals(Problem.MALFORMED, e.problem(), e.getMessage());
+    assertTrue(e.getMessage().contains("data_offsets"), e.getMessage());
   }
 }
