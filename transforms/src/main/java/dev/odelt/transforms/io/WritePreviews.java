@@ -2,7 +2,6 @@ package dev.odelt.transforms.io;
 
 import dev.odelt.proto.v1.ImageRecord;
 import dev.odelt.storage.ObjectStore;
-import dev.odelt.storage.ObjectStores;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.Serializable;
@@ -119,7 +118,7 @@ public final class WritePreviews
 
     @Setup
     public void setup() {
-      store = ObjectStores.forLocation(outputRoot);
+      store = RetryingStore.forLocation(outputRoot);
     }
 
     @ProcessElement
