@@ -173,7 +173,8 @@ public final class ClusterProgress implements AutoCloseable {
       for (String name : names) {
         encoded.add(URLEncoder.encode(name, StandardCharsets.UTF_8));
       }
-      for (JsonElement m : get(path + "?agg=sum&get=" + String.join(",", encoded)).getAsJsonArray()) {
+      for (JsonElement m :
+          get(path + "?agg=sum&get=" + String.join(",", encoded)).getAsJsonArray()) {
         JsonObject metric = m.getAsJsonObject();
         String name = metric.get("id").getAsString();
         long value = (long) metric.get("sum").getAsDouble();

@@ -86,7 +86,8 @@ public final class GenerateJob {
       return EXIT_USAGE;
     }
     RunSummary summary;
-    try (ClusterProgress ignored = startClusterProgress(options, console)) {
+    ClusterProgress progress = startClusterProgress(options, console);
+    try {
       PipelineResult result = run(options, settings);
       PipelineResult.State state = result.waitUntilFinish();
       if (state != PipelineResult.State.DONE) {
@@ -98,6 +99,10 @@ public final class GenerateJob {
       LOG.error("The generation job failed", e);
       console.println("odelt: the job failed: " + e);
       return EXIT_FAILED;
+    } finally {
+      if (progress != null) {
+        progress.close();
+      }
     }
     printSummary(summary, console);
     return summary.getRejects() > 0 ? EXIT_REJECTS : EXIT_OK;

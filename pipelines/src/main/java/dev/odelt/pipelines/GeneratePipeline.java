@@ -1,8 +1,8 @@
 package dev.odelt.pipelines;
 
 import dev.odelt.proto.v1.DeadLetter;
-import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ImageRecord;
+import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.proto.v1.RunSummary;
@@ -107,14 +107,13 @@ public final class GeneratePipeline {
       written = written.and(skipped.get(SkipWrittenImages.WRITTEN));
     }
     PCollectionTuple generated =
-        batches
-            .apply(
-                "GenerateImages",
-                GenerateImages.using(s.model())
-                    .onDevice(s.device())
-                    .withMaxBatchSize(s.maxBatchSize())
-                    .withTorchThreads(s.torchThreads())
-                    .withProgressEvery(s.progressSeconds()));
+        batches.apply(
+            "GenerateImages",
+            GenerateImages.using(s.model())
+                .onDevice(s.device())
+                .withMaxBatchSize(s.maxBatchSize())
+                .withTorchThreads(s.torchThreads())
+                .withProgressEvery(s.progressSeconds()));
     // WriteImages consumes GenerateImages' output directly (no Flatten in between), so Flink
     // chains the two and writes each batch's images as they are made; a Flatten there broke the
     // chain, and in batch mode every generated image then waited for all generation to finish.
@@ -139,8 +138,7 @@ public final class GeneratePipeline {
             .and(unique.get(DeduplicateRequests.DEAD_LETTERS))
             .and(resolved.get(ResolveRequests.DEAD_LETTERS))
             .apply("AllDeadLetters", Flatten.pCollections());
-    deadLetters.apply(
-        "WriteDeadLetters", WriteDeadLetters.to(out).withShards(s.recordShards()));
+    deadLetters.apply("WriteDeadLetters", WriteDeadLetters.to(out).withShards(s.recordShards()));
 
     PCollectionTuple accounts =
         PCollectionTuple.of(AccountCosts.REQUESTS, resolved.get(ResolveRequests.RESOLVED))

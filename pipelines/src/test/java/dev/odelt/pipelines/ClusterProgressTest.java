@@ -29,8 +29,11 @@ class ClusterProgressTest {
         "/",
         exchange -> {
           String key = exchange.getRequestURI().toString();
-          String body = responses.get(key.contains("?") ? key.substring(0, key.indexOf('?')) + "?" : key);
-          byte[] bytes = (body == null ? "{\"errors\":[\"not found\"]}" : body).getBytes(StandardCharsets.UTF_8);
+          String body =
+              responses.get(key.contains("?") ? key.substring(0, key.indexOf('?')) + "?" : key);
+          byte[] bytes =
+              (body == null ? "{\"errors\":[\"not found\"]}" : body)
+                  .getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(body == null ? 404 : 200, bytes.length);
           try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
@@ -44,10 +47,10 @@ class ClusterProgressTest {
             + "{\"jid\":\"j2\",\"name\":\"other\",\"start-time\":9}]}");
     responses.put(
         "/jobs/j1",
-        "{\"vertices\":["
-            + "{\"id\":\"v1\",\"name\":\"ExpandRequests/SpreadChunks -> ExpandRequests/ExpandChunks\","
-            + "\"status\":\"FINISHED\",\"metrics\":{\"write-records\":100}},"
-            + "{\"id\":\"v2\",\"name\":\"SkipWrittenImages/SkipWritten -> GenerateImages/Sample\","
+        "{\"vertices\":[{\"id\":\"v1\",\"name\":\"ExpandRequests/SpreadChunks ->"
+            + " ExpandRequests/ExpandChunks\","
+            + "\"status\":\"FINISHED\",\"metrics\":{\"write-records\":100}},{\"id\":\"v2\",\"name\":\"SkipWrittenImages/SkipWritten"
+            + " -> GenerateImages/Sample\","
             + "\"status\":\"RUNNING\",\"metrics\":{\"write-records\":0}}]}");
     responses.put("/jobs/j1/vertices/v1/subtasks/metrics", "[]");
   }
@@ -96,7 +99,8 @@ class ClusterProgressTest {
             + "{\"id\":\"ExpandRequests/ExpandChunks.odelt_progress.planned_s16-b6-g1.5\","
             + "\"sum\":8.0}]");
     try (ClusterProgress progress =
-        ClusterProgress.start(master(), "job-a", 3600, new PrintStream(OutputStream.nullOutputStream()))) {
+        ClusterProgress.start(
+            master(), "job-a", 3600, new PrintStream(OutputStream.nullOutputStream()))) {
       ClusterProgress.Totals totals = progress.totals("j1");
       assertEquals(Map.of("s1-b6-g3", 64L, "s16-b6-g1.5", 8L), totals.planned());
       assertEquals(Map.of("s1-b6-g3", 32L), totals.done());
@@ -108,7 +112,10 @@ class ClusterProgressTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ClusterProgress progress =
         ClusterProgress.start(
-            master(), "not-submitted", 3600, new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
+            master(),
+            "not-submitted",
+            3600,
+            new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
       progress.poll();
     }
     assertEquals("", bytes.toString(StandardCharsets.UTF_8));

@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * only (a retried bundle counts twice); cost accounting comes from the pipeline's data.
  *
  * <p>Called from a DoFn, the counts are also Beam counters in namespace {@value #NAMESPACE}, named
- * {@value #PLANNED_PREFIX}{@code <tier>} and {@value #DONE_PREFIX}{@code <tier>}: on a Flink cluster
- * they reach the REST API as metrics {@code odelt_progress.planned_<tier>} per subtask, which the
- * launcher sums into the whole cluster's progress.
+ * {@value #PLANNED_PREFIX}{@code <tier>} and {@value #DONE_PREFIX}{@code <tier>}: on a Flink
+ * cluster they reach the REST API as metrics {@code odelt_progress.planned_<tier>} per subtask,
+ * which the launcher sums into the whole cluster's progress.
  */
 public final class Progress {
 
@@ -104,8 +104,8 @@ public final class Progress {
 
   /**
    * Progress lines per tier ({@code "done/planned images (p%), r img/s, ETA s"}) from counts of
-   * planned and done images, {@code seconds} after the first image was done. Shared by the
-   * in-JVM report and the launcher's cluster-wide one, so both read the same.
+   * planned and done images, {@code seconds} after the first image was done. Shared by the in-JVM
+   * report and the launcher's cluster-wide one, so both read the same.
    */
   public static Map<String, String> lines(
       Map<String, Long> planned, Map<String, Long> done, double seconds) {

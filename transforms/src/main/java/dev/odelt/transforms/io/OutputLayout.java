@@ -22,6 +22,7 @@ public final class OutputLayout {
 
   public static final String TIERS_JSON = "accounting/tiers.json";
   public static final String TIERS_CSV = "accounting/tiers.csv";
+
   /** Shards {@code accounting/requests-<shard>.jsonl} ({@link #requestsPath}). */
   public static final String REQUESTS_PREFIX = "accounting/requests";
 
@@ -33,6 +34,7 @@ public final class OutputLayout {
 
   /** A glob over every dead-letter shard. */
   public static final String DEAD_LETTERS_JSONL = DEAD_LETTERS_PREFIX + "-*.jsonl";
+
   public static final String RUN_JSON = "run.json";
 
   private OutputLayout() {}

@@ -19,13 +19,13 @@ import org.apache.beam.sdk.util.Sleeper;
 import org.joda.time.Duration;
 
 /**
- * An {@link ObjectStore} that retries a failed operation a bounded number of times with
- * exponential backoff before it throws, so that a transient storage fault costs a DoFn a few
- * seconds instead of a task failure, which restarts a whole Flink region. What retrying cannot
- * fix is thrown at once: a missing object ({@link FileNotFoundException}, {@link
- * NoSuchFileException}) and a denied permission ({@link AccessDeniedException}). After the last
- * attempt the last fault is thrown, with the number of attempts in a suppressed exception. Every
- * operation it retries is idempotent (writes are whole and atomic).
+ * An {@link ObjectStore} that retries a failed operation a bounded number of times with exponential
+ * backoff before it throws, so that a transient storage fault costs a DoFn a few seconds instead of
+ * a task failure, which restarts a whole Flink region. What retrying cannot fix is thrown at once:
+ * a missing object ({@link FileNotFoundException}, {@link NoSuchFileException}) and a denied
+ * permission ({@link AccessDeniedException}). After the last attempt the last fault is thrown, with
+ * the number of attempts in a suppressed exception. Every operation it retries is idempotent
+ * (writes are whole and atomic).
  */
 public final class RetryingStore implements ObjectStore {
 
@@ -50,7 +50,9 @@ public final class RetryingStore implements ObjectStore {
     return of(ObjectStores.forLocation(location), DEFAULT_ATTEMPTS, Sleeper.DEFAULT);
   }
 
-  /** Wraps {@code store}; {@code attempts} >= 1 tries per operation, waiting with {@code sleeper}. */
+  /**
+   * Wraps {@code store}; {@code attempts} >= 1 tries per operation, waiting with {@code sleeper}.
+   */
   public static RetryingStore of(ObjectStore store, int attempts, Sleeper sleeper) {
     if (attempts < 1) {
       throw new IllegalArgumentException("attempts must be >= 1, got " + attempts);

@@ -31,9 +31,9 @@ import org.apache.beam.sdk.values.TupleTagList;
  * or after the run started ({@code runStarted}; older objects belong to an earlier run and are
  * regenerated and overwritten, as without {@code --resume}), and decodes as a PNG. Writes are
  * atomic ({@link ObjectStore#write}), so an object under its final name is whole; the decode check
- * catches anything else. The bytes are read back so the record carries their sha256, exactly as
- * for {@code --resume} ({@link ReadExistingImages}). Stores that cannot tell a modification time
- * skip nothing.
+ * catches anything else. The bytes are read back so the record carries their sha256, exactly as for
+ * {@code --resume} ({@link ReadExistingImages}). Stores that cannot tell a modification time skip
+ * nothing.
  *
  * <p>Outputs: {@link #BATCHES}, the batches with the written images removed (a batch left empty is
  * dropped); {@link #WRITTEN}, the written images as resumed {@link RenderedImage}s (cost shares 0).
@@ -41,8 +41,7 @@ import org.apache.beam.sdk.values.TupleTagList;
  * it. Costs one modification-time lookup per image (a metadata read on object storage).
  */
 public final class SkipWrittenImages
-    extends PTransform<
-        PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
+    extends PTransform<PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
 
   private static final long serialVersionUID = 1L;
 

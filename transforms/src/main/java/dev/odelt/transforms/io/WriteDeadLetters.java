@@ -8,10 +8,10 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * Writes dead letters as JSON lines into {@code errors/dead-letters-<shard>.jsonl} ({@link
- * OutputLayout#deadLettersPath}), a fixed number of shards assigned by a hash of (source, line)
- * and sorted by (source, line, reason, message) within a shard ({@link WriteShardedLines}): no
- * worker gathers all rejects, and a rerun or a restarted stage rewrites the same files. Every shard
- * is written, empty when nothing fell into it, so a rerun never leaves the previous run's rejects
+ * OutputLayout#deadLettersPath}), a fixed number of shards assigned by a hash of (source, line) and
+ * sorted by (source, line, reason, message) within a shard ({@link WriteShardedLines}): no worker
+ * gathers all rejects, and a rerun or a restarted stage rewrites the same files. Every shard is
+ * written, empty when nothing fell into it, so a rerun never leaves the previous run's rejects
  * behind. Outputs the locations written.
  */
 public final class WriteDeadLetters

@@ -67,7 +67,8 @@ public final class WriteShardedLines<T extends Message>
 
   /**
    * Writes under {@code outputRoot} as {@code <prefix>-NNNNN.jsonl} ({@code prefix} relative, e.g.
-   * {@code errors/dead-letters}), sharded by {@code key} and sorted by {@code order} within a shard.
+   * {@code errors/dead-letters}), sharded by {@code key} and sorted by {@code order} within a
+   * shard.
    */
   public static <T extends Message> WriteShardedLines<T> to(
       String outputRoot,
@@ -125,12 +126,11 @@ public final class WriteShardedLines<T extends Message>
                 "WriteEmptyShards",
                 ParDo.of(new WriteEmptyFn(outputRoot, prefix, writtenView))
                     .withSideInputs(writtenView));
-    return PCollectionList.of(written)
-        .and(empty)
-        .apply("Written", Flatten.pCollections());
+    return PCollectionList.of(written).and(empty).apply("Written", Flatten.pCollections());
   }
 
-  static final class WriteShardFn<T extends Message> extends DoFn<KV<Integer, Iterable<T>>, String> {
+  static final class WriteShardFn<T extends Message>
+      extends DoFn<KV<Integer, Iterable<T>>, String> {
     private static final long serialVersionUID = 1L;
     private final String outputRoot;
     private final String prefix;
@@ -160,7 +160,10 @@ public final class WriteShardedLines<T extends Message>
       }
       String location = OutputLayout.location(outputRoot, shardPath(prefix, shard.getKey()));
       store.write(
-          location, sb.toString().getBytes(StandardCharsets.UTF_8), "application/x-ndjson", Map.of());
+          location,
+          sb.toString().getBytes(StandardCharsets.UTF_8),
+          "application/x-ndjson",
+          Map.of());
       out.output(location);
     }
   }

@@ -55,7 +55,8 @@ class SkipWrittenImagesTest {
     PCollectionTuple result =
         pipeline
             .apply(
-                Create.of(KV.of(ShardedKey.of("s2-b2", new byte[] {7}), (Iterable<ImageTask>) tasks))
+                Create.of(
+                        KV.of(ShardedKey.of("s2-b2", new byte[] {7}), (Iterable<ImageTask>) tasks))
                     .withCoder(
                         KvCoder.of(
                             ShardedKey.Coder.of(StringUtf8Coder.of()),
