@@ -56,9 +56,9 @@ public interface ObjectStore {
   boolean exists(String location) throws IOException;
 
   /**
-   * When the object at exactly this location was last written; empty when there is no object
-   * there, or when the store cannot tell (the default). Jobs use it to recognise objects that an
-   * earlier attempt of the same run wrote (written at or after the run started).
+   * When the object at exactly this location was last written; empty when there is no object there,
+   * or when the store cannot tell (the default). Jobs use it to recognise objects that an earlier
+   * attempt of the same run wrote (written at or after the run started).
    */
   default Optional<Instant> lastModified(String location) throws IOException {
     return Optional.empty();
