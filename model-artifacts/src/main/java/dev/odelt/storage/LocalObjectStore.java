@@ -15,6 +15,7 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,6 +24,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.UUID;
@@ -93,6 +95,19 @@ public final class LocalObjectStore implements ObjectStore {
   @Override
   public boolean exists(String location) {
     return Files.isRegularFile(toPath(location));
+  }
+
+  @Override
+  public Optional<Instant> lastModified(String location) throws IOException {
+    Path path = toPath(location);
+    try {
+      if (!Files.isRegularFile(path)) {
+        return Optional.empty();
+      }
+      return Optional.of(Files.getLastModifiedTime(path).toInstant());
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
   }
 
   /**

@@ -2,7 +2,9 @@ package dev.odelt.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -52,6 +54,15 @@ public interface ObjectStore {
 
   /** Whether an object exists at exactly this location. */
   boolean exists(String location) throws IOException;
+
+  /**
+   * When the object at exactly this location was last written; empty when there is no object there,
+   * or when the store cannot tell (the default). Jobs use it to recognise objects that an earlier
+   * attempt of the same run wrote (written at or after the run started).
+   */
+  default Optional<Instant> lastModified(String location) throws IOException {
+    return Optional.empty();
+  }
 
   /**
    * Lists the objects matching a glob ({@code *} within one path segment, {@code **} across

@@ -86,6 +86,7 @@ public final class GenerateJob {
       return EXIT_USAGE;
     }
     RunSummary summary;
+    ClusterProgress progress = startClusterProgress(options, console);
     try {
       PipelineResult result = run(options, settings);
       PipelineResult.State state = result.waitUntilFinish();
@@ -98,9 +99,33 @@ public final class GenerateJob {
       LOG.error("The generation job failed", e);
       console.println("odelt: the job failed: " + e);
       return EXIT_FAILED;
+    } finally {
+      if (progress != null) {
+        progress.close();
+      }
     }
     printSummary(summary, console);
     return summary.getRejects() > 0 ? EXIT_REJECTS : EXIT_OK;
+  }
+
+  /**
+   * On a Flink cluster ({@code --flinkMaster=host:port}) with {@code --progressSeconds > 0}: prints
+   * the whole cluster's progress from Flink's REST metrics while the job runs ({@link
+   * ClusterProgress}); null (nothing to close) on embedded Flink or another runner.
+   */
+  static ClusterProgress startClusterProgress(GenerateOptions o, PrintStream console) {
+    if (o.getRunner() != FlinkRunner.class || o.getProgressSeconds() <= 0) {
+      return null;
+    }
+    String master = o.as(FlinkPipelineOptions.class).getFlinkMaster();
+    if (isEmbedded(master)) {
+      return null;
+    }
+    return ClusterProgress.start(master, o.getJobName(), o.getProgressSeconds(), console);
+  }
+
+  private static boolean isEmbedded(String flinkMaster) {
+    return flinkMaster == null || flinkMaster.equals("[local]") || flinkMaster.equals("[auto]");
   }
 
   /** Builds and starts the job with checked settings. */
@@ -146,7 +171,26 @@ public final class GenerateJob {
       }
       parallelism = flink.getParallelism();
       String master = flink.getFlinkMaster();
-      local = master == null || master.equals("[local]") || master.equals("[auto]");
+      local = isEmbedded(master);
+      if (o.getRestartAttempts() < 0) {
+        throw new IllegalArgumentException("--restartAttempts must be >= 0");
+      }
+      if (o.getRestartDelaySeconds() < 0) {
+        throw new IllegalArgumentException("--restartDelaySeconds must be >= 0");
+      }
+      if (!local) {
+        // Flink sets no restart strategy for batch jobs: one lost TaskManager would fail the run.
+        // Failover is per region (the cluster's default); writes are idempotent and generation
+        // skips what an earlier attempt wrote (SkipWrittenImages), so a restart redoes little.
+        Integer retries = flink.getNumberOfExecutionRetries();
+        if (retries == null || retries < 0) {
+          flink.setNumberOfExecutionRetries(o.getRestartAttempts());
+        }
+        Long delay = flink.getExecutionRetryDelay();
+        if (delay == null || delay < 0) {
+          flink.setExecutionRetryDelay(o.getRestartDelaySeconds() * 1000);
+        }
+      }
     } else if (o.getRunner() == DirectRunner.class) {
       parallelism = o.as(DirectOptions.class).getTargetParallelism();
     }

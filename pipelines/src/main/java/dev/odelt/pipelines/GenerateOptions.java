@@ -77,7 +77,9 @@ public interface GenerateOptions extends PipelineOptions {
 
   void setPreviewImages(int value);
 
-  @Description("Number of records/records-<shard>.jsonl shards")
+  @Description(
+      "Shards of records/records-<shard>.jsonl, accounting/requests-<shard>.jsonl and"
+          + " errors/dead-letters-<shard>.jsonl")
   @Default.Integer(16)
   int getRecordShards();
 
@@ -102,4 +104,23 @@ public interface GenerateOptions extends PipelineOptions {
   int getTorchThreads();
 
   void setTorchThreads(int value);
+
+  @Description(
+      "On a Flink cluster (--flinkMaster=host:port): restarts of a failed region before the job"
+          + " fails (a lost TaskManager, a storage fault that outlasted the DoFn's own retries)."
+          + " Until Flink notices a dead TaskManager (heartbeat.timeout, 50 s by default), restarts"
+          + " may land on it and fail at once: keep attempts x delay above that timeout. Beam's"
+          + " --numberOfExecutionRetries wins when given. Embedded runs do not restart.")
+  @Default.Integer(10)
+  int getRestartAttempts();
+
+  void setRestartAttempts(int value);
+
+  @Description(
+      "On a Flink cluster: seconds between restarts (time for a replacement TaskManager to"
+          + " register); Beam's --executionRetryDelay (ms) wins when given")
+  @Default.Long(10)
+  long getRestartDelaySeconds();
+
+  void setRestartDelaySeconds(long value);
 }

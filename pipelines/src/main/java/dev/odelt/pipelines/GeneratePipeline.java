@@ -2,6 +2,7 @@ package dev.odelt.pipelines;
 
 import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.ImageRecord;
+import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.proto.v1.RunSummary;
@@ -10,6 +11,7 @@ import dev.odelt.transforms.accounting.WriteAccounting;
 import dev.odelt.transforms.batching.BatchByTier;
 import dev.odelt.transforms.inference.GenerateImages;
 import dev.odelt.transforms.io.ReadExistingImages;
+import dev.odelt.transforms.io.SkipWrittenImages;
 import dev.odelt.transforms.io.WriteDeadLetters;
 import dev.odelt.transforms.io.WriteImages;
 import dev.odelt.transforms.io.WritePreviews;
@@ -19,10 +21,13 @@ import dev.odelt.transforms.requests.ExpandRequests;
 import dev.odelt.transforms.requests.ManifestParser;
 import dev.odelt.transforms.requests.ParseRequests;
 import dev.odelt.transforms.requests.ResolveRequests;
+import java.time.Instant;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.util.ShardedKey;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -32,8 +37,9 @@ import org.apache.beam.sdk.values.PCollectionTuple;
  *
  * <pre>
  * manifests → ParseRequests → DeduplicateRequests → ResolveRequests → ExpandRequests
- *   → BatchByTier → GenerateImages → WriteImages ─┬→ records → WriteRecords
- *   resumed → ReadExistingImages → ResumedRecords ─┘           → WritePreviews
+ *   → BatchByTier → SkipWrittenImages → GenerateImages → WriteImages ─┬→ records → WriteRecords
+ *   resumed → ReadExistingImages ─┬→ ResumedRecords ──────────────────┘         → WritePreviews
+ *   written by an earlier attempt ┘
  * dead letters of every stage → WriteDeadLetters
  * requests + records + batch stats → AccountCosts → WriteAccounting (tiers, requests, run.json)
  * </pre>
@@ -87,24 +93,39 @@ public final class GeneratePipeline {
             .apply(
                 "ExpandRequests",
                 ExpandRequests.into(out).withChunkSize(s.chunkSize()).withResume(s.resume()));
+    PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
+        tasks.get(ExpandRequests.TASKS).apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()));
+    // After a lost worker, Flink reruns the generation region (and the producers of its lost
+    // inputs): skip what an earlier attempt of this run already wrote.
+    PCollectionList<RenderedImage> written = PCollectionList.empty(pipeline);
+    if (!s.info().getStarted().isEmpty()) {
+      PCollectionTuple skipped =
+          batches.apply(
+              "SkipWrittenImages",
+              SkipWrittenImages.since(out, Instant.parse(s.info().getStarted())));
+      batches = skipped.get(SkipWrittenImages.BATCHES);
+      written = written.and(skipped.get(SkipWrittenImages.WRITTEN));
+    }
     PCollectionTuple generated =
-        tasks
-            .get(ExpandRequests.TASKS)
-            .apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()))
-            .apply(
-                "GenerateImages",
-                GenerateImages.using(s.model())
-                    .onDevice(s.device())
-                    .withMaxBatchSize(s.maxBatchSize())
-                    .withTorchThreads(s.torchThreads())
-                    .withProgressEvery(s.progressSeconds()));
+        batches.apply(
+            "GenerateImages",
+            GenerateImages.using(s.model())
+                .onDevice(s.device())
+                .withMaxBatchSize(s.maxBatchSize())
+                .withTorchThreads(s.torchThreads())
+                .withProgressEvery(s.progressSeconds()));
     // WriteImages consumes GenerateImages' output directly (no Flatten in between), so Flink
     // chains the two and writes each batch's images as they are made; a Flatten there broke the
     // chain, and in batch mode every generated image then waited for all generation to finish.
     // Downstream of the writes only records travel: no image bytes cross a shuffle.
     PCollection<RenderedImage> fresh = generated.get(GenerateImages.IMAGES);
     PCollection<RenderedImage> resumed =
-        tasks.get(ExpandRequests.RESUMED).apply("ReadExistingImages", ReadExistingImages.from(out));
+        written
+            .and(
+                tasks
+                    .get(ExpandRequests.RESUMED)
+                    .apply("ReadExistingImages", ReadExistingImages.from(out)))
+            .apply("AllResumed", Flatten.pCollections());
     PCollection<ImageRecord> records =
         PCollectionList.of(fresh.apply("WriteImages", WriteImages.to(out)))
             .and(resumed.apply("ResumedRecords", WriteImages.to(out)))
@@ -117,7 +138,7 @@ public final class GeneratePipeline {
             .and(unique.get(DeduplicateRequests.DEAD_LETTERS))
             .and(resolved.get(ResolveRequests.DEAD_LETTERS))
             .apply("AllDeadLetters", Flatten.pCollections());
-    deadLetters.apply("WriteDeadLetters", WriteDeadLetters.to(out));
+    deadLetters.apply("WriteDeadLetters", WriteDeadLetters.to(out).withShards(s.recordShards()));
 
     PCollectionTuple accounts =
         PCollectionTuple.of(AccountCosts.REQUESTS, resolved.get(ResolveRequests.RESOLVED))
@@ -127,6 +148,8 @@ public final class GeneratePipeline {
     PCollectionTuple.of(WriteAccounting.TIERS, accounts.get(AccountCosts.TIERS))
         .and(WriteAccounting.REQUEST_COSTS, accounts.get(AccountCosts.REQUEST_COSTS))
         .and(WriteAccounting.DEAD_LETTERS, deadLetters)
-        .apply("WriteAccounting", WriteAccounting.to(out, s.info()));
+        .apply(
+            "WriteAccounting",
+            WriteAccounting.to(out, s.info()).withRequestShards(s.recordShards()));
   }
 }

@@ -54,6 +54,32 @@ final class JobFixtures {
     return new Run(code, bytes.toString(StandardCharsets.UTF_8));
   }
 
+  /**
+   * The non-empty lines of every shard matching a glob relative to {@code root} (e.g. {@code
+   * errors/dead-letters-*.jsonl}), shard after shard, in shard order.
+   */
+  static java.util.List<String> shardLines(Path root, String glob) throws IOException {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    Path dir = root.resolve(glob).getParent();
+    String pattern = Path.of(glob).getFileName().toString();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (java.nio.file.DirectoryStream<Path> shards = Files.newDirectoryStream(dir, pattern)) {
+      java.util.List<Path> sorted = new java.util.ArrayList<>();
+      shards.forEach(sorted::add);
+      java.util.Collections.sort(sorted);
+      for (Path shard : sorted) {
+        for (String line : Files.readAllLines(shard)) {
+          if (!line.isBlank()) {
+            out.add(line);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   /** Relative path → file bytes' sha256 of every file under {@code root} (sorted). */
   static Map<String, String> tree(Path root, String under) throws IOException {
     Path base = root.resolve(under);

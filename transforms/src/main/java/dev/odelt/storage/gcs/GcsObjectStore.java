@@ -23,12 +23,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.UUID;
@@ -237,6 +239,20 @@ public final class GcsObjectStore implements ObjectStore {
       return storage.get().get(at.blobId(), BlobGetOption.fields(BlobField.NAME)) != null;
     } catch (StorageException e) {
       throw translate("check existence of", location, e);
+    }
+  }
+
+  @Override
+  public Optional<Instant> lastModified(String location) throws IOException {
+    GcsLocation at = objectLocation(location);
+    try {
+      Blob blob = storage.get().get(at.blobId(), BlobGetOption.fields(BlobField.UPDATED));
+      if (blob == null || blob.getUpdateTimeOffsetDateTime() == null) {
+        return Optional.empty();
+      }
+      return Optional.of(blob.getUpdateTimeOffsetDateTime().toInstant());
+    } catch (StorageException e) {
+      throw translate("read the update time of", location, e);
     }
   }
 

@@ -8,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,8 +17,22 @@ import org.slf4j.LoggerFactory;
  * images are being made. On embedded Flink and the DirectRunner the whole job runs in one JVM, so
  * this is the job's progress; on a cluster each worker logs its own share. Counts are for display
  * only (a retried bundle counts twice); cost accounting comes from the pipeline's data.
+ *
+ * <p>Called from a DoFn, the counts are also Beam counters in namespace {@value #NAMESPACE}, named
+ * {@value #PLANNED_PREFIX}{@code <tier>} and {@value #DONE_PREFIX}{@code <tier>}: on a Flink
+ * cluster they reach the REST API as metrics {@code odelt_progress.planned_<tier>} per subtask,
+ * which the launcher sums into the whole cluster's progress.
  */
 public final class Progress {
+
+  /** Namespace of the progress counters. */
+  public static final String NAMESPACE = "odelt_progress";
+
+  /** Name prefix of the per-tier planned-images counters. */
+  public static final String PLANNED_PREFIX = "planned_";
+
+  /** Name prefix of the per-tier done-images counters. */
+  public static final String DONE_PREFIX = "done_";
 
   private static final Logger LOG = LoggerFactory.getLogger(Progress.class);
   private static final Progress GLOBAL = new Progress();
@@ -38,6 +53,7 @@ public final class Progress {
   public void planned(String tier, long images) {
     if (images > 0) {
       planned.computeIfAbsent(tier, t -> new AtomicLong()).addAndGet(images);
+      Metrics.counter(NAMESPACE, PLANNED_PREFIX + tier).inc(images);
     }
   }
 
@@ -46,6 +62,7 @@ public final class Progress {
       firstDoneNanos = System.nanoTime();
     }
     done.computeIfAbsent(tier, t -> new AtomicLong()).addAndGet(images);
+    Metrics.counter(NAMESPACE, DONE_PREFIX + tier).inc(images);
   }
 
   /** Starts logging every {@code seconds} (once per JVM; later calls do nothing). */
@@ -78,11 +95,25 @@ public final class Progress {
 
   /** The text of each tier's progress line, {@code seconds} after the first image was done. */
   Map<String, String> lines(double seconds) {
+    Map<String, Long> plannedNow = new TreeMap<>();
+    planned.forEach((tier, n) -> plannedNow.put(tier, n.get()));
+    Map<String, Long> doneNow = new TreeMap<>();
+    done.forEach((tier, n) -> doneNow.put(tier, n.get()));
+    return lines(plannedNow, doneNow, seconds);
+  }
+
+  /**
+   * Progress lines per tier ({@code "done/planned images (p%), r img/s, ETA s"}) from counts of
+   * planned and done images, {@code seconds} after the first image was done. Shared by the in-JVM
+   * report and the launcher's cluster-wide one, so both read the same.
+   */
+  public static Map<String, String> lines(
+      Map<String, Long> planned, Map<String, Long> done, double seconds) {
     Map<String, String> out = new TreeMap<>();
-    for (Map.Entry<String, AtomicLong> e : planned.entrySet()) {
-      long plan = e.getValue().get();
-      long made = done.getOrDefault(e.getKey(), new AtomicLong()).get();
-      double rate = made / seconds;
+    for (Map.Entry<String, Long> e : planned.entrySet()) {
+      long plan = e.getValue();
+      long made = done.getOrDefault(e.getKey(), 0L);
+      double rate = made / Math.max(1e-9, seconds);
       String eta =
           made >= plan
               ? "done"

@@ -5,10 +5,11 @@ import dev.odelt.proto.v1.RequestCost;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
 import dev.odelt.storage.ObjectStore;
-import dev.odelt.storage.ObjectStores;
 import dev.odelt.transforms.CollectFn;
 import dev.odelt.transforms.JsonLines;
 import dev.odelt.transforms.io.OutputLayout;
+import dev.odelt.transforms.io.RetryingStore;
+import dev.odelt.transforms.io.WriteShardedLines;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,12 +20,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableComparator;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -32,10 +35,12 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Writes the accounting files and the run summary once everything else is known: {@code
- * accounting/tiers.json} and {@code tiers.csv} (sorted by tier label), {@code
- * accounting/requests.jsonl} (sorted by request id) and {@code run.json}. Always written, also when
- * every request was rejected. Input: {@link #TIERS}, {@link #REQUEST_COSTS} and {@link
+ * Writes the accounting files and the run summary: {@code accounting/tiers.json} and {@code
+ * tiers.csv} (sorted by tier label), {@code accounting/requests-<shard>.jsonl} (a fixed number of
+ * shards by a hash of the request id, sorted by request id within a shard: {@link
+ * WriteShardedLines}) and {@code run.json}. Always written, also when every request was rejected.
+ * Only O(tiers) and O(reject reasons) data travel as side inputs; per-request costs and dead
+ * letters never meet in one worker. Input: {@link #TIERS}, {@link #REQUEST_COSTS} and {@link
  * #DEAD_LETTERS}; output: the {@link RunSummary} written.
  */
 public final class WriteAccounting extends PTransform<PCollectionTuple, PCollection<RunSummary>> {
@@ -57,14 +62,15 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
       (a, b) -> a.getTierLabel().compareTo(b.getTierLabel());
   private static final SerializableComparator<RequestCost> BY_REQUEST =
       (a, b) -> a.getRequestId().compareTo(b.getRequestId());
-  private static final SerializableComparator<String> BY_TEXT = String::compareTo;
 
   private final String outputRoot;
   private final RunSummary info;
+  private final int requestShards;
 
-  private WriteAccounting(String outputRoot, RunSummary info) {
+  private WriteAccounting(String outputRoot, RunSummary info, int requestShards) {
     this.outputRoot = outputRoot;
     this.info = info;
+    this.requestShards = requestShards;
   }
 
   /**
@@ -72,7 +78,16 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
    * options, start time, device hour price) and is completed with the totals.
    */
   public static WriteAccounting to(String outputRoot, RunSummary info) {
-    return new WriteAccounting(outputRoot, info);
+    return new WriteAccounting(outputRoot, info, 16);
+  }
+
+  /** Writes {@code count} shards of {@code accounting/requests-<shard>.jsonl}. */
+  public WriteAccounting withRequestShards(int count) {
+    if (count < 1 || count > WriteShardedLines.MAX_SHARDS) {
+      throw new IllegalArgumentException(
+          "shards must be in [1, " + WriteShardedLines.MAX_SHARDS + "], got " + count);
+    }
+    return new WriteAccounting(outputRoot, info, count);
   }
 
   @Override
@@ -81,44 +96,44 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
         input
             .get(TIERS)
             .apply("CollectTiers", Combine.globally(CollectFn.sortedBy(BY_TIER)).asSingletonView());
-    PCollectionView<List<RequestCost>> requests =
-        input
-            .get(REQUEST_COSTS)
-            .apply(
-                "CollectRequests",
-                Combine.globally(CollectFn.sortedBy(BY_REQUEST)).asSingletonView());
-    PCollectionView<List<String>> rejects =
+    input
+        .get(REQUEST_COSTS)
+        .apply(
+            "WriteRequestCosts",
+            WriteShardedLines.to(
+                outputRoot,
+                OutputLayout.REQUESTS_PREFIX,
+                requestShards,
+                RequestCost::getRequestId,
+                BY_REQUEST));
+    PCollectionView<Map<String, Long>> rejects =
         input
             .get(DEAD_LETTERS)
             .apply(
                 "RejectReasons",
                 MapElements.into(TypeDescriptors.strings()).via(d -> d.getReason().name()))
-            .apply(
-                "CollectReasons", Combine.globally(CollectFn.sortedBy(BY_TEXT)).asSingletonView());
+            .apply("CountReasons", Count.perElement())
+            .apply("ReasonCounts", View.asMap());
     return input
         .getPipeline()
         .apply("Once", Create.of(outputRoot))
         .apply(
             "WriteSummary",
-            ParDo.of(new WriteFn(info, tiers, requests, rejects))
-                .withSideInputs(tiers, requests, rejects));
+            ParDo.of(new WriteFn(info, tiers, rejects)).withSideInputs(tiers, rejects));
   }
 
   static final class WriteFn extends DoFn<String, RunSummary> {
     private static final long serialVersionUID = 1L;
     private final RunSummary info;
     private final PCollectionView<List<TierAccount>> tiers;
-    private final PCollectionView<List<RequestCost>> requests;
-    private final PCollectionView<List<String>> rejects;
+    private final PCollectionView<Map<String, Long>> rejects;
 
     WriteFn(
         RunSummary info,
         PCollectionView<List<TierAccount>> tiers,
-        PCollectionView<List<RequestCost>> requests,
-        PCollectionView<List<String>> rejects) {
+        PCollectionView<Map<String, Long>> rejects) {
       this.info = info;
       this.tiers = tiers;
-      this.requests = requests;
       this.rejects = rejects;
     }
 
@@ -126,12 +141,8 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
     public void process(ProcessContext c) throws IOException {
       String root = c.element();
       List<TierAccount> tierList = c.sideInput(tiers);
-      List<RequestCost> requestList = c.sideInput(requests);
-      Map<String, Long> byReason = new TreeMap<>();
-      for (String reason : c.sideInput(rejects)) {
-        byReason.merge(reason, 1L, Long::sum);
-      }
-      ObjectStore store = ObjectStores.forLocation(root);
+      Map<String, Long> byReason = new TreeMap<>(c.sideInput(rejects));
+      ObjectStore store = RetryingStore.forLocation(root);
 
       List<String> tierJson = new ArrayList<>();
       StringBuilder csv = new StringBuilder(CSV_HEADER).append('\n');
@@ -141,11 +152,6 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
       }
       write(store, root, OutputLayout.TIERS_JSON, "[" + String.join(",\n", tierJson) + "]\n");
       write(store, root, OutputLayout.TIERS_CSV, csv.toString());
-      StringBuilder lines = new StringBuilder();
-      for (RequestCost r : requestList) {
-        lines.append(JsonLines.line(r)).append('\n');
-      }
-      write(store, root, OutputLayout.REQUESTS_JSONL, lines.toString());
 
       Instant finished = Instant.now();
       RunSummary.Builder s =

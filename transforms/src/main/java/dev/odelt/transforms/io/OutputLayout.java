@@ -10,8 +10,8 @@ import dev.odelt.storage.ObjectStore;
  * images/&lt;tier&gt;/&lt;request_id&gt;/&lt;index&gt;.png
  * records/records-&lt;shard&gt;.jsonl      one line per image
  * accounting/tiers.json, tiers.csv      per tier
- * accounting/requests.jsonl             per request
- * errors/dead-letters.jsonl             rejected input
+ * accounting/requests-&lt;shard&gt;.jsonl  per request
+ * errors/dead-letters-&lt;shard&gt;.jsonl   rejected input
  * previews/&lt;tier&gt;.png                 contact sheet of the first images of a tier
  * run.json                              the run summary
  * </pre>
@@ -22,8 +22,19 @@ public final class OutputLayout {
 
   public static final String TIERS_JSON = "accounting/tiers.json";
   public static final String TIERS_CSV = "accounting/tiers.csv";
-  public static final String REQUESTS_JSONL = "accounting/requests.jsonl";
-  public static final String DEAD_LETTERS_JSONL = "errors/dead-letters.jsonl";
+
+  /** Shards {@code accounting/requests-<shard>.jsonl} ({@link #requestsPath}). */
+  public static final String REQUESTS_PREFIX = "accounting/requests";
+
+  /** Shards {@code errors/dead-letters-<shard>.jsonl} ({@link #deadLettersPath}). */
+  public static final String DEAD_LETTERS_PREFIX = "errors/dead-letters";
+
+  /** A glob over every per-request accounting shard. */
+  public static final String REQUESTS_JSONL = REQUESTS_PREFIX + "-*.jsonl";
+
+  /** A glob over every dead-letter shard. */
+  public static final String DEAD_LETTERS_JSONL = DEAD_LETTERS_PREFIX + "-*.jsonl";
+
   public static final String RUN_JSON = "run.json";
 
   private OutputLayout() {}
@@ -36,6 +47,16 @@ public final class OutputLayout {
   /** {@code records/records-<shard, 5 digits>.jsonl}. */
   public static String recordsPath(int shard) {
     return String.format("records/records-%05d.jsonl", shard);
+  }
+
+  /** {@code accounting/requests-<shard, 5 digits>.jsonl}. */
+  public static String requestsPath(int shard) {
+    return String.format("%s-%05d.jsonl", REQUESTS_PREFIX, shard);
+  }
+
+  /** {@code errors/dead-letters-<shard, 5 digits>.jsonl}. */
+  public static String deadLettersPath(int shard) {
+    return String.format("%s-%05d.jsonl", DEAD_LETTERS_PREFIX, shard);
   }
 
   /** {@code previews/<tier>.png}. */

@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.storage.ObjectStore;
-import dev.odelt.storage.ObjectStores;
 import java.io.IOException;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -47,7 +46,7 @@ public final class ReadExistingImages
 
     @Setup
     public void setup() {
-      store = ObjectStores.forLocation(outputRoot);
+      store = RetryingStore.forLocation(outputRoot);
     }
 
     @ProcessElement

@@ -1,29 +1,26 @@
 package dev.odelt.transforms.io;
 
 import dev.odelt.proto.v1.DeadLetter;
-import dev.odelt.storage.ObjectStores;
-import dev.odelt.transforms.CollectFn;
-import dev.odelt.transforms.JsonLines;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import org.apache.beam.sdk.transforms.Combine;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableComparator;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Writes all dead letters to {@code errors/dead-letters.jsonl}, sorted by (source, line, reason),
- * one JSON object per line. The file is always written — empty when nothing was rejected — so a
- * rerun never leaves the previous run's rejects behind. Outputs the number written.
+ * Writes dead letters as JSON lines into {@code errors/dead-letters-<shard>.jsonl} ({@link
+ * OutputLayout#deadLettersPath}), a fixed number of shards assigned by a hash of (source, line) and
+ * sorted by (source, line, reason, message) within a shard ({@link WriteShardedLines}): no worker
+ * gathers all rejects, and a rerun or a restarted stage rewrites the same files. Every shard is
+ * written, empty when nothing fell into it, so a rerun never leaves the previous run's rejects
+ * behind. Outputs the locations written.
  */
-public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, PCollection<Long>> {
+public final class WriteDeadLetters
+    extends PTransform<PCollection<DeadLetter>, PCollection<String>> {
 
   private static final long serialVersionUID = 1L;
+
+  /** Shards by default. */
+  public static final int DEFAULT_SHARDS = 16;
 
   /** Source, then line, then reason, then message. */
   public static final SerializableComparator<DeadLetter> ORDER =
@@ -35,45 +32,35 @@ public final class WriteDeadLetters extends PTransform<PCollection<DeadLetter>, 
               .compare(a, b);
 
   private final String outputRoot;
+  private final int shards;
 
-  private WriteDeadLetters(String outputRoot) {
+  private WriteDeadLetters(String outputRoot, int shards) {
     this.outputRoot = outputRoot;
+    this.shards = shards;
   }
 
   public static WriteDeadLetters to(String outputRoot) {
-    return new WriteDeadLetters(outputRoot);
+    return new WriteDeadLetters(outputRoot, DEFAULT_SHARDS);
+  }
+
+  /** Writes {@code count} shards. */
+  public WriteDeadLetters withShards(int count) {
+    if (count < 1 || count > WriteShardedLines.MAX_SHARDS) {
+      throw new IllegalArgumentException(
+          "shards must be in [1, " + WriteShardedLines.MAX_SHARDS + "], got " + count);
+    }
+    return new WriteDeadLetters(outputRoot, count);
   }
 
   @Override
-  public PCollection<Long> expand(PCollection<DeadLetter> deadLetters) {
-    return deadLetters
-        .apply("CollectDeadLetters", Combine.globally(CollectFn.sortedBy(ORDER)))
-        .apply("WriteDeadLetters", ParDo.of(new WriteFn(outputRoot)));
-  }
-
-  static final class WriteFn extends DoFn<List<DeadLetter>, Long> {
-    private static final long serialVersionUID = 1L;
-    private final String outputRoot;
-
-    WriteFn(String outputRoot) {
-      this.outputRoot = outputRoot;
-    }
-
-    @ProcessElement
-    public void process(@Element List<DeadLetter> all, OutputReceiver<Long> out)
-        throws IOException {
-      StringBuilder sb = new StringBuilder();
-      for (DeadLetter d : all) {
-        sb.append(JsonLines.line(d)).append('\n');
-      }
-      String location = OutputLayout.location(outputRoot, OutputLayout.DEAD_LETTERS_JSONL);
-      ObjectStores.forLocation(location)
-          .write(
-              location,
-              sb.toString().getBytes(StandardCharsets.UTF_8),
-              "application/x-ndjson",
-              Map.of());
-      out.output((long) all.size());
-    }
+  public PCollection<String> expand(PCollection<DeadLetter> deadLetters) {
+    return deadLetters.apply(
+        "WriteShards",
+        WriteShardedLines.to(
+            outputRoot,
+            OutputLayout.DEAD_LETTERS_PREFIX,
+            shards,
+            (DeadLetter d) -> d.getSource() + ":" + d.getLine(),
+            ORDER));
   }
 }

@@ -5,7 +5,6 @@ import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.proto.v1.ResolvedRequest;
 import dev.odelt.storage.ObjectStore;
-import dev.odelt.storage.ObjectStores;
 import java.io.IOException;
 import java.util.Map;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -83,7 +82,7 @@ public final class WriteImages
 
     @Setup
     public void setup() {
-      store = ObjectStores.forLocation(outputRoot);
+      store = RetryingStore.forLocation(outputRoot);
     }
 
     @ProcessElement

@@ -2,7 +2,6 @@ package dev.odelt.transforms.io;
 
 import dev.odelt.proto.v1.ImageRecord;
 import dev.odelt.storage.ObjectStore;
-import dev.odelt.storage.ObjectStores;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -364,7 +363,7 @@ public final class WritePreviews extends PTransform<PCollection<ImageRecord>, PC
 
     @Setup
     public void setup() {
-      store = ObjectStores.forLocation(outputRoot);
+      store = RetryingStore.forLocation(outputRoot);
     }
 
     @ProcessElement

@@ -2,7 +2,6 @@ package dev.odelt.transforms.io;
 
 import dev.odelt.proto.v1.ImageRecord;
 import dev.odelt.storage.ObjectStore;
-import dev.odelt.storage.ObjectStores;
 import dev.odelt.transforms.JsonLines;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -76,7 +75,7 @@ public final class WriteRecords extends PTransform<PCollection<ImageRecord>, PCo
 
     @Setup
     public void setup() {
-      store = ObjectStores.forLocation(outputRoot);
+      store = RetryingStore.forLocation(outputRoot);
     }
 
     @ProcessElement

@@ -4,9 +4,9 @@ import dev.odelt.proto.v1.ImageChunk;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ResolvedRequest;
 import dev.odelt.storage.ObjectStore;
-import dev.odelt.storage.ObjectStores;
 import dev.odelt.transforms.accounting.Progress;
 import dev.odelt.transforms.io.OutputLayout;
+import dev.odelt.transforms.io.RetryingStore;
 import java.io.IOException;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -112,7 +112,7 @@ public final class ExpandRequests
 
     @Setup
     public void setup() {
-      store = ObjectStores.forLocation(outputRoot);
+      store = RetryingStore.forLocation(outputRoot);
     }
 
     @ProcessElement

@@ -162,6 +162,8 @@ class AccountCostsTest {
     assertEquals(
         List.of(WriteAccounting.CSV_HEADER),
         Files.readAllLines(out.resolve(OutputLayout.TIERS_CSV)));
-    assertEquals(0, Files.size(out.resolve(OutputLayout.REQUESTS_JSONL)));
+    for (int shard = 0; shard < 16; shard++) {
+      assertEquals(0, Files.size(out.resolve(OutputLayout.requestsPath(shard))));
+    }
   }
 }

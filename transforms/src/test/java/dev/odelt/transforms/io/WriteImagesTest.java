@@ -165,19 +165,21 @@ class WriteImagesTest {
                     .setLine(2)
                     .setReason(RejectReason.EMPTY_FILE)
                     .build()))
-        .apply("WriteSome", WriteDeadLetters.to(out.toString()));
+        .apply("WriteSome", WriteDeadLetters.to(out.toString()).withShards(1));
     pipeline
         .apply(
             "None",
             Create.empty(org.apache.beam.sdk.extensions.protobuf.ProtoCoder.of(DeadLetter.class)))
-        .apply("WriteNone", WriteDeadLetters.to(other.toString()));
+        .apply("WriteNone", WriteDeadLetters.to(other.toString()).withShards(3));
     pipeline.run().waitUntilFinish();
-    List<String> lines = Files.readAllLines(out.resolve(OutputLayout.DEAD_LETTERS_JSONL));
+    List<String> lines = Files.readAllLines(out.resolve(OutputLayout.deadLettersPath(0)));
     assertEquals(3, lines.size());
     assertTrue(lines.get(0).contains("\"line\":\"2\""), lines.get(0));
     assertTrue(lines.get(1).contains("\"line\":\"9\""));
     assertTrue(lines.get(2).contains("\"source\":\"b\""));
-    assertEquals(0, Files.size(other.resolve(OutputLayout.DEAD_LETTERS_JSONL)));
+    for (int shard = 0; shard < 3; shard++) {
+      assertEquals(0, Files.size(other.resolve(OutputLayout.deadLettersPath(shard))));
+    }
   }
 
   @Test

@@ -1,0 +1,153 @@
+package dev.odelt.transforms.io;
+
+import com.google.protobuf.ByteString;
+import dev.odelt.proto.v1.ImageTask;
+import dev.odelt.proto.v1.RenderedImage;
+import dev.odelt.storage.ObjectStore;
+import dev.odelt.transforms.accounting.Progress;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.util.ShardedKey;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+
+/**
+ * Drops from each tier batch the images that an earlier attempt of this same run already wrote, so
+ * that a Flink region restarted after a lost worker regenerates only what is missing.
+ *
+ * <p>An image counts as written when its object exists under its final name, was last modified at
+ * or after the run started ({@code runStarted}; older objects belong to an earlier run and are
+ * regenerated and overwritten, as without {@code --resume}), and decodes as a PNG. Writes are
+ * atomic ({@link ObjectStore#write}), so an object under its final name is whole; the decode check
+ * catches anything else. The bytes are read back so the record carries their sha256, exactly as for
+ * {@code --resume} ({@link ReadExistingImages}). Stores that cannot tell a modification time skip
+ * nothing.
+ *
+ * <p>Outputs: {@link #BATCHES}, the batches with the written images removed (a batch left empty is
+ * dropped); {@link #WRITTEN}, the written images as resumed {@link RenderedImage}s (cost shares 0).
+ * Runs in the generation region, after the batch shuffle, so a restart of that region goes through
+ * it. Costs one modification-time lookup per image (a metadata read on object storage).
+ */
+public final class SkipWrittenImages
+    extends PTransform<PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
+
+  private static final long serialVersionUID = 1L;
+
+  public static final TupleTag<KV<ShardedKey<String>, Iterable<ImageTask>>> BATCHES =
+      new TupleTag<KV<ShardedKey<String>, Iterable<ImageTask>>>() {};
+  public static final TupleTag<RenderedImage> WRITTEN = new TupleTag<RenderedImage>() {};
+
+  private final String outputRoot;
+  private final Instant runStarted;
+
+  private SkipWrittenImages(String outputRoot, Instant runStarted) {
+    this.outputRoot = outputRoot;
+    this.runStarted = runStarted;
+  }
+
+  /** Skips images under {@code outputRoot} written at or after {@code runStarted}. */
+  public static SkipWrittenImages since(String outputRoot, Instant runStarted) {
+    if (outputRoot == null || outputRoot.isEmpty()) {
+      throw new IllegalArgumentException("outputRoot must not be empty");
+    }
+    if (runStarted == null) {
+      throw new IllegalArgumentException("runStarted must not be null");
+    }
+    return new SkipWrittenImages(outputRoot, runStarted);
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches) {
+    Coder<KV<ShardedKey<String>, Iterable<ImageTask>>> coder = batches.getCoder();
+    PCollectionTuple out =
+        batches.apply(
+            "SkipWritten",
+            ParDo.of(new SkipFn(outputRoot, runStarted.toEpochMilli()))
+                .withOutputTags(BATCHES, TupleTagList.of(WRITTEN)));
+    out.get(BATCHES).setCoder(coder);
+    return out;
+  }
+
+  static final class SkipFn
+      extends DoFn<
+          KV<ShardedKey<String>, Iterable<ImageTask>>,
+          KV<ShardedKey<String>, Iterable<ImageTask>>> {
+    private static final long serialVersionUID = 1L;
+    private final String outputRoot;
+    private final long runStartedMillis;
+    private final Counter skipped = Metrics.counter(SkipWrittenImages.class, "images_skipped");
+    private transient ObjectStore store;
+
+    SkipFn(String outputRoot, long runStartedMillis) {
+      this.outputRoot = outputRoot;
+      this.runStartedMillis = runStartedMillis;
+    }
+
+    @Setup
+    public void setup() {
+      store = RetryingStore.forLocation(outputRoot);
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<ShardedKey<String>, Iterable<ImageTask>> batch, MultiOutputReceiver out)
+        throws IOException {
+      List<ImageTask> missing = new ArrayList<>();
+      long written = 0;
+      String tier = null;
+      for (ImageTask task : batch.getValue()) {
+        tier = task.getRequest().getTierLabel();
+        Optional<RenderedImage> image = writtenImage(task);
+        if (image.isPresent()) {
+          out.get(WRITTEN).output(image.get());
+          written++;
+        } else {
+          missing.add(task);
+        }
+      }
+      if (written > 0) {
+        skipped.inc(written);
+        Progress.global().done(tier, written);
+      }
+      if (!missing.isEmpty()) {
+        out.get(BATCHES).output(KV.of(batch.getKey(), missing));
+      }
+    }
+
+    private Optional<RenderedImage> writtenImage(ImageTask task) throws IOException {
+      String location = OutputLayout.location(outputRoot, task.getImagePath());
+      Optional<Instant> modified = store.lastModified(location);
+      if (modified.isEmpty() || modified.get().toEpochMilli() < runStartedMillis) {
+        return Optional.empty();
+      }
+      byte[] png = store.readAllBytes(location);
+      int[] size;
+      try {
+        PngImages.read(png);
+        size = PngImages.size(png);
+      } catch (IOException | RuntimeException notPng) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          RenderedImage.newBuilder()
+              .setTask(task)
+              .setPng(ByteString.copyFrom(png))
+              .setWidth(size[0])
+              .setHeight(size[1])
+              .setResumed(true)
+              .build());
+    }
+  }
+}
