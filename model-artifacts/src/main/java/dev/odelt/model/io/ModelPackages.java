@@ -91,6 +91,12 @@ public final class ModelPackages {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, manifestAt, "weights.sha256 is not set");
     }
+    try {
+      ModelPackage.recommendedPrecision(manifest);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED, manifestAt, "precision: " + e.getMessage(), e);
+    }
     if (manifest.getNormalization().getScale() == 0f) {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, manifestAt, "normalization.scale is not set (or 0)");
