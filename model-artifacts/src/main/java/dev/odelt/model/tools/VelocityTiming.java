@@ -21,8 +21,8 @@ import java.util.Locale;
  *
  * <p>Usage: {@code VelocityTiming [device=auto] [batch=64] [repeats=10] [warmup=3] [shape=small]
  * [precision=fp32]}, where shape is {@code small} (the network above), {@code dit-b2} ({@link
- * #DIT_B2}) or {@code dit-xl2} (DiT-XL/2: width 1152, 16 heads, depth 28, depth_min 12, G = 8) and precision {@code fp32} or {@code bf16}.
- * Prints one line per L to standard output.
+ * #DIT_B2}) or {@code dit-xl2} (DiT-XL/2: width 1152, 16 heads, depth 28, depth_min 12, G = 8) and
+ * precision {@code fp32} or {@code bf16}. Prints one line per L to standard output.
  */
 public final class VelocityTiming {
 
@@ -30,7 +30,8 @@ public final class VelocityTiming {
   public static final ModelConfig CONFIG = new ModelConfig(32, 3, 4, 128, 4, 4f, 6, 2, 2, 10, 7);
 
   /** DiT-B/2 on 32×32×4 latents (the paper's ImageNet / CelebA-HQ models), L ∈ {4, 8, 12}. */
-  public static final ModelConfig DIT_B2 = new ModelConfig(32, 4, 2, 768, 12, 4f, 12, 4, 4, 1000, 7);
+  public static final ModelConfig DIT_B2 =
+      new ModelConfig(32, 4, 2, 768, 12, 4f, 12, 4, 4, 1000, 7);
 
   private VelocityTiming() {}
 

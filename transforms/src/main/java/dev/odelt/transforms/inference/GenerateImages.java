@@ -5,6 +5,7 @@ import dev.odelt.model.LoadedModel;
 import dev.odelt.model.Models;
 import dev.odelt.model.Precision;
 import dev.odelt.model.Tier;
+import dev.odelt.model.sample.BatchSplitter;
 import dev.odelt.model.sample.GeneratedImage;
 import dev.odelt.model.sample.SampleBatch;
 import dev.odelt.model.sample.SampleItem;

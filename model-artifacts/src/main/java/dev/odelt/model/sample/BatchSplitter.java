@@ -1,4 +1,4 @@
-package dev.odelt.transforms.inference;
+package dev.odelt.model.sample;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.odelt.transforms.inference;
+package dev.odelt.model.sample;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
