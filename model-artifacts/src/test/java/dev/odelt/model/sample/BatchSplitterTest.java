@@ -87,12 +87,4 @@ class BatchSplitterTest {
                         + " memory"))));
     assertFalse(BatchSplitter.isDeviceOutOfMemory(new EngineException("shape mismatch")));
   }
-
-  @Test
-  void threadsPerCallShareTheCores() {
-    assertEquals(1, TorchThreads.perCall(2, 2));
-    assertEquals(2, TorchThreads.perCall(2, 1));
-    assertEquals(4, TorchThreads.perCall(16, 4));
-    assertEquals(1, TorchThreads.perCall(2, 8));
-  }
 }
