@@ -12,7 +12,8 @@
 #   3. GpuCheck on the jlink'd JRE, DJL loading that torch and that JNI     -> java/results.json
 #   4. the authors' JAX DiT on the same tiers (deploy/gpu/jax_tiers.py)     -> jax.json
 # Results go to $OUT (set by the device runner) or out/gpu-check; the exit code is 0 only when
-# every step succeeded.
+# every step succeeded. JNI_LIB=/path/libdjl_torch.so reuses a JNI built earlier against the same
+# torch (step 2 is then a copy); JAVA_HEAP, JAVA_TIMEOUT, JAX_BUDGET, JAX_TIMEOUT, PYTHON tune it.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -62,8 +63,7 @@ rc=$?
 step torch $rc $((SECONDS - start))
 cat "$out/torch.json"
 fact() { "$python" -c "import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(':'.join(v) if isinstance(v, list) else v)" "$out/torch.json" "$1"; }
-torch_version=$(fact version)
-torch_version=${torch_version%%+*}
+torch_version=$(fact version | grep -oE '^[0-9]+\.[0-9]+\.[0-9]+') # 2.11.0+cu130 -> 2.11.0
 torch_include=$(fact include)
 torch_lib=$(fact lib)
 cxx11_abi=$(fact cxx11_abi)
@@ -77,7 +77,11 @@ esac
 # 2. The JNI, against this torch. C++17 first (DJL's setting), C++20 if the headers demand it.
 start=$SECONDS
 jni=$work/jni
-for standard in 17 20; do
+standard=prebuilt
+rc=0
+if [[ -n ${JNI_LIB:-} ]]; then # a JNI built earlier against this same torch: reuse it
+  mkdir -p "$jni" && cp "$JNI_LIB" "$jni/libdjl_torch.so" || rc=1
+else for standard in 17 20; do
   rm -rf "$jni"
   timeout 150 bash -c "cmake -S deploy/gpu/jni -B '$jni' -DDJL_DIR='$bundle/djl' \
       -DJNI_INCLUDE='$bundle/jni-include' -DTORCH_INCLUDE='$torch_include' \
@@ -89,7 +93,7 @@ for standard in 17 20; do
     break
   fi
   tail -30 "$out/jni-build.log" "$out/jni-cmake.log" 2>/dev/null
-done
+done; fi
 step "jni (C++$standard)" $rc $((SECONDS - start))
 
 # 3. GpuCheck. DJL takes libtorch from PYTORCH_LIBRARY_PATH and the JNI from its engine cache
