@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * The device check of deploy/gpu/check.sh: on one device (a GPU, or the CPU for a dry run) it
@@ -90,6 +91,16 @@ public final class GpuCheck {
   }
 
   public static void main(String[] args) throws IOException {
+    System.exit(run(args));
+  }
+
+  /**
+   * Runs the check and writes {@code results.json}.
+   *
+   * @return 0 when every section succeeded, else 1
+   * @throws IllegalArgumentException for bad arguments
+   */
+  public static int run(String... args) throws IOException {
     String out = null;
     String deviceName = "auto";
     boolean quick = false;
@@ -124,7 +135,11 @@ public final class GpuCheck {
       repeats = 1;
       oomBatch = 8;
     }
-    shapes.forEach(VelocityTiming::shape); // fail early on a bad name
+    for (String shape : shapes) {
+      if (!List.of("small", "dit-b2", "dit-xl2").contains(shape)) {
+        throw new IllegalArgumentException("Unknown shape '" + shape + "'");
+      }
+    }
     GpuCheck check =
         new GpuCheck(
             Models.resolveDevice(deviceName),
@@ -148,7 +163,7 @@ public final class GpuCheck {
             + "\n",
         StandardCharsets.UTF_8);
     System.out.println("wrote " + dir.resolve("results.json") + (check.failed ? " (FAILED)" : ""));
-    System.exit(check.failed ? 1 : 0);
+    return check.failed ? 1 : 0;
   }
 
   private JsonObject run() {
@@ -308,7 +323,18 @@ public final class GpuCheck {
   private JsonObject tiers() {
     JsonArray rows = new JsonArray();
     for (String shape : shapes) {
-      ModelConfig config = VelocityTiming.shape(shape);
+      ModelConfig config;
+      try {
+        config = VelocityTiming.shape(shape);
+      } catch (IllegalArgumentException e) {
+        // One shape the architecture check rejects must not cost the other shapes' rows.
+        failed = true;
+        JsonObject row = new JsonObject();
+        row.addProperty("shape", shape);
+        row.addProperty("error", e.toString());
+        rows.add(row);
+        continue;
+      }
       for (Precision precision : precisions) {
         try (NDManager m = NDManager.newBaseManager(device)) {
           OdeltNetwork network = new OdeltNetwork(config);
@@ -397,7 +423,11 @@ public final class GpuCheck {
       parts.forEach(p -> sizes.add(p.items().size()));
       result.add("parts", sizes);
       result.addProperty("split", parts.size() > 1);
-      int[] probes = {0, oomBatch / 2 - 1, oomBatch / 2, oomBatch - 1};
+      int[] probes =
+          IntStream.of(0, oomBatch / 2 - 1, oomBatch / 2, oomBatch - 1)
+              .filter(i -> i >= 0)
+              .distinct()
+              .toArray();
       int maxDiff = 0;
       for (int index : probes) {
         GeneratedImage alone = sampler.sample(List.of(items.get(index)), tier).images().get(0);
