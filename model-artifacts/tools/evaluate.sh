@@ -4,6 +4,7 @@
 #   model-artifacts/tools/evaluate.sh [MODEL_LOCATION] [OUT_DIR] [PER_CLASS]
 #
 # Defaults: the shipped model, model-artifacts/eval, 20 images per digit (200 per tier).
+# PRECISION=bf16 evaluates in bfloat16 (default: the package's recommendation, fp32 when none).
 # Writes report.md / report.json / quality-table.json and one PNG grid per tier.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,4 +25,5 @@ tiers+=",s16-b6-g0,s16-b6-g1.5,s16-b6-g3"
 tiers+=",s1-b6-g3,s2-b6-g3,s4-b6-g1.5,s4-b6-g3,s8-b6-g3,s128-b6-g1.5"
 java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="${THREADS:-2}" \
   -cp "model-artifacts/target/classes:$(cat "$work/cp.txt")" dev.odelt.model.eval.EvaluateTiers \
-  --model="$model" --out="$out" --tiers="$tiers" --perClass="$per_class" --seed=0 --batch=100
+  --model="$model" --out="$out" --tiers="$tiers" --perClass="$per_class" --seed=0 --batch=100 \
+  ${PRECISION:+--precision="$PRECISION"}

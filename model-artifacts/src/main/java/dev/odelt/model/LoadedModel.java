@@ -66,17 +66,22 @@ public final class LoadedModel implements AutoCloseable {
     return device.isGpu() ? 32 : 4;
   }
 
-  /** Copies a verified package onto {@code device}. */
+  /** Copies a verified package onto {@code device}, in the precision the package recommends. */
   static LoadedModel create(ModelPackage pkg, Device device, boolean shared) {
-    return create(pkg, device, shared, pkg.config().depth(), null);
+    return create(pkg, device, shared, pkg.config().depth(), pkg.recommendedPrecision(), null);
   }
 
   /**
    * Copies the tensors of a verified package that running at most {@code maxBlocks} blocks needs
-   * onto {@code device} (see {@link OdeltNetwork#neededFor}).
+   * onto {@code device} (see {@link OdeltNetwork#neededFor}), converted to {@code precision}.
    */
   static LoadedModel create(
-      ModelPackage pkg, Device device, boolean shared, int maxBlocks, LoadedVae vae) {
+      ModelPackage pkg,
+      Device device,
+      boolean shared,
+      int maxBlocks,
+      Precision precision,
+      LoadedVae vae) {
     if (!pkg.config().isAllowedBlocks(maxBlocks)) {
       throw new IllegalArgumentException(
           "maxBlocks="
@@ -99,7 +104,7 @@ public final class LoadedModel implements AutoCloseable {
         array.setRequiresGradient(false);
         arrays.put(e.getKey(), array);
       }
-      network.setParameters(arrays, maxBlocks);
+      network.setParameters(arrays, maxBlocks, precision);
       return new LoadedModel(
           pkg.location(), pkg.manifest(), pkg.config(), manager, network, shared, vae);
     } catch (RuntimeException e) {
@@ -148,9 +153,15 @@ public final class LoadedModel implements AutoCloseable {
     return network.loadedBlocks();
   }
 
-  /** Bytes of the parameters this copy holds on its device (float32: 4 per value). */
+  /** Bytes of the parameters this copy holds on its device (float32: 4 per value, bf16: 2). */
   public long parameterBytes() {
-    return 4L * network.parameterCount(network.loadedBlocks());
+    return (long) network.precision().bytesPerValue()
+        * network.parameterCount(network.loadedBlocks());
+  }
+
+  /** The number format the weights are held and computed in. */
+  public Precision precision() {
+    return network.precision();
   }
 
   /** The manager holding the weights; callers of {@link #network()} open sub-managers of it. */
@@ -190,6 +201,8 @@ public final class LoadedModel implements AutoCloseable {
         + manifest.getVersion()
         + " @ "
         + device()
+        + " "
+        + precision()
         + "]";
   }
 }

@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #shared} keeps one loaded copy per (manifest location, device) per JVM: every thread
  * and every DoFn instance that asks for the same pair gets the same {@link LoadedModel}, loaded
  * once. Devices: {@code auto} (the first GPU when DJL sees one, else the CPU), {@code cpu}, {@code
- * gpu} (= {@code gpu:0}), {@code gpu:N}.
+ * gpu} (= {@code gpu:0}), {@code gpu:N}. Precision: the one asked for, or, when none ({@code
+ * null}), the package's recommendation ({@link ModelPackage#recommendedPrecision()}, float32 when
+ * it names none).
  */
 public final class Models {
 
@@ -40,13 +42,26 @@ public final class Models {
    * @throws IllegalArgumentException for an unknown device
    */
   public static LoadedModel shared(String location, String device) {
+    return shared(location, device, null);
+  }
+
+  /**
+   * {@link #shared(String, String)} in a precision ({@code null}: the package's recommendation);
+   * each (location, device, precision) has its own copy.
+   */
+  public static LoadedModel shared(String location, String device, Precision precision) {
     Device resolved = resolveDevice(device);
-    String key = ModelPackages.manifestLocation(location) + "|" + resolved;
+    String key =
+        ModelPackages.manifestLocation(location)
+            + "|"
+            + resolved
+            + "|"
+            + (precision == null ? "package" : precision.label());
     return SHARED.computeIfAbsent(
         key,
         k -> {
           try {
-            return load(location, resolved, true);
+            return load(location, resolved, true, -1, precision);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
@@ -55,7 +70,16 @@ public final class Models {
 
   /** A private copy of a package on a device; the caller closes it. */
   public static LoadedModel load(String location, String device) throws IOException {
-    return load(location, resolveDevice(device), false);
+    return load(location, device, (Precision) null);
+  }
+
+  /**
+   * A private copy in a precision ({@code null}: the package's recommendation); the caller closes
+   * it.
+   */
+  public static LoadedModel load(String location, String device, Precision precision)
+      throws IOException {
+    return load(location, resolveDevice(device), false, -1, precision);
   }
 
   /**
@@ -67,23 +91,20 @@ public final class Models {
    * @throws IllegalArgumentException for a {@code maxBlocks} the model does not allow
    */
   public static LoadedModel load(String location, String device, int maxBlocks) throws IOException {
-    return load(location, resolveDevice(device), false, maxBlocks);
+    return load(location, resolveDevice(device), false, maxBlocks, null);
   }
 
-  private static LoadedModel load(String location, Device device, boolean shared)
-      throws IOException {
-    return load(location, device, shared, -1);
-  }
-
-  private static LoadedModel load(String location, Device device, boolean shared, int maxBlocks)
+  private static LoadedModel load(
+      String location, Device device, boolean shared, int maxBlocks, Precision precision)
       throws IOException {
     long start = System.nanoTime();
     ModelPackage pkg = ModelPackages.read(location);
     int blocks = maxBlocks < 0 ? pkg.config().depth() : maxBlocks;
+    Precision format = precision == null ? pkg.recommendedPrecision() : precision;
     LoadedVae vae = LatentModels.isLatent(pkg) ? LatentModels.load(pkg, device, shared) : null;
     LoadedModel model;
     try {
-      model = LoadedModel.create(pkg, device, shared, blocks, vae);
+      model = LoadedModel.create(pkg, device, shared, blocks, format, vae);
     } catch (RuntimeException e) {
       if (vae != null && !shared) {
         vae.close();
@@ -91,13 +112,14 @@ public final class Models {
       throw e;
     }
     LOG.info(
-        "Loaded model {} {} from {} on {} ({} of {} blocks) in {} ms",
+        "Loaded model {} {} from {} on {} ({} of {} blocks, {}) in {} ms",
         pkg.manifest().getName(),
         pkg.manifest().getVersion(),
         pkg.location(),
         device,
         blocks,
         pkg.config().depth(),
+        format,
         (System.nanoTime() - start) / 1_000_000);
     return model;
   }

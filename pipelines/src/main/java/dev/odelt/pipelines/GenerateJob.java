@@ -3,6 +3,8 @@ package dev.odelt.pipelines;
 import ai.djl.Device;
 import com.google.protobuf.util.JsonFormat;
 import dev.odelt.model.Models;
+import dev.odelt.model.Precision;
+import dev.odelt.model.io.ModelPackage;
 import dev.odelt.model.io.ModelPackages;
 import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.RunSummary;
@@ -226,6 +228,21 @@ public final class GenerateJob {
     } else {
       Models.resolveDevice(o.getDevice());
     }
+    String precision = o.getPrecision() == null ? "" : o.getPrecision().trim();
+    if (!precision.isEmpty()) {
+      try {
+        precision = Precision.parse(precision).label();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--precision: " + e.getMessage(), e);
+      }
+    } else {
+      try {
+        precision = ModelPackage.recommendedPrecision(manifest).label();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "--model: " + o.getModel() + " has a bad precision: " + e.getMessage(), e);
+      }
+    }
     if (o.getChunkSize() < 1) {
       throw new IllegalArgumentException("--chunkSize must be >= 1");
     }
@@ -254,6 +271,7 @@ public final class GenerateJob {
                     Map.entry("output", output),
                     Map.entry("model", o.getModel()),
                     Map.entry("device", o.getDevice()),
+                    Map.entry("precision", precision),
                     Map.entry("max_batch_size", Integer.toString(maxBatchSize)),
                     Map.entry("chunk_size", Integer.toString(o.getChunkSize())),
                     Map.entry("resume", Boolean.toString(o.getResume())),
@@ -269,6 +287,7 @@ public final class GenerateJob {
         o.getModel(),
         manifest,
         o.getDevice(),
+        precision,
         maxBatchSize,
         o.getChunkSize(),
         o.getResume(),

@@ -35,6 +35,15 @@ public interface GenerateOptions extends PipelineOptions {
 
   void setDevice(String value);
 
+  @Description(
+      "Inference precision: fp32 or bf16 (matrix products and activations in bfloat16; softmax,"
+          + " LayerNorm statistics, ODE state and noise in float32). Empty = the model package's"
+          + " recommendation (fp32 when it names none)")
+  @Default.String("")
+  String getPrecision();
+
+  void setPrecision(String value);
+
   @Description("Images per device batch; 0 = per device (16 on CPU, 256 on GPU)")
   @Default.Integer(0)
   int getMaxBatchSize();

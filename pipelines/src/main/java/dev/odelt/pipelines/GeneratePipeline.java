@@ -55,6 +55,7 @@ public final class GeneratePipeline {
       String model,
       ModelManifest manifest,
       String device,
+      String precision,
       int maxBatchSize,
       int chunkSize,
       boolean resume,
@@ -111,6 +112,7 @@ public final class GeneratePipeline {
             "GenerateImages",
             GenerateImages.using(s.model())
                 .onDevice(s.device())
+                .withPrecision(s.precision())
                 .withMaxBatchSize(s.maxBatchSize())
                 .withTorchThreads(s.torchThreads())
                 .withProgressEvery(s.progressSeconds()));

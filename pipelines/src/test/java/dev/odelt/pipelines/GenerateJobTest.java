@@ -77,6 +77,25 @@ class GenerateJobTest {
   }
 
   @Test
+  void bf16RunWritesTheSameImagesByNameAndRecordsItsPrecision() throws IOException {
+    Path in = sandbox.resolve("bf16");
+    Files.createDirectories(in);
+    Files.writeString(
+        in.resolve("r.jsonl"),
+        "{\"request_id\":\"p\",\"class_id\":2,\"num_images\":3,\"tier_name\":\"draft\"}\n");
+    Path fp32 = sandbox.resolve("fp32-out");
+    Path bf16 = sandbox.resolve("bf16-out");
+    JobFixtures.Run a = direct(in + "/r.jsonl", fp32);
+    JobFixtures.Run b = direct(in + "/r.jsonl", bf16, "--precision=bf16");
+    assertEquals(GenerateJob.EXIT_OK, a.exitCode(), a.console());
+    assertEquals(GenerateJob.EXIT_OK, b.exitCode(), b.console());
+    assertEquals(
+        JobFixtures.tree(fp32, "images").keySet(), JobFixtures.tree(bf16, "images").keySet());
+    assertEquals("fp32", GenerateJob.readSummary(fp32.toString()).getOptionsMap().get("precision"));
+    assertEquals("bf16", GenerateJob.readSummary(bf16.toString()).getOptionsMap().get("precision"));
+  }
+
+  @Test
   void usageErrorsExitTwo() throws IOException {
     Path out = sandbox.resolve("usage-out");
     assertEquals(GenerateJob.EXIT_USAGE, JobFixtures.cli("--output=" + out).exitCode());
@@ -95,6 +114,9 @@ class GenerateJobTest {
     assertEquals(GenerateJob.EXIT_USAGE, badModel.exitCode(), badModel.console());
     assertEquals(GenerateJob.EXIT_USAGE, direct(in + "/r.jsonl", out, "--chunkSize=0").exitCode());
     assertEquals(GenerateJob.EXIT_USAGE, direct(in + "/r.jsonl", out, "--device=tpu").exitCode());
+    JobFixtures.Run badPrecision = direct(in + "/r.jsonl", out, "--precision=fp16");
+    assertEquals(GenerateJob.EXIT_USAGE, badPrecision.exitCode(), badPrecision.console());
+    assertTrue(badPrecision.console().contains("--precision"), badPrecision.console());
     Path file = Files.writeString(sandbox.resolve("a-file"), "x");
     JobFixtures.Run unwritable = direct(in + "/r.jsonl", file.resolve("out"));
     assertEquals(GenerateJob.EXIT_USAGE, unwritable.exitCode(), unwritable.console());

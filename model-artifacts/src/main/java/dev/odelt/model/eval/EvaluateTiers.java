@@ -8,6 +8,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.odelt.model.LoadedModel;
 import dev.odelt.model.Models;
+import dev.odelt.model.Precision;
 import dev.odelt.model.Tier;
 import dev.odelt.model.data.DigitSet;
 import dev.odelt.model.data.MnistDigits;
@@ -61,6 +62,7 @@ import org.slf4j.LoggerFactory;
  * EvaluateTiers [--model=classpath:/dev/odelt/models/mnist/manifest.json] [--out=eval-report]
  *   [--tiers=s1-b2,s4-b6,s8-b6-heun] [--steps=1,2,4 --blocks=2,4,6 [--solvers=euler,heun]
  *   [--guidances=1,2]] [--perClass=100] [--seed=0] [--batch=50] [--device=auto] [--gridColumns=10]
+ *   [--precision=fp32|bf16]
  * </pre>
  *
  * Without {@code --tiers} or {@code --steps}/{@code --blocks}, the manifest's tier presets are
@@ -86,6 +88,7 @@ public final class EvaluateTiers {
    * @param device {@code auto}, {@code cpu}, {@code gpu}, {@code gpu:N}
    * @param out output location (directory or prefix)
    * @param gridColumns images per row in the PNG grids, ≥ 1
+   * @param precision inference precision; {@code null}: the package's recommendation
    */
   public record Options(
       String model,
@@ -95,7 +98,8 @@ public final class EvaluateTiers {
       int batch,
       String device,
       String out,
-      int gridColumns) {
+      int gridColumns,
+      Precision precision) {
 
     public Options {
       if (perClass < 1 || batch < 1 || gridColumns < 1) {
@@ -106,7 +110,8 @@ public final class EvaluateTiers {
 
     /** Defaults: the shipped model, presets, 100 per class, seed 0, batch 50, auto device. */
     public static Options defaults() {
-      return new Options(Models.DEFAULT_MODEL, List.of(), 100, 0, 50, "auto", "eval-report", 10);
+      return new Options(
+          Models.DEFAULT_MODEL, List.of(), 100, 0, 50, "auto", "eval-report", 10, null);
     }
 
     /** Parses {@code --name=value} arguments over the defaults. */
@@ -143,7 +148,20 @@ public final class EvaluateTiers {
                       o.batch,
                       o.device,
                       o.out,
-                      Integer.parseInt(v));
+                      Integer.parseInt(v),
+                      o.precision);
+          case "--precision" ->
+              o =
+                  new Options(
+                      o.model,
+                      o.tiers,
+                      o.perClass,
+                      o.seed,
+                      o.batch,
+                      o.device,
+                      o.out,
+                      o.gridColumns,
+                      Precision.parse(v));
           case "--tiers" -> labels.addAll(TierGrid.parseList(v));
           case "--steps" -> steps = TierGrid.parseInts(v);
           case "--blocks" -> blocks = TierGrid.parseInts(v);
@@ -158,12 +176,21 @@ public final class EvaluateTiers {
       LinkedHashSet<Tier> tiers = new LinkedHashSet<>(labels);
       tiers.addAll(TierGrid.crossProduct(steps, blocks, solvers, guidances));
       return new Options(
-          o.model, List.copyOf(tiers), o.perClass, o.seed, o.batch, o.device, o.out, o.gridColumns);
+          o.model,
+          List.copyOf(tiers),
+          o.perClass,
+          o.seed,
+          o.batch,
+          o.device,
+          o.out,
+          o.gridColumns,
+          o.precision);
     }
 
     private Options with(
         String model, int perClass, long seed, int batch, String device, String out) {
-      return new Options(model, tiers, perClass, seed, batch, device, out, gridColumns);
+      return new Options(
+          model, tiers, perClass, seed, batch, device, out, gridColumns, precision);
     }
   }
 
@@ -251,7 +278,7 @@ public final class EvaluateTiers {
     ObjectStore store = ObjectStores.forLocation(options.out());
     MnistDigits digits = MnistDigits.load();
     try (DigitClassifier classifier = DigitClassifier.loadBundled();
-        LoadedModel model = Models.load(options.model(), options.device())) {
+        LoadedModel model = Models.load(options.model(), options.device(), options.precision())) {
       ModelManifest manifest = model.manifest();
       int[] classOfDigit = classOfDigit(manifest, model.config().numClasses());
       List<Tier> tiers = options.tiers().isEmpty() ? presets(manifest) : options.tiers();

@@ -1,6 +1,7 @@
 package dev.odelt.model.io;
 
 import dev.odelt.model.ModelConfig;
+import dev.odelt.model.Precision;
 import dev.odelt.proto.v1.ModelManifest;
 import java.util.Map;
 
@@ -18,5 +19,24 @@ public record ModelPackage(
 
   public ModelPackage {
     tensors = Map.copyOf(tensors);
+  }
+
+  /**
+   * The inference precision the manifest recommends ({@code precision}), {@link Precision#FP32}
+   * when it names none. {@link ModelPackages#read} has checked the value.
+   */
+  public Precision recommendedPrecision() {
+    return recommendedPrecision(manifest);
+  }
+
+  /**
+   * The precision a manifest recommends, {@link Precision#FP32} when it names none.
+   *
+   * @throws IllegalArgumentException for a value other than fp32 or bf16
+   */
+  public static Precision recommendedPrecision(ModelManifest manifest) {
+    return manifest.getPrecision().isEmpty()
+        ? Precision.FP32
+        : Precision.parse(manifest.getPrecision());
   }
 }

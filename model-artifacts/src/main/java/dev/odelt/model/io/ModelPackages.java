@@ -87,6 +87,12 @@ public final class ModelPackages {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, manifestAt, "normalization.scale is not set (or 0)");
     }
+    try {
+      ModelPackage.recommendedPrecision(manifest);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED, manifestAt, "precision: " + e.getMessage(), e);
+    }
     String weightsAt = sibling(manifestAt, manifest.getWeights().getFile());
     SafeTensors file = readWeights(manifestAt, manifest.getWeights());
     verifyTensors(file.tensors(), new OdeltNetwork(config).parameterShapes(), weightsAt);

@@ -10,6 +10,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.odelt.model.Precision;
 
 /**
  * A DiT block with adaLN-zero conditioning, as in the reference: {@code Linear(SiLU(cb)) → 6D}
@@ -127,10 +128,11 @@ public final class DitBlock extends NetBlock {
     NDArray q = kqv.get(1).squeeze(0).mul(Ops.scalar(h, 1f / headDim)); // the reference: 1/head_dim
     NDArray v = kqv.get(2).squeeze(0);
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, N, N)
+    Precision precision = Precision.of(scores);
     NDArray weights =
-        scores.getDataType() == DataType.FLOAT32
+        precision == Precision.FP32
             ? scores.softmax(-1)
-            : scores.toType(DataType.FLOAT32, false).softmax(-1).toType(h.getDataType(), false);
+            : precision.cast(scores.toType(DataType.FLOAT32, false).softmax(-1)); // fp32 softmax
     NDArray out = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, hidden); // (B, N, D)
     return Ops.linear(out, value(ps, projW, h, training), value(ps, projB, h, training));
   }
@@ -144,8 +146,8 @@ public final class DitBlock extends NetBlock {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.get(0);
-    NDArray ones = x.getManager().ones(new Shape(hidden), x.getDataType());
-    NDArray zeros = x.getManager().zeros(new Shape(hidden), x.getDataType());
+    NDArray ones = Ops.castLike(x.getManager().ones(new Shape(hidden)), x);
+    NDArray zeros = Ops.castLike(x.getManager().zeros(new Shape(hidden)), x);
     return new NDList(apply(ps, x, inputs.get(1), ones, zeros, training));
   }
 }

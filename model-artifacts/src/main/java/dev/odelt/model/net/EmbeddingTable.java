@@ -28,16 +28,18 @@ public final class EmbeddingTable extends NetBlock {
    * @return (B, D)
    */
   public NDArray lookup(ParameterStore ps, NDArray indices, boolean training) {
+    NDArray weights = value(ps, table, indices, training);
     NDArray oneHot = indices.toType(DataType.INT64, false).oneHot(rows, DataType.FLOAT32);
-    return oneHot.matMul(value(ps, table, indices, training));
+    return Ops.castLike(oneHot, weights).matMul(weights); // exact in bfloat16 too
   }
 
   /** One row, as (1, D), computed on {@code like}'s manager and device. */
   public NDArray row(ParameterStore ps, int index, NDArray like, boolean training) {
     float[] oneHot = new float[rows];
     oneHot[index] = 1f;
+    NDArray weights = value(ps, table, like, training);
     NDArray selector = like.getManager().create(oneHot, new Shape(1, rows));
-    return selector.matMul(value(ps, table, like, training));
+    return Ops.castLike(selector, weights).matMul(weights);
   }
 
   @Override

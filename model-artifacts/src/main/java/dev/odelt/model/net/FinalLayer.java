@@ -45,8 +45,8 @@ public final class FinalLayer extends NetBlock {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.get(0);
-    NDArray ones = x.getManager().ones(new Shape(hidden), x.getDataType());
-    NDArray zeros = x.getManager().zeros(new Shape(hidden), x.getDataType());
+    NDArray ones = Ops.castLike(x.getManager().ones(new Shape(hidden)), x);
+    NDArray zeros = Ops.castLike(x.getManager().zeros(new Shape(hidden)), x);
     return new NDList(apply(ps, x, inputs.get(1), ones, zeros, training));
   }
 

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.odelt.model.ModelConfig;
+import dev.odelt.model.Precision;
 import dev.odelt.model.noise.GaussianNoise;
 import dev.odelt.proto.v1.PositionLayout;
 import java.util.ArrayList;
@@ -33,6 +34,12 @@ import java.util.SplittableRandom;
  * weights (out, in)); see model-artifacts/README.md. A network is created empty, then either
  * {@link #initialize(NDManager, long, Init)} or {@link #setParameters(Map)} sets every array once.
  * After that it is read-only in inference and safe to share between threads.
+ *
+ * <p>Number format ({@link Precision}): chosen when the parameters are set. In {@link
+ * Precision#BF16} the parameters are converted to bfloat16 once and the network computes in it as
+ * the reference does (x rounded on entry, the patch tokens plus the float32 positions rounded
+ * again, softmax and LayerNorm statistics in float32); {@link #velocity} takes and returns float32
+ * in both formats.
  */
 public final class OdeltNetwork extends NetBlock {
 
@@ -60,8 +67,12 @@ public final class OdeltNetwork extends NetBlock {
 
   private volatile Constants constants;
   private volatile int loadedBlocks;
+  private volatile Precision precision = Precision.FP32;
 
-  /** Fixed arrays on the parameters' device: positions (1, N, D), LayerNorm ones/zeros (D). */
+  /**
+   * Fixed arrays on the parameters' device: positions (1, N, D) in float32, LayerNorm ones/zeros
+   * (D) in the network's format.
+   */
   private record Constants(NDArray positions, NDArray ones, NDArray zeros) {}
 
   public OdeltNetwork(ModelConfig config) {
@@ -132,6 +143,11 @@ public final class OdeltNetwork extends NetBlock {
     return loadedBlocks;
   }
 
+  /** The number format the parameters are held and computed in; float32 before they are set. */
+  public Precision precision() {
+    return precision;
+  }
+
   /**
    * Sets every parameter from a map of arrays (all on one device). Fails naming the tensor when
    * one is missing, unknown or of the wrong shape. The arrays become owned by the network.
@@ -150,6 +166,15 @@ public final class OdeltNetwork extends NetBlock {
    *     missing, a tensor is unknown or not needed, or a shape is wrong (naming the tensor)
    */
   public void setParameters(Map<String, NDArray> arrays, int maxBlocks) {
+    setParameters(arrays, maxBlocks, Precision.FP32);
+  }
+
+  /**
+   * {@link #setParameters(Map, int)} in a number format: for {@link Precision#BF16} every float32
+   * array is replaced by a bfloat16 copy (the float32 one is closed), so the network holds one
+   * copy of its weights, half the size.
+   */
+  public void setParameters(Map<String, NDArray> arrays, int maxBlocks, Precision format) {
     if (!config.isAllowedBlocks(maxBlocks)) {
       throw new IllegalArgumentException(
           "maxBlocks="
@@ -188,20 +213,34 @@ public final class OdeltNetwork extends NetBlock {
     }
     for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
       if (neededFor(e.getKey(), maxBlocks)) {
-        e.getValue().setArray(arrays.get(e.getKey()));
+        NDArray array = arrays.get(e.getKey());
+        NDArray converted = format.cast(array);
+        if (converted != array) {
+          array.close();
+        }
+        e.getValue().setArray(converted);
       }
     }
-    constants = makeConstants(manager);
+    constants = makeConstants(manager, format);
+    precision = format;
     loadedBlocks = maxBlocks;
   }
 
   /** Fills every parameter deterministically from {@code seed}, creating arrays on {@code manager}. */
   public void initialize(NDManager manager, long seed, Init init) {
+    initialize(manager, seed, init, Precision.FP32);
+  }
+
+  /**
+   * {@link #initialize(NDManager, long, Init)} in a number format: the same float32 values,
+   * rounded once for {@link Precision#BF16}.
+   */
+  public void initialize(NDManager manager, long seed, Init init, Precision format) {
     Map<String, NDArray> arrays = new LinkedHashMap<>();
     for (Map.Entry<String, Shape> e : shapes.entrySet()) {
       arrays.put(e.getKey(), manager.create(initialValues(e.getKey(), e.getValue(), seed, init), e.getValue()));
     }
-    setParameters(arrays);
+    setParameters(arrays, config.depth(), format);
   }
 
   /**
@@ -239,7 +278,7 @@ public final class OdeltNetwork extends NetBlock {
     return v;
   }
 
-  private Constants makeConstants(NDManager manager) {
+  private Constants makeConstants(NDManager manager, Precision format) {
     int d = config.hiddenSize();
     int grid = config.imageSize() / config.patchSize();
     NDArray positions =
@@ -247,7 +286,9 @@ public final class OdeltNetwork extends NetBlock {
             positionEmbedding(d, grid, config.positionLayout()),
             new Shape(1, (long) grid * grid, d)); // (1, N, D)
     return new Constants(
-        positions, manager.ones(new Shape(d), DataType.FLOAT32), manager.zeros(new Shape(d), DataType.FLOAT32));
+        positions,
+        format.cast(manager.ones(new Shape(d), DataType.FLOAT32)),
+        format.cast(manager.zeros(new Shape(d), DataType.FLOAT32)));
   }
 
   /**
@@ -293,7 +334,7 @@ public final class OdeltNetwork extends NetBlock {
    * @param stepLevel (B) step level d = log2(S), as a number
    * @param labels (B) integer class ids; {@link ModelConfig#nullClass()} is the null label
    * @param blocks L, one of {@link ModelConfig#allowedBlocks()}
-   * @return (B, C, H, W)
+   * @return (B, C, H, W), float32 whatever the {@link #precision()}
    */
   public NDArray velocity(
       ParameterStore ps,
@@ -336,7 +377,9 @@ public final class OdeltNetwork extends NetBlock {
     if (k == null) {
       throw new IllegalStateException("The network's parameters are not set");
     }
-    NDArray tokens = xEmbedder.embed(ps, x, training).add(k.positions()); // (B, N, D)
+    // (B, N, D); in bfloat16 the sum with the float32 positions is float32, rounded once (as the
+    // reference)
+    NDArray tokens = precision.cast(xEmbedder.embed(ps, x, training).add(k.positions()));
     NDArray c =
         tEmbedder
             .embed(ps, t, training)
@@ -359,7 +402,7 @@ public final class OdeltNetwork extends NetBlock {
       }
     }
     NDArray out = finalLayer.apply(ps, vr, c, k.ones(), k.zeros(), training); // (B, N, p·p·C)
-    return unpatchify(out);
+    return Precision.FP32.cast(unpatchify(out)); // the ODE state stays float32
   }
 
   /** (B, N, p·p·C) with values ordered (p_row, p_col, c) → (B, C, H, W). */

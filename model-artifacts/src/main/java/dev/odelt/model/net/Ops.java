@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
+import dev.odelt.model.Precision;
 
 /**
  * Tensor functions shared by the blocks. Every function puts the activation first so the result
@@ -30,6 +31,14 @@ public final class Ops {
    */
   public static NDArray scalar(NDArray like, Number value) {
     return like.getManager().create(value);
+  }
+
+  /**
+   * {@code x} in the number format of {@code like} (a parameter): {@code x} itself when they
+   * already agree, so float32 networks are untouched.
+   */
+  public static NDArray castLike(NDArray x, NDArray like) {
+    return Precision.of(like).cast(x);
   }
 
   /** y = x Wᵀ + b with a PyTorch-layout weight (out, in). */

@@ -26,10 +26,11 @@ public final class PatchEmbed extends NetBlock {
    * @return (B, N, D), tokens in row-major (h, w) order
    */
   public NDArray embed(ParameterStore ps, NDArray x, boolean training) {
+    NDArray w = value(ps, weight, x, training);
     NDArray y =
         Conv2d.conv2d(
-                x,
-                value(ps, weight, x, training),
+                Ops.castLike(x, w), // the network's number format on entry
+                w,
                 value(ps, bias, x, training),
                 new Shape(patch, patch))
             .singletonOrThrow(); // (B, D, h, w)

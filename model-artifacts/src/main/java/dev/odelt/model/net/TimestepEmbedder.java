@@ -52,7 +52,9 @@ public final class TimestepEmbedder extends NetBlock {
    * @return (B, D)
    */
   public NDArray embed(ParameterStore ps, NDArray s, boolean training) {
-    NDArray h = Ops.linear(sinusoidal(s), value(ps, w0, s, training), value(ps, b0, s, training));
+    NDArray weight = value(ps, w0, s, training);
+    // The code is computed in float32, then rounded to the parameters' format (as the reference).
+    NDArray h = Ops.linear(Ops.castLike(sinusoidal(s), weight), weight, value(ps, b0, s, training));
     return Ops.linear(Ops.silu(h), value(ps, w2, s, training), value(ps, b2, s, training));
   }
 

@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Models;
+import dev.odelt.model.Precision;
 import dev.odelt.model.net.OdeltNetwork;
 import dev.odelt.model.noise.GaussianNoise;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ import java.util.Map;
  * (the paper's, see {@link RandomPackages.PaperShape}, 1000 classes).
  *
  * <p>Usage: {@code VelocityTiming [--device=auto] [--batch=64] [--repeats=10] [--warmup=3]
- * [--shape=small|dit-b-2|dit-xl-2] [--blocks=L,L,…] [--deadBlocks=skip|run]}. {@code --blocks}
+ * [--shape=small|dit-b-2|dit-xl-2] [--blocks=L,L,…] [--deadBlocks=skip|run]
+ * [--precision=fp32|bf16]}. {@code --blocks}
  * defaults to every allowed L. {@code --deadBlocks=run} times what a runtime that does not skip
  * the blocks after the last group end below L would cost (the reference's loop): the same network
  * with G replaced by gcd(depth_min, G), so that every one of the L blocks ends a group and runs
@@ -90,6 +92,7 @@ public final class VelocityTiming {
       throw new IllegalArgumentException("--deadBlocks must be skip or run, got '" + dead + "'");
     }
     ModelConfig config = dead.equals("run") ? runningEveryBlock(shape) : shape;
+    Precision precision = Precision.parse(a.getOrDefault("precision", "fp32"));
     List<Integer> blockCounts = new ArrayList<>();
     if (a.containsKey("blocks")) {
       for (String l : a.get("blocks").split(",")) {
@@ -106,7 +109,8 @@ public final class VelocityTiming {
     }
     a.keySet()
         .removeAll(
-            List.of("device", "batch", "repeats", "warmup", "shape", "deadBlocks", "blocks"));
+            List.of(
+                "device", "batch", "repeats", "warmup", "shape", "deadBlocks", "blocks", "precision"));
     if (!a.isEmpty()) {
       throw new IllegalArgumentException("Unknown option(s) " + a.keySet());
     }
@@ -114,7 +118,7 @@ public final class VelocityTiming {
     JniUtils.setGradMode(false);
     try (NDManager manager = NDManager.newBaseManager(resolved)) {
       OdeltNetwork network = new OdeltNetwork(config);
-      network.initialize(manager, 1, OdeltNetwork.Init.RANDOM);
+      network.initialize(manager, 1, OdeltNetwork.Init.RANDOM, precision);
       int perImage = config.channels() * config.imageSize() * config.imageSize();
       float[] noise = new float[batch * perImage];
       for (int i = 0; i < batch; i++) {
@@ -130,9 +134,10 @@ public final class VelocityTiming {
       }
       System.out.printf(
           Locale.ROOT,
-          "velocity timing on %s: batch %d, %dx%dx%d, patch %d, width %d, %d heads, depth %d"
+          "velocity timing on %s, %s: batch %d, %dx%dx%d, patch %d, width %d, %d heads, depth %d"
               + " (depth_min %d, G=%d, dead blocks %s), %d warm-up + median of %d%n",
           resolved,
+          precision,
           batch,
           config.imageSize(),
           config.imageSize(),

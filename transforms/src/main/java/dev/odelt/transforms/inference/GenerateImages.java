@@ -3,7 +3,9 @@ package dev.odelt.transforms.inference;
 import com.google.protobuf.ByteString;
 import dev.odelt.model.LoadedModel;
 import dev.odelt.model.Models;
+import dev.odelt.model.Precision;
 import dev.odelt.model.Tier;
+import dev.odelt.model.sample.BatchSplitter;
 import dev.odelt.model.sample.GeneratedImage;
 import dev.odelt.model.sample.SampleBatch;
 import dev.odelt.model.sample.SampleItem;
@@ -33,9 +35,9 @@ import org.apache.beam.sdk.values.TupleTagList;
 /**
  * Generates the images of tier batches with the model's {@link Sampler}.
  *
- * <p>The model package is loaded once per JVM and device ({@link Models#shared}) and shared by all
- * DoFn instances and threads; it outlives DoFn instances (no per-instance teardown) and is freed
- * with the worker JVM. Each batch runs as one sampler call in (request id, index) order; a batch
+ * <p>The model package is loaded once per JVM, device and precision ({@link Models#shared}) and
+ * shared by all DoFn instances and threads; it outlives DoFn instances (no per-instance teardown)
+ * and is freed with the worker JVM. Each batch runs as one sampler call in (request id, index) order; a batch
  * that runs the device out of memory is split and retried ({@link BatchSplitter}). Outputs: {@link
  * #IMAGES} — one PNG per task with its equal share of its call's device seconds and evaluations;
  * {@link #STATS} — one {@link BatchStats} per sampler call. Images depend only on (class, seed,
@@ -52,6 +54,7 @@ public final class GenerateImages
 
   private final String modelLocation;
   private final String device;
+  private final String precision;
   private final int maxBatchSize;
   private final int torchThreads;
   private final long progressSeconds;
@@ -59,11 +62,13 @@ public final class GenerateImages
   private GenerateImages(
       String modelLocation,
       String device,
+      String precision,
       int maxBatchSize,
       int torchThreads,
       long progressSeconds) {
     this.modelLocation = modelLocation;
     this.device = device;
+    this.precision = precision;
     this.maxBatchSize = maxBatchSize;
     this.torchThreads = torchThreads;
     this.progressSeconds = progressSeconds;
@@ -74,13 +79,28 @@ public final class GenerateImages
     if (modelLocation == null || modelLocation.isEmpty()) {
       throw new IllegalArgumentException("model location must not be empty");
     }
-    return new GenerateImages(modelLocation, "auto", 0, 0, 5);
+    return new GenerateImages(modelLocation, "auto", "", 0, 0, 5);
   }
 
   /** {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}. */
   public GenerateImages onDevice(String newDevice) {
     return new GenerateImages(
-        modelLocation, newDevice, maxBatchSize, torchThreads, progressSeconds);
+        modelLocation, newDevice, precision, maxBatchSize, torchThreads, progressSeconds);
+  }
+
+  /**
+   * Inference precision, {@code fp32} or {@code bf16} ({@link Precision}); empty (the default)
+   * uses the one the model package recommends, fp32 when it names none.
+   *
+   * @throws IllegalArgumentException for any other value
+   */
+  public GenerateImages withPrecision(String newPrecision) {
+    String value = newPrecision == null ? "" : newPrecision.trim();
+    if (!value.isEmpty()) {
+      Precision.parse(value);
+    }
+    return new GenerateImages(
+        modelLocation, device, value, maxBatchSize, torchThreads, progressSeconds);
   }
 
   /** The batch capacity, recorded in the stats to compute batch fill. */
@@ -88,17 +108,20 @@ public final class GenerateImages
     if (size < 1) {
       throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + size);
     }
-    return new GenerateImages(modelLocation, device, size, torchThreads, progressSeconds);
+    return new GenerateImages(
+        modelLocation, device, precision, size, torchThreads, progressSeconds);
   }
 
   /** PyTorch intra-op threads per call (see {@link TorchThreads}); 0 leaves DJL's default. */
   public GenerateImages withTorchThreads(int threads) {
-    return new GenerateImages(modelLocation, device, maxBatchSize, threads, progressSeconds);
+    return new GenerateImages(
+        modelLocation, device, precision, maxBatchSize, threads, progressSeconds);
   }
 
   /** Seconds between progress lines in the log; 0 turns them off. */
   public GenerateImages withProgressEvery(long seconds) {
-    return new GenerateImages(modelLocation, device, maxBatchSize, torchThreads, seconds);
+    return new GenerateImages(
+        modelLocation, device, precision, maxBatchSize, torchThreads, seconds);
   }
 
   @Override
@@ -107,7 +130,12 @@ public final class GenerateImages
         "Sample",
         ParDo.of(
                 new GenerateBatchFn(
-                    modelLocation, device, maxBatchSize, torchThreads, progressSeconds))
+                    modelLocation,
+                    device,
+                    precision,
+                    maxBatchSize,
+                    torchThreads,
+                    progressSeconds))
             .withOutputTags(IMAGES, TupleTagList.of(STATS)));
   }
 
@@ -117,6 +145,7 @@ public final class GenerateImages
 
     private final String modelLocation;
     private final String device;
+    private final String precision;
     private final int maxBatchSize;
     private final int torchThreads;
     private final long progressSeconds;
@@ -133,11 +162,13 @@ public final class GenerateImages
     GenerateBatchFn(
         String modelLocation,
         String device,
+        String precision,
         int maxBatchSize,
         int torchThreads,
         long progressSeconds) {
       this.modelLocation = modelLocation;
       this.device = device;
+      this.precision = precision;
       this.maxBatchSize = maxBatchSize;
       this.torchThreads = torchThreads;
       this.progressSeconds = progressSeconds;
@@ -147,7 +178,9 @@ public final class GenerateImages
     public void setup() {
       TorchThreads.configure(torchThreads);
       Progress.global().startReporting(progressSeconds);
-      LoadedModel model = Models.shared(modelLocation, device);
+      LoadedModel model =
+          Models.shared(
+              modelLocation, device, precision.isEmpty() ? null : Precision.parse(precision));
       sampler = model.sampler();
       deviceName = model.device().toString();
     }

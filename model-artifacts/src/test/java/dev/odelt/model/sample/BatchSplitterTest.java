@@ -1,4 +1,4 @@
-package dev.odelt.transforms.inference;
+package dev.odelt.model.sample;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -86,13 +86,5 @@ class BatchSplitterTest {
                     "[enforce fail at alloc_cpu.cpp:114] DefaultCPUAllocator: can't allocate"
                         + " memory"))));
     assertFalse(BatchSplitter.isDeviceOutOfMemory(new EngineException("shape mismatch")));
-  }
-
-  @Test
-  void threadsPerCallShareTheCores() {
-    assertEquals(1, TorchThreads.perCall(2, 2));
-    assertEquals(2, TorchThreads.perCall(2, 1));
-    assertEquals(4, TorchThreads.perCall(16, 4));
-    assertEquals(1, TorchThreads.perCall(2, 8));
   }
 }

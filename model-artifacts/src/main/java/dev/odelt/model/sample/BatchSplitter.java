@@ -1,6 +1,5 @@
-package dev.odelt.transforms.inference;
+package dev.odelt.model.sample;
 
-import dev.odelt.model.sample.DeviceMemory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
