@@ -112,6 +112,11 @@ public final class ModelPackages {
           "sha256 is " + actual + ", the manifest says " + weights.getSha256());
     }
     SafeTensors file = SafeTensors.read(bytes, weightsAt);
+    if (!file.int64Tensors().isEmpty()) {
+      String name = file.int64Tensors().keySet().iterator().next();
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED, weightsAt, "tensor '" + name + "' has dtype I64; weights are F32");
+    }
     verifyTensors(file.tensors(), new OdeltNetwork(config).parameterShapes(), weightsAt);
     return new ModelPackage(manifestAt, manifest, config, file.tensors());
   }

@@ -19,14 +19,16 @@ import java.util.Map;
 
 /**
  * Reads and writes the safetensors format (https://github.com/huggingface/safetensors) for float32
- * tensors: an 8-byte little-endian header length n, n bytes of JSON {@code {name: {"dtype": "F32",
- * "shape": […], "data_offsets": [begin, end]}, "__metadata__": {string: string}}}, then the raw
- * little-endian data; offsets count from the first byte after the header.
+ * and int64 tensors: an 8-byte little-endian header length n, n bytes of JSON {@code {name:
+ * {"dtype": "F32", "shape": […], "data_offsets": [begin, end]}, "__metadata__": {string: string}}},
+ * then the raw little-endian data; offsets count from the first byte after the header.
  *
- * <p>The writer stores tensors in the order given, contiguously, and pads the header with spaces to
- * a multiple of 8 bytes (as the reference implementation does). The reader accepts any valid file
- * with F32 tensors and checks that every tensor lies inside the file, has exactly 4 bytes per
- * element and does not overlap another.
+ * <p>The writer stores tensors in the order given (float32 ones first, then int64 ones),
+ * contiguously, and pads the header with spaces to a multiple of 8 bytes (as the reference
+ * implementation does). The reader accepts any valid file with F32 and I64 tensors and checks that
+ * every tensor lies inside the file, has exactly 4 (F32) or 8 (I64) bytes per element and does not
+ * overlap another. Model weights are F32 only: {@link #tensors()} holds those, {@link
+ * #int64Tensors()} the I64 ones (inputs such as labels).
  */
 public final class SafeTensors {
 
@@ -34,16 +36,31 @@ public final class SafeTensors {
   private static final long MAX_HEADER_BYTES = 100L << 20;
 
   private final Map<String, Tensor> tensors;
+  private final Map<String, Int64Tensor> int64Tensors;
   private final Map<String, String> metadata;
 
-  private SafeTensors(Map<String, Tensor> tensors, Map<String, String> metadata) {
+  private SafeTensors(
+      Map<String, Tensor> tensors,
+      Map<String, Int64Tensor> int64Tensors,
+      Map<String, String> metadata) {
     this.tensors = Collections.unmodifiableMap(tensors);
+    this.int64Tensors = Collections.unmodifiableMap(int64Tensors);
     this.metadata = Collections.unmodifiableMap(metadata);
   }
 
-  /** The tensors, in file header order. */
+  /** The float32 (F32) tensors, in file header order. */
   public Map<String, Tensor> tensors() {
     return tensors;
+  }
+
+  /** The int64 (I64) tensors, in file header order. */
+  public Map<String, Int64Tensor> int64Tensors() {
+    return int64Tensors;
+  }
+
+  /** The dtype of a tensor of the file ({@code F32} or {@code I64}), or null when it has none. */
+  public String dtypeOf(String name) {
+    return tensors.containsKey(name) ? "F32" : int64Tensors.containsKey(name) ? "I64" : null;
   }
 
   /** The {@code __metadata__} map (empty when absent). */
@@ -57,6 +74,18 @@ public final class SafeTensors {
    * @throws IllegalArgumentException when a name is {@code __metadata__} or empty
    */
   public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    return write(tensors, Map.of(), metadata);
+  }
+
+  /**
+   * Serialises float32 tensors, then int64 tensors (each in iteration order), and metadata.
+   *
+   * @throws IllegalArgumentException when a name is {@code __metadata__}, empty or used twice
+   */
+  public static byte[] write(
+      Map<String, Tensor> tensors,
+      Map<String, Int64Tensor> int64Tensors,
+      Map<String, String> metadata) {
     JsonObject header = new JsonObject();
     if (!metadata.isEmpty()) {
       JsonObject meta = new JsonObject();
@@ -65,23 +94,13 @@ public final class SafeTensors {
     }
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      if (e.getKey().isEmpty() || e.getKey().equals(METADATA)) {
-        throw new IllegalArgumentException("invalid tensor name '" + e.getKey() + "'");
+      offset = addEntry(header, e.getKey(), "F32", e.getValue().shape(), offset, 4);
+    }
+    for (Map.Entry<String, Int64Tensor> e : int64Tensors.entrySet()) {
+      if (tensors.containsKey(e.getKey())) {
+        throw new IllegalArgumentException("tensor name '" + e.getKey() + "' used twice");
       }
-      Tensor tensor = e.getValue();
-      JsonObject entry = new JsonObject();
-      entry.addProperty("dtype", "F32");
-      JsonArray shape = new JsonArray();
-      for (long d : tensor.shape()) {
-        shape.add(d);
-      }
-      entry.add("shape", shape);
-      JsonArray offsets = new JsonArray();
-      offsets.add(offset);
-      offset += 4L * tensor.size();
-      offsets.add(offset);
-      entry.add("data_offsets", offsets);
-      header.add(e.getKey(), entry);
+      offset = addEntry(header, e.getKey(), "I64", e.getValue().shape(), offset, 8);
     }
     byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
     int padded = (json.length + 7) / 8 * 8;
@@ -99,7 +118,33 @@ public final class SafeTensors {
       out.asFloatBuffer().put(tensor.dataUnsafe());
       out.position(out.position() + 4 * tensor.size());
     }
+    for (Int64Tensor tensor : int64Tensors.values()) {
+      out.asLongBuffer().put(tensor.dataUnsafe());
+      out.position(out.position() + 8 * tensor.size());
+    }
     return out.array();
+  }
+
+  /** Adds a header entry for {@code shape} at {@code offset}; returns the offset after its data. */
+  private static long addEntry(
+      JsonObject header, String name, String dtype, long[] dims, long offset, int bytesPerElement) {
+    if (name.isEmpty() || name.equals(METADATA)) {
+      throw new IllegalArgumentException("invalid tensor name '" + name + "'");
+    }
+    JsonObject entry = new JsonObject();
+    entry.addProperty("dtype", dtype);
+    JsonArray shape = new JsonArray();
+    for (long d : dims) {
+      shape.add(d);
+    }
+    entry.add("shape", shape);
+    JsonArray offsets = new JsonArray();
+    offsets.add(offset);
+    long end = offset + bytesPerElement * Tensor.sizeOf(dims);
+    offsets.add(end);
+    entry.add("data_offsets", offsets);
+    header.add(name, entry);
+    return end;
   }
 
   /**
@@ -141,6 +186,7 @@ public final class SafeTensors {
 
     Map<String, String> metadata = new LinkedHashMap<>();
     Map<String, Tensor> tensors = new LinkedHashMap<>();
+    Map<String, Int64Tensor> int64Tensors = new LinkedHashMap<>();
     List<long[]> ranges = new ArrayList<>();
     for (Map.Entry<String, JsonElement> e : header.entrySet()) {
       String name = e.getKey();
@@ -153,9 +199,16 @@ public final class SafeTensors {
           continue;
         }
         String dtype = entry.get("dtype").getAsString();
-        if (!dtype.equals("F32")) {
+        int bytesPerElement;
+        if (dtype.equals("F32")) {
+          bytesPerElement = 4;
+        } else if (dtype.equals("I64")) {
+          bytesPerElement = 8;
+        } else {
           throw new InvalidModelPackageException(
-              Problem.MALFORMED, file, "tensor '" + name + "' has dtype " + dtype + ", need F32");
+              Problem.MALFORMED,
+              file,
+              "tensor '" + name + "' has dtype " + dtype + ", need F32 (or I64)");
         }
         JsonArray shapeJson = entry.getAsJsonArray("shape");
         long[] shape = new long[shapeJson.size()];
@@ -170,7 +223,7 @@ public final class SafeTensors {
         long begin = offsets.get(0).getAsLong();
         long end = offsets.get(1).getAsLong();
         long elements = Tensor.sizeOf(shape);
-        if (begin < 0 || end < begin || end - begin != 4 * elements) {
+        if (begin < 0 || end < begin || end - begin != bytesPerElement * elements) {
           throw new InvalidModelPackageException(
               Problem.MALFORMED,
               file,
@@ -183,7 +236,7 @@ public final class SafeTensors {
                   + ", "
                   + end
                   + "], need "
-                  + 4 * elements
+                  + bytesPerElement * elements
                   + " bytes");
         }
         if (end > dataLength) {
@@ -199,13 +252,19 @@ public final class SafeTensors {
                   + " data bytes");
         }
         ranges.add(new long[] {begin, end});
-        float[] values = new float[(int) elements];
         ByteBuffer slice =
             ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin))
                 .slice()
                 .order(ByteOrder.LITTLE_ENDIAN);
-        slice.asFloatBuffer().get(values);
-        tensors.put(name, new Tensor(shape, values));
+        if (bytesPerElement == 4) {
+          float[] values = new float[(int) elements];
+          slice.asFloatBuffer().get(values);
+          tensors.put(name, new Tensor(shape, values));
+        } else {
+          long[] values = new long[(int) elements];
+          slice.asLongBuffer().get(values);
+          int64Tensors.put(name, new Int64Tensor(shape, values));
+        }
       } catch (IllegalStateException
           | UnsupportedOperationException
           | NullPointerException
@@ -223,6 +282,6 @@ public final class SafeTensors {
             Problem.MALFORMED, file, "tensor data ranges overlap at byte " + ranges.get(i)[0]);
       }
     }
-    return new SafeTensors(tensors, metadata);
+    return new SafeTensors(tensors, int64Tensors, metadata);
   }
 }
