@@ -37,10 +37,11 @@ import java.util.regex.Pattern;
  * #} in prompt lists, are skipped. A file with no request at all is one {@code EMPTY_FILE} dead
  * letter. Each bad line is one dead letter; its neighbours are unaffected.
  *
- * <p>CSV: RFC 4180 quoting; a header naming {@code class} and {@code count} (required) and
- * optionally {@code steps}, {@code blocks}, {@code tier}, {@code seed}, {@code request_id}, in any
- * order and case. A header with a missing or unknown column is one dead letter on line 1 and the
- * rest of that file is not read.
+ * <p>CSV: RFC 4180 quoting; a header naming {@code class} and {@code count} (required; {@code
+ * class} not for an unconditional model, see {@link #withSubjectRequired}) and optionally {@code
+ * steps}, {@code blocks}, {@code tier}, {@code seed}, {@code request_id}, in any order and case. A
+ * header with a missing or unknown column is one dead letter on line 1 and the rest of that file is
+ * not read.
  */
 public final class ManifestParser implements Serializable {
 
@@ -59,15 +60,28 @@ public final class ManifestParser implements Serializable {
 
   private final long imagesPerPrompt;
   private final String promptTier;
+  private final boolean subjectRequired;
 
-  private ManifestParser(long imagesPerPrompt, String promptTier) {
+  private ManifestParser(long imagesPerPrompt, String promptTier, boolean subjectRequired) {
     this.imagesPerPrompt = imagesPerPrompt;
     this.promptTier = promptTier;
+    this.subjectRequired = subjectRequired;
   }
 
-  /** A parser whose prompt lists make one image per prompt with the model's default tier. */
+  /**
+   * A parser whose prompt lists make one image per prompt with the model's default tier, and that
+   * requires a subject in every request.
+   */
   public static ManifestParser create() {
-    return new ManifestParser(1, "");
+    return new ManifestParser(1, "", true);
+  }
+
+  /**
+   * Whether every request must name a subject (the default); false for an unconditional model,
+   * whose requests name none (a CSV header then needs no {@code class} column).
+   */
+  public ManifestParser withSubjectRequired(boolean required) {
+    return new ManifestParser(imagesPerPrompt, promptTier, required);
   }
 
   /** For {@code .txt} manifests: images per prompt (≥ 1). */
@@ -76,12 +90,12 @@ public final class ManifestParser implements Serializable {
       throw new IllegalArgumentException(
           "imagesPerPrompt must be in [1, " + RequestLimits.MAX_IMAGES_PER_REQUEST + "]: " + count);
     }
-    return new ManifestParser(count, promptTier);
+    return new ManifestParser(count, promptTier, subjectRequired);
   }
 
   /** For {@code .txt} manifests: a preset name or tier label; empty means the model default. */
   public ManifestParser withPromptTier(String tier) {
-    return new ManifestParser(imagesPerPrompt, tier == null ? "" : tier.trim());
+    return new ManifestParser(imagesPerPrompt, tier == null ? "" : tier.trim(), subjectRequired);
   }
 
   /** Parses a whole manifest read from {@code in}; the caller closes the stream. */
@@ -148,7 +162,7 @@ public final class ManifestParser implements Serializable {
         case CSV:
           if (header == null) {
             try {
-              header = CsvHeader.parse(text);
+              header = CsvHeader.parse(text, subjectRequired);
             } catch (RejectedRequestException e) {
               counting.reject(dead(source, line, text, e));
               return;
@@ -309,10 +323,10 @@ public final class ManifestParser implements Serializable {
     }
   }
 
-  private static void emit(
+  private void emit(
       String source, long line, String text, GenerationRequest request, Sink sink) {
     try {
-      GenerationRequest checked = RequestChecks.check(request, source, line);
+      GenerationRequest checked = RequestChecks.check(request, source, line, subjectRequired);
       sink.accept(
           SourcedRequest.newBuilder()
               .setRequest(checked)
@@ -418,7 +432,7 @@ public final class ManifestParser implements Serializable {
       this.columns = columns;
     }
 
-    static CsvHeader parse(String text) throws RejectedRequestException {
+    static CsvHeader parse(String text, boolean classRequired) throws RejectedRequestException {
       List<String> columns = new ArrayList<>();
       for (String cell : splitCsv(text)) {
         String name = cell.strip().toLowerCase(Locale.ROOT);
@@ -437,7 +451,7 @@ public final class ManifestParser implements Serializable {
         }
         columns.add(name);
       }
-      if (!columns.contains("class") || !columns.contains("count")) {
+      if (classRequired && !columns.contains("class") || !columns.contains("count")) {
         throw new RejectedRequestException(
             RejectReason.MALFORMED_CSV,
             "The CSV header must name the columns class and count. The file was not read.");

@@ -7,21 +7,24 @@ import java.io.Serializable;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
  * Resolves a free-text prompt or a class label to a class id of a class-conditional model, using
- * the labels and synonyms of its manifest.
+ * the labels and synonyms of its manifest. Built once per model: an index from every normalised
+ * label and synonym to the classes using it, and the same names bucketed by length for fuzzy
+ * matching, so a prompt costs a few hash lookups (plus, only when nothing matches exactly, edit
+ * distances against the names of about the prompt's length), not a scan of the class table.
  *
- * <p>Prompts, in order, stopping at the first unambiguous hit:
+ * <p>Prompts, in order, stopping at the first step that decides:
  *
  * <ol>
  *   <li>normalise: Unicode NFKC, lower case, every run of characters that are not letters or digits
@@ -29,15 +32,24 @@ import java.util.stream.Collectors;
  *   <li>exact match of the whole normalised text against a label or synonym;
  *   <li>drop filler words ({@link #FILLER}: "a photo of", "an image of a", "handwritten", "digit",
  *       …) and match the rest exactly;
- *   <li>match each remaining word exactly; accepted when all matching words name one class;
- *   <li>fuzzy: similarity {@code 1 - d(a, b) / max(|a|, |b|)}, d the edit distance with adjacent
- *       swaps (optimal string alignment), of the remaining text against every label and synonym;
- *       accepted when the best is ≥ {@value #FUZZY_THRESHOLD} and names one class.
+ *   <li>names inside the text: scanning the words left to right, the longest run of words that is a
+ *       label or synonym (up to the longest name's word count) is taken as one name ("a photo of a
+ *       golden retriever on grass" finds "golden retriever"); names made only of filler words count
+ *       only when nothing else is found; other words are ignored. Accepted when exactly one class
+ *       has every name found;
+ *   <li>fuzzy, only when no name was found: similarity {@code 1 - d(a, b) / max(|a|, |b|)}, d the
+ *       edit distance with adjacent swaps (optimal string alignment), of the text without filler
+ *       against every label and synonym; accepted when the best is ≥ {@value #FUZZY_THRESHOLD} and
+ *       names one class.
  * </ol>
  *
- * A prompt that none of these resolves is rejected ({@code UNRESOLVED_PROMPT}) with the three
- * closest labels as suggestions. Class labels ({@code class_label}) accept only steps 1–2 and are
- * otherwise rejected as {@code UNKNOWN_CLASS_LABEL}.
+ * A name that several classes share (ImageNet's "crane" is class 134, the bird, and 517, the
+ * machine) decides nothing: when the text names only such a name it is rejected as {@code
+ * AMBIGUOUS_PROMPT}, the message and suggestions listing every candidate as {@code "<id>:
+ * <label>"}. A prompt naming different classes ("a seven next to a 3") or none is rejected as
+ * {@code UNRESOLVED_PROMPT} with the three closest labels as suggestions. Class labels ({@code
+ * class_label}) accept only steps 1–2 and are otherwise rejected as {@code UNKNOWN_CLASS_LABEL}
+ * ({@code AMBIGUOUS_PROMPT} for a shared name).
  */
 public final class PromptResolver implements Serializable {
 
@@ -45,6 +57,9 @@ public final class PromptResolver implements Serializable {
 
   /** Minimum similarity for a fuzzy match. */
   public static final double FUZZY_THRESHOLD = 0.75;
+
+  /** Suggestions given with an unresolved prompt or label. */
+  static final int SUGGESTIONS = 3;
 
   /** Words dropped from prompts before matching. */
   public static final Set<String> FILLER =
@@ -99,44 +114,69 @@ public final class PromptResolver implements Serializable {
   private final int numClasses;
   private final List<String> labels;
 
-  /** Normalised label or synonym → class ids using it. */
-  private final Map<String, Set<Integer>> index;
+  /** Normalised label or synonym → the sorted class ids using it. */
+  private final Map<String, int[]> index;
 
-  private PromptResolver(int numClasses, List<String> labels, Map<String, Set<Integer>> index) {
+  /** The most words of any name in {@link #index}. */
+  private final int maxWords;
+
+  /** Names in {@link #index} by length in chars: {@code byLength[n]} (empty when none). */
+  private final String[][] byLength;
+
+  private PromptResolver(int numClasses, List<String> labels, Map<String, Set<Integer>> names) {
     this.numClasses = numClasses;
     this.labels = labels;
-    this.index = index;
+    this.index = new HashMap<>();
+    int words = 1;
+    int longest = 0;
+    for (Map.Entry<String, Set<Integer>> e : names.entrySet()) {
+      index.put(e.getKey(), e.getValue().stream().mapToInt(Integer::intValue).toArray());
+      words = Math.max(words, e.getKey().split(" ").length);
+      longest = Math.max(longest, e.getKey().length());
+    }
+    this.maxWords = words;
+    List<List<String>> buckets = new ArrayList<>();
+    for (int n = 0; n <= longest; n++) {
+      buckets.add(new ArrayList<>());
+    }
+    for (String name : names.keySet()) {
+      buckets.get(name.length()).add(name);
+    }
+    this.byLength = new String[longest + 1][];
+    for (int n = 0; n <= longest; n++) {
+      byLength[n] = buckets.get(n).toArray(new String[0]);
+    }
   }
 
   /** Builds the resolver of a model; classes absent from the manifest are labelled by their id. */
   public static PromptResolver of(ModelManifest manifest) {
     int numClasses = manifest.getArchitecture().getNumClasses();
     String[] labels = new String[numClasses];
-    Map<String, Set<Integer>> index = new LinkedHashMap<>();
+    Map<String, Set<Integer>> names = new TreeMap<>();
     for (ClassLabel c : manifest.getClassesList()) {
       if (c.getId() < 0 || c.getId() >= numClasses) {
         throw new IllegalArgumentException(
             "Model manifest lists class id " + c.getId() + " outside [0, " + numClasses + ")");
       }
       labels[c.getId()] = c.getLabel().isEmpty() ? Integer.toString(c.getId()) : c.getLabel();
-      add(index, labels[c.getId()], c.getId());
+      add(names, labels[c.getId()], c.getId());
       for (String synonym : c.getSynonymsList()) {
-        add(index, synonym, c.getId());
+        add(names, synonym, c.getId());
       }
     }
     for (int id = 0; id < numClasses; id++) {
       if (labels[id] == null) {
         labels[id] = Integer.toString(id);
-        add(index, labels[id], id);
+        add(names, labels[id], id);
       }
     }
-    return new PromptResolver(numClasses, List.of(labels), index);
+    return new PromptResolver(numClasses, List.of(labels), names);
   }
 
-  private static void add(Map<String, Set<Integer>> index, String key, int id) {
+  private static void add(Map<String, Set<Integer>> names, String key, int id) {
     String norm = normalise(key);
     if (!norm.isEmpty()) {
-      index.computeIfAbsent(norm, k -> new TreeSet<>()).add(id);
+      names.computeIfAbsent(norm, k -> new TreeSet<>()).add(id);
     }
   }
 
@@ -151,94 +191,270 @@ public final class PromptResolver implements Serializable {
 
   /** Resolves a {@code class_label}: exact (normalised) label or synonym only. */
   public int resolveLabel(String label) throws RejectedRequestException {
-    Set<Integer> hit = index.get(normalise(label));
-    if (hit != null && hit.size() == 1) {
-      return hit.iterator().next();
+    String norm = normalise(label);
+    int[] hit = index.get(norm);
+    if (hit != null && hit.length == 1) {
+      return hit[0];
+    }
+    if (hit != null) {
+      throw ambiguous("class_label '" + label + "'", norm, hit);
     }
     throw new RejectedRequestException(
         RejectReason.UNKNOWN_CLASS_LABEL,
         "class_label '" + label + "' is not a label or synonym of the model.",
-        suggestions(normalise(label)));
+        suggestions(norm));
   }
 
   /** Resolves a prompt (see the class comment for the steps). */
   public int resolvePrompt(String prompt) throws RejectedRequestException {
     String norm = normalise(prompt);
-    Integer hit = unique(index.get(norm));
+    String what = "The prompt '" + prompt + "'";
+    int[] hit = index.get(norm);
     if (hit != null) {
-      return hit;
+      return unique(hit, what, norm);
     }
-    List<String> words = new ArrayList<>();
-    for (String w : norm.split(" ")) {
-      if (!w.isEmpty() && !FILLER.contains(w)) {
-        words.add(w);
-      }
-    }
-    String rest = String.join(" ", words);
-    hit = unique(index.get(rest));
-    if (hit != null) {
-      return hit;
-    }
-    Set<Integer> wordHits = new TreeSet<>();
+    String[] words = norm.isEmpty() ? new String[0] : norm.split(" ");
+    List<String> kept = new ArrayList<>();
     for (String w : words) {
-      Set<Integer> ids = index.get(w);
-      if (ids != null) {
-        wordHits.addAll(ids);
+      if (!FILLER.contains(w)) {
+        kept.add(w);
       }
     }
-    hit = unique(wordHits);
+    String rest = String.join(" ", kept);
+    hit = index.get(rest);
     if (hit != null) {
-      return hit;
+      return unique(hit, what, rest);
     }
-    if (!rest.isEmpty() && wordHits.isEmpty()) {
-      double best = -1;
-      Set<Integer> bestIds = new TreeSet<>();
-      for (Map.Entry<String, Set<Integer>> e : index.entrySet()) {
-        double s = similarity(rest, e.getKey());
-        if (s > best) {
-          best = s;
-          bestIds = new TreeSet<>(e.getValue());
-        } else if (s == best) {
-          bestIds.addAll(e.getValue());
+    Map<String, int[]> found = namesIn(words);
+    if (!found.isEmpty()) {
+      Set<Integer> common = null;
+      Set<Integer> all = new TreeSet<>();
+      for (int[] ids : found.values()) {
+        Set<Integer> these = new TreeSet<>();
+        for (int id : ids) {
+          these.add(id);
+        }
+        all.addAll(these);
+        if (common == null) {
+          common = these;
+        } else {
+          common.retainAll(these);
         }
       }
-      if (best >= FUZZY_THRESHOLD && bestIds.size() == 1) {
-        return bestIds.iterator().next();
+      if (common.size() == 1) {
+        return common.iterator().next();
+      }
+      Map.Entry<String, int[]> first = found.entrySet().iterator().next();
+      if (found.values().stream().allMatch(ids -> Arrays.equals(ids, first.getValue()))) {
+        // Only names shared by the same classes, like "crane": ambiguous, not contradictory.
+        throw ambiguous(what, first.getKey(), first.getValue());
+      }
+      throw new RejectedRequestException(
+          RejectReason.UNRESOLVED_PROMPT,
+          what
+              + " names more than one class ("
+              + all.stream().map(labels::get).collect(Collectors.joining(", "))
+              + ").",
+          suggestions(rest.isEmpty() ? norm : rest));
+    }
+    if (!rest.isEmpty()) {
+      Fuzzy best = fuzzy(rest);
+      if (best.ids.size() == 1) {
+        return best.ids.iterator().next();
+      }
+      if (best.ids.size() > 1) {
+        throw ambiguous(what, best.name, best.ids.stream().mapToInt(Integer::intValue).toArray());
       }
     }
-    String why =
-        wordHits.size() > 1
-            ? "names more than one class ("
-                + wordHits.stream().map(labels::get).collect(Collectors.joining(", "))
-                + ")"
-            : "matches no class of the model";
     throw new RejectedRequestException(
         RejectReason.UNRESOLVED_PROMPT,
-        "The prompt '" + prompt + "' " + why + ".",
+        what + " matches no class of the model.",
         suggestions(rest.isEmpty() ? norm : rest));
   }
 
-  private static Integer unique(Set<Integer> ids) {
-    return ids != null && ids.size() == 1 ? ids.iterator().next() : null;
+  private int unique(int[] ids, String what, String name) throws RejectedRequestException {
+    if (ids.length == 1) {
+      return ids[0];
+    }
+    throw ambiguous(what, name, ids);
   }
 
-  /** The labels of the three classes whose label or synonyms are most similar to the text. */
-  List<String> suggestions(String text) {
-    Map<Integer, Double> bestPerClass = new HashMap<>();
-    for (Map.Entry<String, Set<Integer>> e : index.entrySet()) {
-      double s = similarity(text, e.getKey());
-      for (int id : e.getValue()) {
-        bestPerClass.merge(id, s, Math::max);
+  private RejectedRequestException ambiguous(String what, String name, int[] ids) {
+    List<String> candidates = new ArrayList<>();
+    for (int id : ids) {
+      candidates.add(id + ": " + labels.get(id));
+    }
+    return new RejectedRequestException(
+        RejectReason.AMBIGUOUS_PROMPT,
+        what
+            + " is ambiguous: '"
+            + name
+            + "' names "
+            + ids.length
+            + " classes ("
+            + String.join(", ", candidates)
+            + "). Send a class_id, or a name that only one of them has.",
+        candidates);
+  }
+
+  /**
+   * The names in a word sequence, longest first from left to right, in order of appearance; names
+   * made only of filler words are dropped when there are others.
+   */
+  private Map<String, int[]> namesIn(String[] words) {
+    Map<String, int[]> found = new LinkedHashMap<>();
+    Map<String, int[]> fillerOnly = new LinkedHashMap<>();
+    int i = 0;
+    while (i < words.length) {
+      int taken = 0;
+      for (int n = Math.min(maxWords, words.length - i); n >= 1 && taken == 0; n--) {
+        String name = n == 1 ? words[i] : String.join(" ", Arrays.asList(words).subList(i, i + n));
+        int[] ids = index.get(name);
+        if (ids != null) {
+          boolean filler = true;
+          for (int k = i; k < i + n; k++) {
+            filler &= FILLER.contains(words[k]);
+          }
+          (filler ? fillerOnly : found).putIfAbsent(name, ids);
+          taken = n;
+        }
+      }
+      i += Math.max(taken, 1);
+    }
+    return found.isEmpty() ? fillerOnly : found;
+  }
+
+  /** The best fuzzy match at or above the threshold: its name and classes (none when below). */
+  private record Fuzzy(String name, Set<Integer> ids) {}
+
+  private Fuzzy fuzzy(String text) {
+    int length = text.length();
+    double best = FUZZY_THRESHOLD;
+    String bestName = null;
+    Set<Integer> bestIds = new TreeSet<>();
+    // similarity >= t needs d <= (1 - t) max(|a|, |b|) and d >= ||a| - |b||.
+    int lo = (int) Math.ceil(length * FUZZY_THRESHOLD - 1e-9);
+    int hi = (int) Math.floor(length / FUZZY_THRESHOLD + 1e-9);
+    for (int n = Math.max(lo, 0); n <= Math.min(hi, byLength.length - 1); n++) {
+      int max = Math.max(length, n);
+      int limit = (int) Math.floor((1 - best) * max + 1e-9);
+      for (String name : byLength[n]) {
+        int d = editDistance(text, name, limit);
+        if (d > limit) {
+          continue;
+        }
+        double s = 1 - (double) d / max;
+        if (s > best + 1e-12 || bestName == null) {
+          best = s;
+          bestName = name;
+          bestIds = new TreeSet<>();
+          limit = (int) Math.floor((1 - best) * max + 1e-9);
+        }
+        if (Math.abs(s - best) <= 1e-12) {
+          for (int id : index.get(name)) {
+            bestIds.add(id);
+          }
+        }
       }
     }
-    return bestPerClass.entrySet().stream()
-        .sorted(
-            Comparator.<Map.Entry<Integer, Double>>comparingDouble(Map.Entry::getValue)
-                .reversed()
-                .thenComparing(Map.Entry::getKey))
-        .limit(3)
-        .map(e -> labels.get(e.getKey()))
-        .collect(Collectors.toList());
+    return new Fuzzy(bestName, bestIds);
+  }
+
+  /**
+   * The labels of the {@value #SUGGESTIONS} classes whose label or synonyms are most similar to the
+   * text (ties: lower class id first). Exact, but it visits names in order of their length
+   * difference to the text and stops where that difference alone rules out beating the current
+   * third; edit distances stop early beyond what could still enter the top.
+   */
+  List<String> suggestions(String text) {
+    int length = text.length();
+    Top top = new Top(SUGGESTIONS);
+    for (int delta = 0; ; delta++) {
+      int[] sides = delta == 0 ? new int[] {length} : new int[] {length - delta, length + delta};
+      boolean inRange = false;
+      boolean promising = false;
+      for (int n : sides) {
+        if (n < 0 || n >= byLength.length) {
+          continue;
+        }
+        inRange = true;
+        int max = Math.max(length, n);
+        double bound = max == 0 ? 1 : 1 - (double) delta / max;
+        if (bound < top.threshold() - 1e-12) {
+          continue;
+        }
+        promising = true;
+        for (String name : byLength[n]) {
+          double threshold = top.threshold();
+          int limit =
+              threshold < 0 ? Integer.MAX_VALUE : (int) Math.floor((1 - threshold) * max + 1e-9);
+          int d = editDistance(text, name, limit);
+          if (d <= limit) {
+            double s = max == 0 ? 1 : 1 - (double) d / max;
+            for (int id : index.get(name)) {
+              top.offer(id, s);
+            }
+          }
+        }
+      }
+      // Beyond this delta the bounds only fall: stop once they are all below the top's third.
+      boolean beyondAll = length - delta < 0 && length + delta >= byLength.length;
+      if (beyondAll || inRange && !promising && top.full()) {
+        break;
+      }
+    }
+    List<String> out = new ArrayList<>();
+    for (int id : top.ids()) {
+      out.add(labels.get(id));
+    }
+    return out;
+  }
+
+  /** The best k classes by similarity (ties: lower id), each class counted once at its best. */
+  private static final class Top {
+    private final int k;
+    private final List<Integer> ids = new ArrayList<>();
+    private final List<Double> sims = new ArrayList<>();
+
+    Top(int k) {
+      this.k = k;
+    }
+
+    boolean full() {
+      return ids.size() == k;
+    }
+
+    /** The similarity a class must reach to enter; -1 while not full. */
+    double threshold() {
+      return full() ? sims.get(k - 1) : -1;
+    }
+
+    void offer(int id, double s) {
+      int at = ids.indexOf(id);
+      if (at >= 0) {
+        if (s <= sims.get(at)) {
+          return;
+        }
+        ids.remove(at);
+        sims.remove(at);
+      } else if (full() && (s < sims.get(k - 1) || s == sims.get(k - 1) && id > ids.get(k - 1))) {
+        return;
+      }
+      int pos = 0;
+      while (pos < ids.size() && (sims.get(pos) > s || sims.get(pos) == s && ids.get(pos) < id)) {
+        pos++;
+      }
+      ids.add(pos, id);
+      sims.add(pos, s);
+      if (ids.size() > k) {
+        ids.remove(k);
+        sims.remove(k);
+      }
+    }
+
+    List<Integer> ids() {
+      return ids;
+    }
   }
 
   /** NFKC, lower case, runs of non-alphanumerics → one space, trimmed. */
@@ -270,26 +486,51 @@ public final class PromptResolver implements Serializable {
 
   /** Edit distance counting insertions, deletions, substitutions and adjacent swaps as 1. */
   static int editDistance(String a, String b) {
-    int[][] d = new int[a.length() + 1][b.length() + 1];
-    for (int i = 0; i <= a.length(); i++) {
-      d[i][0] = i;
+    return editDistance(a, b, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #editDistance(String, String)} when it is at most {@code limit}; otherwise some value
+   * above {@code limit} (the computation stops once two consecutive rows exceed it, after which no
+   * later row can come back below).
+   */
+  static int editDistance(String a, String b, int limit) {
+    if (Math.abs(a.length() - b.length()) > limit) {
+      return limit == Integer.MAX_VALUE ? limit : limit + 1;
     }
+    int[] prev2 = new int[b.length() + 1];
+    int[] prev = new int[b.length() + 1];
+    int[] row = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {
-      d[0][j] = j;
+      prev[j] = j;
     }
+    boolean prevOver = false;
     for (int i = 1; i <= a.length(); i++) {
+      row[0] = i;
+      int rowMin = row[0];
       for (int j = 1; j <= b.length(); j++) {
         int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+        int d = Math.min(Math.min(prev[j] + 1, row[j - 1] + 1), prev[j - 1] + cost);
         if (i > 1
             && j > 1
             && a.charAt(i - 1) == b.charAt(j - 2)
             && a.charAt(i - 2) == b.charAt(j - 1)) {
-          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+          d = Math.min(d, prev2[j - 2] + 1);
         }
+        row[j] = d;
+        rowMin = Math.min(rowMin, d);
       }
+      boolean over = rowMin > limit;
+      if (over && prevOver) {
+        return limit + 1;
+      }
+      prevOver = over;
+      int[] recycled = prev2;
+      prev2 = prev;
+      prev = row;
+      row = recycled;
     }
-    return d[a.length()][b.length()];
+    return prev[b.length()];
   }
 
   @Override
