@@ -20,9 +20,10 @@ import java.util.stream.Collectors;
 /**
  * Resolves a free-text prompt or a class label to a class id of a class-conditional model, using
  * the labels and synonyms of its manifest. Built once per model: an index from every normalised
- * label and synonym to the classes using it, and the same names bucketed by length for fuzzy
- * matching, so a prompt costs a few hash lookups (plus, only when nothing matches exactly, edit
- * distances against the names of about the prompt's length), not a scan of the class table.
+ * label and synonym to the classes using it, and an index from letter pairs to the names holding
+ * them. A prompt that names a class costs a few hash lookups; only a prompt without any exact name
+ * pays for edit distances, and only against names whose letter pairs and length leave them a chance
+ * to reach the fuzzy threshold.
  *
  * <p>Prompts, in order, stopping at the first step that decides:
  *
@@ -47,9 +48,9 @@ import java.util.stream.Collectors;
  * machine) decides nothing: when the text names only such a name it is rejected as {@code
  * AMBIGUOUS_PROMPT}, the message and suggestions listing every candidate as {@code "<id>:
  * <label>"}. A prompt naming different classes ("a seven next to a 3") or none is rejected as
- * {@code UNRESOLVED_PROMPT} with the three closest labels as suggestions. Class labels ({@code
- * class_label}) accept only steps 1–2 and are otherwise rejected as {@code UNKNOWN_CLASS_LABEL}
- * ({@code AMBIGUOUS_PROMPT} for a shared name).
+ * {@code UNRESOLVED_PROMPT} with three close labels as suggestions (see {@link #suggestions}).
+ * Class labels ({@code class_label}) accept only steps 1–2 and are otherwise rejected as {@code
+ * UNKNOWN_CLASS_LABEL} ({@code AMBIGUOUS_PROMPT} for a shared name).
  */
 public final class PromptResolver implements Serializable {
 
@@ -120,32 +121,42 @@ public final class PromptResolver implements Serializable {
   /** The most words of any name in {@link #index}. */
   private final int maxWords;
 
-  /** Names in {@link #index} by length in chars: {@code byLength[n]} (empty when none). */
-  private final String[][] byLength;
+  /** Every name of {@link #index}, numbered. */
+  private final String[] names;
+
+  /** Number of distinct letter pairs ({@link #pairs}) of each name. */
+  private final int[] pairCounts;
+
+  /** Letter pair → the numbers of the names that contain it: the candidate filter. */
+  private final Map<Integer, int[]> postings;
+
+  /** Letter counts of each name ({@link #letters}), for the bag-distance bound. */
+  private final byte[][] letterCounts;
 
   private PromptResolver(int numClasses, List<String> labels, Map<String, Set<Integer>> names) {
     this.numClasses = numClasses;
     this.labels = labels;
     this.index = new HashMap<>();
     int words = 1;
-    int longest = 0;
     for (Map.Entry<String, Set<Integer>> e : names.entrySet()) {
       index.put(e.getKey(), e.getValue().stream().mapToInt(Integer::intValue).toArray());
       words = Math.max(words, e.getKey().split(" ").length);
-      longest = Math.max(longest, e.getKey().length());
     }
     this.maxWords = words;
-    List<List<String>> buckets = new ArrayList<>();
-    for (int n = 0; n <= longest; n++) {
-      buckets.add(new ArrayList<>());
+    this.names = names.keySet().toArray(new String[0]);
+    this.pairCounts = new int[this.names.length];
+    this.letterCounts = new byte[this.names.length][];
+    Map<Integer, List<Integer>> lists = new HashMap<>();
+    for (int n = 0; n < this.names.length; n++) {
+      letterCounts[n] = letters(this.names[n]);
+      int[] p = pairs(this.names[n]);
+      pairCounts[n] = p.length;
+      for (int pair : p) {
+        lists.computeIfAbsent(pair, k -> new ArrayList<>()).add(n);
+      }
     }
-    for (String name : names.keySet()) {
-      buckets.get(name.length()).add(name);
-    }
-    this.byLength = new String[longest + 1][];
-    for (int n = 0; n <= longest; n++) {
-      byLength[n] = buckets.get(n).toArray(new String[0]);
-    }
+    this.postings = new HashMap<>();
+    lists.forEach((k, v) -> postings.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
   }
 
   /** Builds the resolver of a model; classes absent from the manifest are labelled by their id. */
@@ -327,80 +338,188 @@ public final class PromptResolver implements Serializable {
   /** The best fuzzy match at or above the threshold: its name and classes (none when below). */
   private record Fuzzy(String name, Set<Integer> ids) {}
 
+  /**
+   * The distinct letter pairs of a text padded with a space at both ends, each as one int (the two
+   * chars, mixed by an odd multiplier so that hash tables spread them). One edit (insertion,
+   * deletion, substitution or adjacent swap) removes at most three of them, so texts at edit
+   * distance d share at least {@code |pairs| - 3d} pairs: a lower bound on d that rules out most
+   * names without computing an edit distance.
+   */
+  static int[] pairs(String text) {
+    String padded = " " + text + " ";
+    Set<Integer> out = new TreeSet<>();
+    for (int i = 0; i + 1 < padded.length(); i++) {
+      out.add(((padded.charAt(i) << 16) | padded.charAt(i + 1)) * 0x9E3779B1);
+    }
+    return out.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private static final int LETTER_BUCKETS = 37;
+
+  /** Counts of a..z, 0..9 and anything else (saturating at 127). */
+  static byte[] letters(String text) {
+    byte[] counts = new byte[LETTER_BUCKETS];
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      int b = c >= 'a' && c <= 'z' ? c - 'a' : c >= '0' && c <= '9' ? 26 + c - '0' : 36;
+      if (counts[b] < Byte.MAX_VALUE) {
+        counts[b]++;
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * The bag distance: the larger of the letters one text has in excess of the other, each way. An
+   * edit changes each excess by at most one (a swap by none), so it bounds the edit distance from
+   * below.
+   */
+  static int bagDistance(byte[] a, byte[] b) {
+    int moreA = 0;
+    int moreB = 0;
+    for (int i = 0; i < LETTER_BUCKETS; i++) {
+      int d = a[i] - b[i];
+      if (d > 0) {
+        moreA += d;
+      } else {
+        moreB -= d;
+      }
+    }
+    return Math.max(moreA, moreB);
+  }
+
+  /** Distinct letter pairs shared with a text, per name, and the names sharing any. */
+  private record Shared(int[] counts, int[] touched) {}
+
+  private Shared sharedPairs(int[] textPairs) {
+    int[] shared = new int[names.length];
+    int[] touched = new int[16];
+    int count = 0;
+    for (int pair : textPairs) {
+      int[] hits = postings.get(pair);
+      if (hits != null) {
+        for (int n : hits) {
+          if (shared[n]++ == 0) {
+            if (count == touched.length) {
+              touched = Arrays.copyOf(touched, 2 * count);
+            }
+            touched[count++] = n;
+          }
+        }
+      }
+    }
+    return new Shared(shared, Arrays.copyOf(touched, count));
+  }
+
+  /**
+   * An upper bound of the similarity of a text and name {@code n} from their lengths and shared
+   * letter pairs.
+   */
+  private double similarityBound(int length, int textPairs, int n, int shared) {
+    int other = names[n].length();
+    int max = Math.max(length, other);
+    if (max == 0) {
+      return 1;
+    }
+    int d =
+        Math.max(
+            Math.abs(length - other),
+            Math.max((textPairs - shared + 2) / 3, (pairCounts[n] - shared + 2) / 3));
+    return 1 - (double) d / max;
+  }
+
   private Fuzzy fuzzy(String text) {
     int length = text.length();
+    int[] textPairs = pairs(text);
+    byte[] textLetters = letters(text);
+    Shared shared = sharedPairs(textPairs);
+    // At the threshold a name needs textPairs - 3 * 0.25 * (length / 0.75) = textPairs - length
+    // shared pairs: names sharing none can be skipped unless the text repeats a pair.
+    int[] candidates = textPairs.length > length ? shared.touched() : allNames();
     double best = FUZZY_THRESHOLD;
     String bestName = null;
     Set<Integer> bestIds = new TreeSet<>();
-    // similarity >= t needs d <= (1 - t) max(|a|, |b|) and d >= ||a| - |b||.
-    int lo = (int) Math.ceil(length * FUZZY_THRESHOLD - 1e-9);
-    int hi = (int) Math.floor(length / FUZZY_THRESHOLD + 1e-9);
-    for (int n = Math.max(lo, 0); n <= Math.min(hi, byLength.length - 1); n++) {
-      int max = Math.max(length, n);
+    for (int n : candidates) {
+      if (similarityBound(length, textPairs.length, n, shared.counts()[n]) < best - 1e-12) {
+        continue;
+      }
+      String name = names[n];
+      int max = Math.max(length, name.length());
       int limit = (int) Math.floor((1 - best) * max + 1e-9);
-      for (String name : byLength[n]) {
-        int d = editDistance(text, name, limit);
-        if (d > limit) {
-          continue;
-        }
-        double s = 1 - (double) d / max;
-        if (s > best + 1e-12 || bestName == null) {
-          best = s;
-          bestName = name;
-          bestIds = new TreeSet<>();
-          limit = (int) Math.floor((1 - best) * max + 1e-9);
-        }
-        if (Math.abs(s - best) <= 1e-12) {
-          for (int id : index.get(name)) {
-            bestIds.add(id);
-          }
+      if (bagDistance(textLetters, letterCounts[n]) > limit) {
+        continue;
+      }
+      int d = editDistance(text, name, limit);
+      if (d > limit) {
+        continue;
+      }
+      double s = 1 - (double) d / max;
+      if (s > best + 1e-12 || bestName == null) {
+        best = s;
+        bestName = name;
+        bestIds = new TreeSet<>();
+      }
+      if (Math.abs(s - best) <= 1e-12) {
+        for (int id : index.get(name)) {
+          bestIds.add(id);
         }
       }
     }
     return new Fuzzy(bestName, bestIds);
   }
 
+  private int[] allNames() {
+    int[] all = new int[names.length];
+    for (int n = 0; n < all.length; n++) {
+      all[n] = n;
+    }
+    return all;
+  }
+
+  /** Names whose edit distance to the text decides the suggestions (see {@link #suggestions}). */
+  static final int SUGGESTION_CANDIDATES = 32;
+
   /**
-   * The labels of the {@value #SUGGESTIONS} classes whose label or synonyms are most similar to the
-   * text (ties: lower class id first). Exact, but it visits names in order of their length
-   * difference to the text and stops where that difference alone rules out beating the current
-   * third; edit distances stop early beyond what could still enter the top.
+   * The labels of the {@value #SUGGESTIONS} classes with the most similar names to the text (ties:
+   * lower class id first), among the {@value #SUGGESTION_CANDIDATES} names that share the most
+   * letter pairs with it (Dice coefficient); all names when fewer than {@value #SUGGESTIONS}
+   * classes share any pair. A hint for a rejected input, so it is cheap rather than exhaustive.
    */
   List<String> suggestions(String text) {
-    int length = text.length();
-    Top top = new Top(SUGGESTIONS);
-    for (int delta = 0; ; delta++) {
-      int[] sides = delta == 0 ? new int[] {length} : new int[] {length - delta, length + delta};
-      boolean inRange = false;
-      boolean promising = false;
-      for (int n : sides) {
-        if (n < 0 || n >= byLength.length) {
-          continue;
-        }
-        inRange = true;
-        int max = Math.max(length, n);
-        double bound = max == 0 ? 1 : 1 - (double) delta / max;
-        if (bound < top.threshold() - 1e-12) {
-          continue;
-        }
-        promising = true;
-        for (String name : byLength[n]) {
-          double threshold = top.threshold();
-          int limit =
-              threshold < 0 ? Integer.MAX_VALUE : (int) Math.floor((1 - threshold) * max + 1e-9);
-          int d = editDistance(text, name, limit);
-          if (d <= limit) {
-            double s = max == 0 ? 1 : 1 - (double) d / max;
-            for (int id : index.get(name)) {
-              top.offer(id, s);
-            }
-          }
-        }
+    int[] textPairs = pairs(text);
+    Shared shared = sharedPairs(textPairs);
+    int[] candidates = new int[SUGGESTION_CANDIDATES];
+    double[] scores = new double[SUGGESTION_CANDIDATES];
+    int count = 0;
+    Set<Integer> classes = new TreeSet<>();
+    for (int n : shared.touched()) {
+      double dice = 2.0 * shared.counts()[n] / (textPairs.length + pairCounts[n]);
+      if (count == SUGGESTION_CANDIDATES && dice <= scores[count - 1]) {
+        continue;
       }
-      // Beyond this delta the bounds only fall: stop once they are all below the top's third.
-      boolean beyondAll = length - delta < 0 && length + delta >= byLength.length;
-      if (beyondAll || inRange && !promising && top.full()) {
-        break;
+      int at = Math.min(count, SUGGESTION_CANDIDATES - 1);
+      while (at > 0 && scores[at - 1] < dice) {
+        candidates[at] = candidates[at - 1];
+        scores[at] = scores[at - 1];
+        at--;
+      }
+      candidates[at] = n;
+      scores[at] = dice;
+      count = Math.min(count + 1, SUGGESTION_CANDIDATES);
+    }
+    for (int c = 0; c < count; c++) {
+      for (int id : index.get(names[candidates[c]])) {
+        classes.add(id);
+      }
+    }
+    int[] order = classes.size() >= SUGGESTIONS ? Arrays.copyOf(candidates, count) : allNames();
+    Top top = new Top(SUGGESTIONS);
+    for (int n : order) {
+      String name = names[n];
+      int max = Math.max(text.length(), name.length());
+      double s = max == 0 ? 1 : 1 - (double) editDistance(text, name) / max;
+      for (int id : index.get(name)) {
+        top.offer(id, s);
       }
     }
     List<String> out = new ArrayList<>();

