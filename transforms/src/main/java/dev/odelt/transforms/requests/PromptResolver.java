@@ -146,17 +146,37 @@ public final class PromptResolver implements Serializable {
     this.names = names.keySet().toArray(new String[0]);
     this.pairCounts = new int[this.names.length];
     this.letterCounts = new byte[this.names.length][];
-    Map<Integer, List<Integer>> lists = new HashMap<>();
+    int[][] pairsOf = new int[this.names.length][];
+    int total = 0;
     for (int n = 0; n < this.names.length; n++) {
       letterCounts[n] = letters(this.names[n]);
-      int[] p = pairs(this.names[n]);
-      pairCounts[n] = p.length;
-      for (int pair : p) {
-        lists.computeIfAbsent(pair, k -> new ArrayList<>()).add(n);
+      pairsOf[n] = pairs(this.names[n]);
+      pairCounts[n] = pairsOf[n].length;
+      total += pairCounts[n];
+    }
+    // (pair, name) entries sorted by pair, then cut into one postings list per pair.
+    long[] entries = new long[total];
+    int e = 0;
+    for (int n = 0; n < this.names.length; n++) {
+      for (int pair : pairsOf[n]) {
+        entries[e++] = ((long) pair << 32) | n;
       }
     }
+    Arrays.sort(entries);
     this.postings = new HashMap<>();
-    lists.forEach((k, v) -> postings.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
+    for (int start = 0; start < total; ) {
+      int pair = (int) (entries[start] >> 32);
+      int end = start;
+      while (end < total && (int) (entries[end] >> 32) == pair) {
+        end++;
+      }
+      int[] list = new int[end - start];
+      for (int k = start; k < end; k++) {
+        list[k - start] = (int) entries[k];
+      }
+      postings.put(pair, list);
+      start = end;
+    }
   }
 
   /** Builds the resolver of a model; classes absent from the manifest are labelled by their id. */
@@ -347,11 +367,18 @@ public final class PromptResolver implements Serializable {
    */
   static int[] pairs(String text) {
     String padded = " " + text + " ";
-    Set<Integer> out = new TreeSet<>();
-    for (int i = 0; i + 1 < padded.length(); i++) {
-      out.add(((padded.charAt(i) << 16) | padded.charAt(i + 1)) * 0x9E3779B1);
+    int[] all = new int[padded.length() - 1];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = ((padded.charAt(i) << 16) | padded.charAt(i + 1)) * 0x9E3779B1;
     }
-    return out.stream().mapToInt(Integer::intValue).toArray();
+    Arrays.sort(all);
+    int distinct = 0;
+    for (int i = 0; i < all.length; i++) {
+      if (i == 0 || all[i] != all[i - 1]) {
+        all[distinct++] = all[i];
+      }
+    }
+    return Arrays.copyOf(all, distinct);
   }
 
   private static final int LETTER_BUCKETS = 37;
