@@ -34,12 +34,12 @@ import picocli.CommandLine.Model.UsageMessageSpec;
  * {@link #run} returns the code and never calls {@code System.exit}: only {@link GenerateJob#main}
  * does, so other entry points (tests, an application-mode launcher) can call {@link #run}.
  *
- * <p><b>Adding a subcommand</b> is one class: a picocli {@code @Command(name = "…",
- * mixinStandardHelpOptions = true, description = "…")} implementing {@code Callable<Integer>}, with
- * {@code @Option(names = "--flag")} fields, whose {@code call()} checks its flags, calls the
- * library and returns an exit code ({@link #usageError} turns a bad-input exception into the
- * message and {@value GenerateJob#EXIT_USAGE}); then list the class in {@link #SUBCOMMANDS}. Help,
- * {@code help NAME}, {@code NAME --help} and usage errors come from picocli.
+ * <p><b>Adding a subcommand</b> is one class: a picocli {@code @Command(name = "…", description =
+ * "…")} implementing {@code Callable<Integer>}, with {@code @Mixin Cli.HelpOption help;} (for
+ * {@code --help}) and {@code @Option(names = "--flag")} fields, whose {@code call()} checks its
+ * flags, calls the library and returns an exit code ({@link #usageError} turns a bad-input
+ * exception into the message and {@value GenerateJob#EXIT_USAGE}); then list the class in {@link
+ * #SUBCOMMANDS}. Help, {@code help NAME}, {@code NAME --help} and usage errors come from picocli.
  */
 public final class Cli {
 
@@ -90,7 +90,11 @@ public final class Cli {
         (e, a) -> {
           CommandLine c = e.getCommandLine();
           c.getErr().println("odelt: " + e.getMessage());
-          c.getErr().println("(" + PROGRAM + " help " + c.getCommandName() + " shows the usage)");
+          c.getErr()
+              .println(
+                  c.getParent() == null
+                      ? "(" + PROGRAM + " --help lists the subcommands and options)"
+                      : "(" + PROGRAM + " help " + c.getCommandName() + " shows its usage)");
           return GenerateJob.EXIT_USAGE;
         });
     root.setExecutionExceptionHandler(
@@ -182,6 +186,15 @@ public final class Cli {
     Map<String, Class<? extends PipelineOptions>> out = new TreeMap<>();
     beam.values().forEach(c -> out.put(c.getSimpleName(), c));
     return out;
+  }
+
+  /** {@code -h}/{@code --help} for a subcommand: {@code @Mixin Cli.HelpOption help;}. */
+  public static final class HelpOption {
+    @CommandLine.Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "Show this help and exit.")
+    boolean help;
   }
 
   /** The top-level command: only prints the overview (the job itself runs without picocli). */

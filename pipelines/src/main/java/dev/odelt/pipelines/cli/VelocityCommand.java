@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -17,14 +18,11 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "velocity",
-    mixinStandardHelpOptions = true,
     usageHelpAutoWidth = true,
     synopsisHeading = "Usage:%n",
     customSynopsis = {
-      "  "
-          + Cli.PROGRAM
-          + " velocity --model=<manifest> --inputs=<in.safetensors> --blocks=<L>"
-          + " --output=<out.safetensors>"
+      "  " + Cli.PROGRAM + " velocity --model=<manifest>",
+      "      --inputs=<in.safetensors> --blocks=<L> --output=<out.safetensors>"
     },
     descriptionHeading = "%n",
     description = {
@@ -40,6 +38,8 @@ import picocli.CommandLine.Spec;
 public final class VelocityCommand implements Callable<Integer> {
 
   @Spec CommandLine.Model.CommandSpec spec;
+
+  @Mixin Cli.HelpOption help;
 
   @Option(
       names = "--model",

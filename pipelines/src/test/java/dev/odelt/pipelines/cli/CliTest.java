@@ -65,6 +65,7 @@ class CliTest {
       assertTrue(run.console().contains("--inputs=<file>"), run.console());
       assertTrue(run.console().contains("NHWC"), run.console());
       assertFalse(run.console().contains("Job options"), run.console());
+      assertFalse(run.console().contains("--version"), run.console());
     }
     for (String[] args :
         new String[][] {
@@ -97,6 +98,7 @@ class CliTest {
     Run unknown = cli("import-nothing", "--x=1");
     assertEquals(GenerateJob.EXIT_USAGE, unknown.exitCode(), unknown.console());
     assertTrue(unknown.console().contains("import-nothing"), unknown.console());
+    assertTrue(unknown.console().contains("--help lists the subcommands"), unknown.console());
     assertEquals(GenerateJob.EXIT_USAGE, cli("help", "nosuch").exitCode());
     Run missing = cli("velocity", "--model=m");
     assertEquals(GenerateJob.EXIT_USAGE, missing.exitCode());
