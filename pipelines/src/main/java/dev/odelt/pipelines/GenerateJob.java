@@ -6,6 +6,7 @@ import dev.odelt.model.Models;
 import dev.odelt.model.Precision;
 import dev.odelt.model.io.ModelPackage;
 import dev.odelt.model.io.ModelPackages;
+import dev.odelt.pipelines.cli.Cli;
 import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
@@ -35,8 +36,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The generation job's command line: {@code java -jar odelt-pipelines.jar --requests=<globs>
- * --output=<dir> [options]}. Runs on embedded Flink unless {@code --runner} says otherwise.
+ * The job jar's entry point and the generation job's command line: {@code java -jar
+ * odelt-pipelines.jar --requests=<globs> --output=<dir> [options]}. Runs on embedded Flink unless
+ * {@code --runner} says otherwise. {@link #main} hands every command line to {@link Cli} (which
+ * dispatches subcommands, prints help, and runs the job through {@link #runJob} when no subcommand
+ * is given) and is the only place that calls {@code System.exit}.
  *
  * <p>Steps: check options and match the manifests; read the model manifest; pick defaults (Flink
  * parallelism = cores, PyTorch threads = cores / parallelism, batch size by device); build and run
@@ -66,8 +70,19 @@ public final class GenerateJob {
     System.exit(runCli(args, System.out));
   }
 
-  /** Runs the job as the command line does and returns the exit code; prints the summary. */
+  /**
+   * Runs a command line of the jar (a subcommand, help, or the job when no subcommand is given; see
+   * {@link Cli}) and returns its exit code, never exiting the JVM.
+   */
   public static int runCli(String[] args, PrintStream console) {
+    return Cli.run(args, console);
+  }
+
+  /**
+   * Runs the job with Beam-style {@code --flag=value} arguments, as the command line does without a
+   * subcommand, and returns the exit code; prints the summary.
+   */
+  public static int runJob(String[] args, PrintStream console) {
     if (System.getProperty("ai.djl.offline") == null) {
       System.setProperty("ai.djl.offline", "true");
     }
@@ -84,7 +99,7 @@ public final class GenerateJob {
       console.println(
           "usage: java -jar odelt-pipelines.jar --requests=<globs> --output=<dir> [--model=...]"
               + " [--device=auto|cpu|gpu|gpu:N] [--maxBatchSize=N] [--resume]"
-              + " [--help=GenerateOptions]");
+              + " (--help lists every option and subcommand)");
       return EXIT_USAGE;
     }
     RunSummary summary;

@@ -79,7 +79,8 @@ public final class GeneratePipeline {
                 ParseRequests.with(
                     ManifestParser.create()
                         .withImagesPerPrompt(s.imagesPerPrompt())
-                        .withPromptTier(s.promptTier())));
+                        .withPromptTier(s.promptTier())
+                        .withSubjectRequired(!s.manifest().getUnconditional())));
     PCollectionTuple unique =
         parsed
             .get(ParseRequests.REQUESTS)

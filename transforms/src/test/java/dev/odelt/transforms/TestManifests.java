@@ -11,7 +11,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 
 /** Hand-built model manifests and manifest files for tests. */
 public final class TestManifests {
@@ -65,6 +68,88 @@ public final class TestManifests {
     b.addTiers(preset("standard", 4, 4));
     b.addTiers(preset("premium", 8, 6));
     return b.build();
+  }
+
+  /**
+   * An unconditional model: {@link #digits()}' architecture with one class (trained with the null
+   * label only), {@code unconditional: true}, no class table; presets draft s2-b2, standard s4-b4
+   * (the default) and guided s4-b4-g1.5 (which requests cannot use).
+   */
+  public static ModelManifest unconditional() {
+    ModelManifest digits = digits();
+    return ModelManifest.newBuilder()
+        .setName("test-faces")
+        .setVersion("1")
+        .setUnconditional(true)
+        .setArchitecture(digits.getArchitecture().toBuilder().setNumClasses(1))
+        .setDefaultTier("standard")
+        .addTiers(preset("draft", 2, 2))
+        .addTiers(preset("standard", 4, 4))
+        .addTiers(
+            TierPreset.newBuilder()
+                .setName("guided")
+                .setTier(TierSpec.newBuilder().setSteps(4).setBlocks(4).setGuidance(1.5f)))
+        .build();
+  }
+
+  /** Rows of ImageNet's class table that the synthetic 1000-class table copies (id, names). */
+  public static final Map<Integer, List<String>> IMAGENET_ROWS =
+      Map.of(
+          0, List.of("tench", "Tinca tinca"),
+          1, List.of("goldfish", "Carassius auratus"),
+          134, List.of("crane"),
+          207, List.of("golden retriever"),
+          208, List.of("Labrador retriever"),
+          248, List.of("Eskimo dog", "husky"),
+          249, List.of("malamute", "malemute", "Alaskan malamute"),
+          250, List.of("Siberian husky"),
+          517, List.of("crane"));
+
+  private static final String[] SYLLABLES = {
+    "ka", "lo", "mi", "ner", "tu", "vas", "zo", "pe", "ri", "sol",
+    "bu", "dra", "fen", "gil", "hox", "jun", "quar", "wex", "yal", "cim"
+  };
+
+  private static final String[] KINDS = {
+    "beetle", "hound", "finch", "lily", "kettle", "sedan", "lizard", "moth", "ferry"
+  };
+
+  /**
+   * A synthetic 1000-class table, ImageNet-style: each class has a made-up common name (three
+   * syllables from its id, unique), a Latin-like binomial and eight two-word synonyms (10 names per
+   * class, about 10,000 in all), except the rows of {@link #IMAGENET_ROWS}, which are copied from
+   * ImageNet's label file (so "golden retriever" is class 207 and "crane" names both 134 and 517).
+   */
+  public static ModelManifest thousandClasses() {
+    ModelManifest.Builder b =
+        ModelManifest.newBuilder()
+            .setName("test-imagenet")
+            .setVersion("1")
+            .setArchitecture(digits().getArchitecture().toBuilder().setNumClasses(1000))
+            .setDefaultTier("standard")
+            .addTiers(preset("standard", 4, 4));
+    for (int id = 0; id < 1000; id++) {
+      List<String> names = IMAGENET_ROWS.getOrDefault(id, syntheticNames(id));
+      b.addClasses(
+          ClassLabel.newBuilder()
+              .setId(id)
+              .setLabel(names.get(0))
+              .addAllSynonyms(names.subList(1, names.size())));
+    }
+    return b.build();
+  }
+
+  /** The names of a synthetic class: common name first. */
+  public static List<String> syntheticNames(int id) {
+    String word =
+        SYLLABLES[id % 20] + SYLLABLES[(id / 20) % 20] + SYLLABLES[(id / 400) % 20] + "ix";
+    List<String> names = new ArrayList<>();
+    names.add(word);
+    names.add(Character.toUpperCase(word.charAt(0)) + word.substring(1) + "us " + word + "ensis");
+    for (int k = 0; k < 8 && names.size() < 10; k++) {
+      names.add(word + " " + KINDS[(id + k) % KINDS.length]);
+    }
+    return List.copyOf(new LinkedHashSet<>(names));
   }
 
   /** {@link #digits()} with a quality table. */

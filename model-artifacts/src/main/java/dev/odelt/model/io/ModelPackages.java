@@ -95,6 +95,11 @@ public final class ModelPackages {
     }
     String weightsAt = sibling(manifestAt, manifest.getWeights().getFile());
     SafeTensors file = readWeights(manifestAt, manifest.getWeights());
+    if (!file.int64Tensors().isEmpty()) {
+      String name = file.int64Tensors().keySet().iterator().next();
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED, weightsAt, "tensor '" + name + "' has dtype I64; weights are F32");
+    }
     verifyTensors(file.tensors(), new OdeltNetwork(config).parameterShapes(), weightsAt);
     return new ModelPackage(manifestAt, manifest, config, file.tensors());
   }

@@ -35,7 +35,9 @@ import java.util.Map;
  * element and does not overlap another; {@link #readAsFloat32} also takes F16 and BF16 tensors (2
  * bytes per element) from files made elsewhere and widens them to float32 exactly. Files of any
  * size are read from a stream ({@link #read(InputStream, String, long)}), one tensor at a time;
- * byte arrays go through the same reader and the same checks.
+ * byte arrays go through the same reader and the same checks. Int64 ({@code I64}, 8 bytes per
+ * element) tensors are read and written too, apart from the float ones ({@link #int64Tensors()}):
+ * integer inputs such as class labels; model weights are F32 only.
  */
 public final class SafeTensors {
 
@@ -52,11 +54,26 @@ public final class SafeTensors {
   private static final int FIRST_ALLOCATION = 1 << 24;
 
   private final Map<String, Tensor> tensors;
+  private final Map<String, Int64Tensor> int64Tensors;
   private final Map<String, String> metadata;
 
-  private SafeTensors(Map<String, Tensor> tensors, Map<String, String> metadata) {
+  private SafeTensors(
+      Map<String, Tensor> tensors,
+      Map<String, Int64Tensor> int64Tensors,
+      Map<String, String> metadata) {
     this.tensors = Collections.unmodifiableMap(tensors);
+    this.int64Tensors = Collections.unmodifiableMap(int64Tensors);
     this.metadata = Collections.unmodifiableMap(metadata);
+  }
+
+  /** The int64 (I64) tensors, in file header order. */
+  public Map<String, Int64Tensor> int64Tensors() {
+    return int64Tensors;
+  }
+
+  /** The dtype of a tensor of the file ({@code F32} or {@code I64}), or null when it has none. */
+  public String dtypeOf(String name) {
+    return tensors.containsKey(name) ? "F32" : int64Tensors.containsKey(name) ? "I64" : null;
   }
 
   /** The tensors, in file header order. */
@@ -76,10 +93,30 @@ public final class SafeTensors {
    *     would exceed 2 GiB (use {@link #write(OutputStream, Map, Map, TensorValues)})
    */
   public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    return write(tensors, Map.of(), metadata);
+  }
+
+  /**
+   * Serialises float32 tensors, then int64 tensors (each in iteration order), and metadata.
+   *
+   * @throws IllegalArgumentException when a name is {@code __metadata__}, empty or used twice, or
+   *     the file would exceed 2 GiB
+   */
+  public static byte[] write(
+      Map<String, Tensor> tensors,
+      Map<String, Int64Tensor> int64Tensors,
+      Map<String, String> metadata) {
     Map<String, long[]> shapes = new LinkedHashMap<>();
     tensors.forEach((name, tensor) -> shapes.put(name, tensor.shape()));
-    byte[] header = header(shapes, metadata);
-    long total = header.length + dataBytes(shapes);
+    Map<String, long[]> longShapes = new LinkedHashMap<>();
+    for (Map.Entry<String, Int64Tensor> e : int64Tensors.entrySet()) {
+      if (shapes.containsKey(e.getKey())) {
+        throw new IllegalArgumentException("tensor name '" + e.getKey() + "' used twice");
+      }
+      longShapes.put(e.getKey(), e.getValue().shape());
+    }
+    byte[] header = header(shapes, longShapes, metadata);
+    long total = header.length + dataBytes(shapes) + 2 * dataBytes(longShapes);
     if (total > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("weights of " + total + " bytes exceed 2 GiB");
     }
@@ -88,6 +125,10 @@ public final class SafeTensors {
     for (Tensor tensor : tensors.values()) {
       out.asFloatBuffer().put(tensor.dataUnsafe());
       out.position(out.position() + 4 * tensor.size());
+    }
+    for (Int64Tensor tensor : int64Tensors.values()) {
+      out.asLongBuffer().put(tensor.dataUnsafe());
+      out.position(out.position() + 8 * tensor.size());
     }
     return out.array();
   }
@@ -121,7 +162,7 @@ public final class SafeTensors {
       Map<String, String> metadata,
       TensorValues values)
       throws IOException {
-    byte[] header = header(shapes, metadata);
+    byte[] header = header(shapes, Map.of(), metadata);
     out.write(header);
     long written = header.length;
     for (Map.Entry<String, long[]> e : shapes.entrySet()) {
@@ -152,8 +193,12 @@ public final class SafeTensors {
     return total;
   }
 
-  /** The 8-byte length and the JSON header, padded with spaces to a multiple of 8. */
-  private static byte[] header(Map<String, long[]> shapes, Map<String, String> metadata) {
+  /**
+   * The 8-byte length and the JSON header, padded with spaces to a multiple of 8: F32 tensors
+   * first, then I64 ones, contiguously.
+   */
+  private static byte[] header(
+      Map<String, long[]> shapes, Map<String, long[]> int64Shapes, Map<String, String> metadata) {
     JsonObject header = new JsonObject();
     if (!metadata.isEmpty()) {
       JsonObject meta = new JsonObject();
@@ -162,22 +207,10 @@ public final class SafeTensors {
     }
     long offset = 0;
     for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-      if (e.getKey().isEmpty() || e.getKey().equals(METADATA)) {
-        throw new IllegalArgumentException("invalid tensor name '" + e.getKey() + "'");
-      }
-      JsonObject entry = new JsonObject();
-      entry.addProperty("dtype", "F32");
-      JsonArray shape = new JsonArray();
-      for (long d : e.getValue()) {
-        shape.add(d);
-      }
-      entry.add("shape", shape);
-      JsonArray offsets = new JsonArray();
-      offsets.add(offset);
-      offset += 4L * Tensor.sizeOf(e.getValue());
-      offsets.add(offset);
-      entry.add("data_offsets", offsets);
-      header.add(e.getKey(), entry);
+      offset = addEntry(header, e.getKey(), "F32", e.getValue(), offset, 4);
+    }
+    for (Map.Entry<String, long[]> e : int64Shapes.entrySet()) {
+      offset = addEntry(header, e.getKey(), "I64", e.getValue(), offset, 8);
     }
     byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
     int padded = (json.length + 7) / 8 * 8;
@@ -188,6 +221,28 @@ public final class SafeTensors {
       out.put((byte) ' ');
     }
     return out.array();
+  }
+
+  /** Adds a header entry for {@code dims} at {@code offset}; returns the offset after its data. */
+  private static long addEntry(
+      JsonObject header, String name, String dtype, long[] dims, long offset, int bytesPerElement) {
+    if (name.isEmpty() || name.equals(METADATA)) {
+      throw new IllegalArgumentException("invalid tensor name '" + name + "'");
+    }
+    JsonObject entry = new JsonObject();
+    entry.addProperty("dtype", dtype);
+    JsonArray shape = new JsonArray();
+    for (long d : dims) {
+      shape.add(d);
+    }
+    entry.add("shape", shape);
+    JsonArray offsets = new JsonArray();
+    offsets.add(offset);
+    long end = offset + bytesPerElement * Tensor.sizeOf(dims);
+    offsets.add(end);
+    entry.add("data_offsets", offsets);
+    header.add(name, entry);
+    return end;
   }
 
   /**
@@ -298,6 +353,7 @@ public final class SafeTensors {
     List<Entry> byOffset = new ArrayList<>(header.entries());
     byOffset.sort(Comparator.comparingLong(Entry::begin));
     float[][] values = new float[byOffset.size()][];
+    long[][] longs = new long[byOffset.size()][];
     byte[] buffer = new byte[CHUNK_BYTES];
     long position = 0;
     for (Entry entry : byOffset) {
@@ -309,14 +365,23 @@ public final class SafeTensors {
           throw truncated(file, entry, position);
         }
       }
-      values[entry.index()] = readValues(in, file, entry, buffer);
+      if (entry.dtype().equals("I64")) {
+        longs[entry.index()] = readLongs(in, file, entry, buffer);
+      } else {
+        values[entry.index()] = readValues(in, file, entry, buffer);
+      }
       position = entry.end();
     }
     Map<String, Tensor> tensors = new LinkedHashMap<>();
+    Map<String, Int64Tensor> int64Tensors = new LinkedHashMap<>();
     for (Entry entry : header.entries()) {
-      tensors.put(entry.name(), Tensor.owning(entry.shape(), values[entry.index()]));
+      if (entry.dtype().equals("I64")) {
+        int64Tensors.put(entry.name(), new Int64Tensor(entry.shape(), longs[entry.index()]));
+      } else {
+        tensors.put(entry.name(), Tensor.owning(entry.shape(), values[entry.index()]));
+      }
     }
-    return new SafeTensors(tensors, header.metadata());
+    return new SafeTensors(tensors, int64Tensors, header.metadata());
   }
 
   /**
@@ -352,6 +417,29 @@ public final class SafeTensors {
           values[filled + i] = bf16 ? bfloat16ToFloat(bits) : float16ToFloat(bits);
         }
       }
+      filled += count;
+    }
+    return values;
+  }
+
+  /**
+   * Reads one I64 tensor's bytes (the stream is at its first byte), little-endian. Inputs only
+   * (labels, levels): small, so allocated at once (the header check bounds the element count).
+   */
+  private static long[] readLongs(InputStream in, String file, Entry entry, byte[] buffer)
+      throws IOException {
+    long[] values = new long[(int) Tensor.sizeOf(entry.shape())];
+    int filled = 0;
+    long position = entry.begin();
+    while (position < entry.end()) {
+      int n = (int) Math.min(buffer.length, entry.end() - position);
+      int got = readFully(in, buffer, n);
+      if (got < n) {
+        throw truncated(file, entry, position + got);
+      }
+      position += n;
+      int count = n / 8;
+      ByteBuffer.wrap(buffer, 0, n).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(values, filled, count);
       filled += count;
     }
     return values;
@@ -416,7 +504,8 @@ public final class SafeTensors {
           continue;
         }
         String dtype = entry.get("dtype").getAsString();
-        int width = dtype.equals("F32") ? 4 : halfPrecision && isHalf(dtype) ? 2 : 0;
+        int width =
+            dtype.equals("F32") ? 4 : dtype.equals("I64") ? 8 : halfPrecision && isHalf(dtype) ? 2 : 0;
         if (width == 0) {
           throw new InvalidModelPackageException(
               Problem.MALFORMED,
@@ -426,7 +515,7 @@ public final class SafeTensors {
                   + "' has dtype "
                   + dtype
                   + ", need F32"
-                  + (halfPrecision ? ", F16 or BF16" : ""));
+                  + (halfPrecision ? ", F16 or BF16" : " (or I64)"));
         }
         JsonArray shapeJson = entry.getAsJsonArray("shape");
         long[] shape = new long[shapeJson.size()];

@@ -299,12 +299,14 @@ public final class Sampler {
               + " (loaded with maxBlocks)");
     }
     for (SampleItem item : items) {
-      if (item.classId() < 0 || item.classId() >= config.numClasses()) {
+      if (item.classId() < 0 || item.classId() > config.nullClass()) {
         throw new IllegalArgumentException(
             "class id "
                 + item.classId()
                 + " is outside this model's classes 0.."
-                + (config.numClasses() - 1));
+                + (config.numClasses() - 1)
+                + " and its null label "
+                + config.nullClass());
       }
     }
   }

@@ -222,6 +222,26 @@ class ModelPackagesTest {
     assertEquals(Problem.MISSING_TENSOR, e.problem());
     assertTrue(e.getMessage().contains("final_layer.linear.bias"), e.getMessage());
 
+    byte[] withInt64 =
+        SafeTensors.write(
+            good, Map.of("step", new Int64Tensor(new long[] {1}, new long[] {5})), Map.of());
+    replaceWeights(pkgDir, good);
+    Files.write(pkgDir.resolve("weights.safetensors"), withInt64);
+    ModelManifest m = ModelPackages.readManifest(pkgDir.toString());
+    Files.writeString(
+        pkgDir.resolve("manifest.json"),
+        JsonFormat.printer()
+            .print(
+                m.toBuilder()
+                    .setWeights(
+                        m.getWeights().toBuilder()
+                            .setSha256(ModelPackages.sha256(withInt64))
+                            .setSizeBytes(withInt64.length))
+                    .build()));
+    e = assertThrows(InvalidModelPackageException.class, () -> ModelPackages.read(manifest));
+    assertEquals(Problem.MALFORMED, e.problem());
+    assertTrue(e.getMessage().contains("'step'"), e.getMessage());
+
     replaceWeights(pkgDir, good);
     assertEquals(CONFIG, ModelPackages.read(manifest).config());
   }

@@ -148,6 +148,8 @@ class SafeTensorsTest {
       "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
           + "\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[2,6]}}",
       "{\"x\":{\"dtype\":\"F32\",\"shape\":[1]}}",
+      "{\"x\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+      "{\"x\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
     };
     for (String json : bad) {
       InvalidModelPackageException e =
@@ -155,5 +157,51 @@ class SafeTensorsTest {
               InvalidModelPackageException.class, () -> SafeTensors.read(withHeader(json, 8), "w"));
       assertEquals(Problem.MALFORMED, e.problem(), json);
     }
+  }
+
+  @Test
+  void int64TensorsRoundTripBesideFloatTensors() throws Exception {
+    Map<String, Int64Tensor> ints = new LinkedHashMap<>();
+    ints.put("label", new Int64Tensor(new long[] {3}, new long[] {0, 1000, Long.MIN_VALUE}));
+    ints.put("level", new Int64Tensor(new long[] {1, 2}, new long[] {7, -1}));
+    byte[] bytes = SafeTensors.write(sample(), ints, Map.of("k", "v"));
+    SafeTensors file = SafeTensors.read(bytes, "mem");
+    assertEquals(sample(), file.tensors());
+    assertEquals(ints, file.int64Tensors());
+    assertEquals(List.of("label", "level"), List.copyOf(file.int64Tensors().keySet()));
+    assertEquals("I64", file.dtypeOf("label"));
+    assertEquals("F32", file.dtypeOf("scalar"));
+    assertEquals(null, file.dtypeOf("nothing"));
+    assertEquals(Map.of("k", "v"), file.metadata());
+  }
+
+  @Test
+  void int64LayoutIsLittleEndianEightBytesAfterTheFloats() {
+    byte[] bytes =
+        SafeTensors.write(
+            Map.of("f", new Tensor(new long[] {1}, new float[] {2.5f})),
+            Map.of("i", new Int64Tensor(new long[] {2}, new long[] {207, -3})),
+            Map.of());
+    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    long headerLength = buffer.getLong(0);
+    String header = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
+    assertTrue(
+        header.contains("\"i\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[4,20]}"), header);
+    int data = 8 + (int) headerLength;
+    assertEquals(2.5f, buffer.getFloat(data));
+    assertEquals(207L, buffer.getLong(data + 4));
+    assertEquals(-3L, buffer.getLong(data + 12));
+    assertEquals(data + 20, bytes.length);
+  }
+
+  @Test
+  void aNameUsedByBothDtypesIsRefused() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            SafeTensors.write(
+                Map.of("x", new Tensor(new long[] {1}, new float[] {1})),
+                Map.of("x", new Int64Tensor(new long[] {1}, new long[] {1})),
+                Map.of()));
   }
 }

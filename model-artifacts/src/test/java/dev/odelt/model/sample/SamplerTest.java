@@ -214,13 +214,43 @@ class SamplerTest {
     IllegalArgumentException unknownClass =
         assertThrows(
             IllegalArgumentException.class,
-            () -> model.sampler().sample(List.of(new SampleItem(10, 1)), Tier.of(4, 2)));
-    assertTrue(unknownClass.getMessage().contains("class id 10"));
+            () -> model.sampler().sample(List.of(new SampleItem(11, 1)), Tier.of(4, 2)));
+    assertTrue(unknownClass.getMessage().contains("class id 11"), unknownClass.getMessage());
     IllegalArgumentException blocks =
         assertThrows(
             IllegalArgumentException.class,
             () -> model.sampler().sample(List.of(new SampleItem(1, 1)), Tier.of(4, 3)));
     assertTrue(blocks.getMessage().contains("[2, 4]"), blocks.getMessage());
+  }
+
+  @Test
+  void theNullLabelIsAnUnconditionalSample() {
+    // Class num_classes (10) is the null label: at w = 1 it is the same computation as any class
+    // at w = 0 (only the null-label velocity), which is how unconditional models sample.
+    GeneratedImage nullLabel =
+        model.sampler().sample(List.of(new SampleItem(10, 5)), Tier.of(2, 4)).images().get(0);
+    GeneratedImage unguided =
+        model
+            .sampler()
+            .sample(List.of(new SampleItem(3, 5)), Tier.of(2, 4).withGuidance(0f))
+            .images()
+            .get(0);
+    GeneratedImage classThree =
+        model.sampler().sample(List.of(new SampleItem(3, 5)), Tier.of(2, 4)).images().get(0);
+    for (int c = 0; c < 3; c++) {
+      for (int row = 0; row < 8; row++) {
+        for (int col = 0; col < 8; col++) {
+          assertEquals(unguided.pixel(row, col, c), nullLabel.pixel(row, col, c));
+        }
+      }
+    }
+    boolean differs = false;
+    for (int row = 0; row < 8 && !differs; row++) {
+      for (int col = 0; col < 8 && !differs; col++) {
+        differs = classThree.pixel(row, col, 0) != nullLabel.pixel(row, col, 0);
+      }
+    }
+    assertTrue(differs, "the null label is not class 3");
   }
 
   @Test

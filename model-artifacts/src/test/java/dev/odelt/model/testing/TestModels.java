@@ -83,6 +83,38 @@ public final class TestModels {
     }
   }
 
+  /** {@link #TINY} with one class: the shape of an unconditional model (null label only). */
+  public static final ModelConfig TINY_UNCONDITIONAL =
+      new ModelConfig(8, 3, 4, 32, 2, 2f, 4, 2, 2, 1, 7);
+
+  /**
+   * Writes a random unconditional package ({@link #TINY_UNCONDITIONAL}, {@code unconditional:
+   * true}, no class table) into {@code dir}: presets draft (S=2, L=depth_min) and standard (S=4,
+   * L=depth, the default), no guidance.
+   *
+   * @return the location of the package's manifest.json
+   */
+  public static String writeUnconditionalPackage(Path dir, long seed) {
+    ModelConfig config = TINY_UNCONDITIONAL;
+    ModelManifest manifest =
+        manifest(config, seed).toBuilder()
+            .setName("test-unconditional")
+            .setUnconditional(true)
+            .clearClasses()
+            .clearTiers()
+            .addTiers(preset("draft", Tier.of(2, config.depthMin()), "fastest"))
+            .addTiers(preset("standard", Tier.of(4, config.depth()), "balanced"))
+            .build();
+    try (NDManager manager = NDManager.newBaseManager()) {
+      OdeltNetwork network = new OdeltNetwork(config);
+      network.initialize(manager, seed, OdeltNetwork.Init.RANDOM);
+      ModelPackages.write(dir, manifest, network);
+      return ModelPackages.manifestIn(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The manifest {@link #writeRandomPackage} writes, before weights are filled in. */
   public static ModelManifest manifest(ModelConfig config, long seed) {
     ModelManifest.Builder b =

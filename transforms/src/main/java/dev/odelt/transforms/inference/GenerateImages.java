@@ -158,6 +158,7 @@ public final class GenerateImages
         Metrics.distribution(GenerateImages.class, "batch_millis");
     private transient Sampler sampler;
     private transient String deviceName;
+    private transient int nullClass;
 
     GenerateBatchFn(
         String modelLocation,
@@ -183,6 +184,7 @@ public final class GenerateImages
               modelLocation, device, precision.isEmpty() ? null : Precision.parse(precision));
       sampler = model.sampler();
       deviceName = model.device().toString();
+      nullClass = model.config().nullClass();
     }
 
     @ProcessElement
@@ -204,7 +206,9 @@ public final class GenerateImages
       Tier tier = Tier.fromProto(first.getRequest().getTier());
       List<SampleItem> items = new ArrayList<>(tasks.size());
       for (ImageTask t : tasks) {
-        items.add(new SampleItem(t.getRequest().getClassId(), t.getSeed()));
+        // No class: a request to an unconditional model, sampled with the null label.
+        int classId = t.getRequest().hasClassId() ? t.getRequest().getClassId() : nullClass;
+        items.add(new SampleItem(classId, t.getSeed()));
       }
       List<BatchSplitter.Part<SampleItem, SampleBatch>> parts =
           BatchSplitter.run(items, sub -> sampler.sample(sub, tier));

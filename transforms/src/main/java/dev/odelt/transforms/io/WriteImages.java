@@ -45,10 +45,12 @@ public final class WriteImages
   public static ImageRecord recordOf(RenderedImage image, String sha256) {
     ImageTask task = image.getTask();
     ResolvedRequest r = task.getRequest();
-    return ImageRecord.newBuilder()
-        .setRequestId(r.getRequestId())
+    ImageRecord.Builder b = ImageRecord.newBuilder();
+    if (r.hasClassId()) {
+      b.setClassId(r.getClassId());
+    }
+    return b.setRequestId(r.getRequestId())
         .setIndex(task.getIndex())
-        .setClassId(r.getClassId())
         .setClassLabel(r.getClassLabel())
         .setPrompt(r.getPrompt())
         .setSeed(task.getSeed())

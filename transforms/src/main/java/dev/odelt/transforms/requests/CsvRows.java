@@ -64,8 +64,12 @@ final class CsvRows {
     }
   }
 
-  /** The columns a header names, in order. */
-  static List<String> header(List<String> cells) throws RejectedRequestException {
+  /**
+   * The columns a header names, in order; {@code class} may be absent when {@code classRequired}
+   * is false (an unconditional model).
+   */
+  static List<String> header(List<String> cells, boolean classRequired)
+      throws RejectedRequestException {
     List<String> columns = new ArrayList<>();
     for (String cell : cells) {
       String name = cell.strip().toLowerCase(Locale.ROOT);
@@ -84,10 +88,12 @@ final class CsvRows {
       }
       columns.add(name);
     }
-    if (!columns.contains("class") || !columns.contains("count")) {
+    if (classRequired && !columns.contains("class") || !columns.contains("count")) {
       throw new RejectedRequestException(
           RejectReason.MALFORMED_CSV,
-          "The CSV header must name the columns class and count. The file was not read.");
+          classRequired
+              ? "The CSV header must name the columns class and count. The file was not read."
+              : "The CSV header must name the column count. The file was not read.");
     }
     return columns;
   }

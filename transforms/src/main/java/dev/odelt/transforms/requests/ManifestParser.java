@@ -38,7 +38,8 @@ import java.util.Optional;
  * number and its whole text, lines joined by {@code \n}); a record is at most {@value
  * RequestLimits#MAX_LINE_BYTES} bytes. A quote left open at the end of the file or of that limit is
  * a {@code MALFORMED_CSV} dead letter for the line that opened it, and reading resumes on the next
- * line. A header naming {@code class} and {@code count} (required) and optionally {@code steps},
+ * line. A header naming {@code class} and {@code count} (required; {@code class} not for an
+ * unconditional model, see {@link #withSubjectRequired}) and optionally {@code steps},
  * {@code blocks}, {@code tier}, {@code seed}, {@code request_id}, in any order and case. A header
  * with a missing or unknown column is one dead letter on its line and the rest of that file is not
  * read.
@@ -56,15 +57,25 @@ public final class ManifestParser implements Serializable {
 
   private final long imagesPerPrompt;
   private final String promptTier;
+  private final boolean subjectRequired;
 
-  private ManifestParser(long imagesPerPrompt, String promptTier) {
+  private ManifestParser(long imagesPerPrompt, String promptTier, boolean subjectRequired) {
     this.imagesPerPrompt = imagesPerPrompt;
     this.promptTier = promptTier;
+    this.subjectRequired = subjectRequired;
   }
 
   /** A parser whose prompt lists make one image per prompt with the model's default tier. */
   public static ManifestParser create() {
-    return new ManifestParser(1, "");
+    return new ManifestParser(1, "", true);
+  }
+
+  /**
+   * Whether every request must name a subject (the default); false for an unconditional model,
+   * whose requests name none (a CSV header then needs no {@code class} column).
+   */
+  public ManifestParser withSubjectRequired(boolean required) {
+    return new ManifestParser(imagesPerPrompt, promptTier, required);
   }
 
   /** For {@code .txt} manifests: images per prompt (≥ 1). */
@@ -73,12 +84,12 @@ public final class ManifestParser implements Serializable {
       throw new IllegalArgumentException(
           "imagesPerPrompt must be in [1, " + RequestLimits.MAX_IMAGES_PER_REQUEST + "]: " + count);
     }
-    return new ManifestParser(count, promptTier);
+    return new ManifestParser(count, promptTier, subjectRequired);
   }
 
   /** For {@code .txt} manifests: a preset name or tier label; empty means the model default. */
   public ManifestParser withPromptTier(String tier) {
-    return new ManifestParser(imagesPerPrompt, tier == null ? "" : tier.trim());
+    return new ManifestParser(imagesPerPrompt, tier == null ? "" : tier.trim(), subjectRequired);
   }
 
   /** Parses a whole manifest read from {@code in}; the caller closes the stream. */
@@ -173,7 +184,7 @@ public final class ManifestParser implements Serializable {
    * Parses the CSV records of a file: the first is the header. Returns whether a header was read. A
    * first record that is not a good header is one dead letter and ends the file.
    */
-  private static boolean parseCsv(String source, LineReader lines, Sink sink) throws IOException {
+  private boolean parseCsv(String source, LineReader lines, Sink sink) throws IOException {
     CsvRecords records = new CsvRecords(source, lines, sink);
     List<String> header = null;
     CsvRecord record;
@@ -187,7 +198,7 @@ public final class ManifestParser implements Serializable {
       }
       try {
         if (header == null) {
-          header = CsvRows.header(cells);
+          header = CsvRows.header(cells, subjectRequired);
           continue;
         }
         emit(source, record.line(), record.text(), CsvRows.request(header, cells), sink);
@@ -328,10 +339,10 @@ public final class ManifestParser implements Serializable {
     }
   }
 
-  private static void emit(
+  private void emit(
       String source, long line, String text, GenerationRequest request, Sink sink) {
     try {
-      GenerationRequest checked = RequestChecks.check(request, source, line);
+      GenerationRequest checked = RequestChecks.check(request, source, line, subjectRequired);
       sink.accept(
           SourcedRequest.newBuilder()
               .setRequest(checked)

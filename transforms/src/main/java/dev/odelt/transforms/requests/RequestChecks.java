@@ -8,7 +8,9 @@ import java.util.regex.Pattern;
 
 /**
  * The model-independent checks of a parsed request (see {@link RequestLimits}), plus the derived
- * defaults: a request id from (file name, line) and a seed from the request id.
+ * defaults: a request id from (file name, line) and a seed from the request id. The one
+ * model-dependent fact it takes is whether a subject is required: not for an unconditional model,
+ * which {@link RequestResolver} then refuses any subject for.
  */
 public final class RequestChecks {
 
@@ -24,12 +26,22 @@ public final class RequestChecks {
    */
   public static GenerationRequest check(GenerationRequest request, String source, long line)
       throws RejectedRequestException {
+    return check(request, source, line, true);
+  }
+
+  /**
+   * Checks a request and fills in its derived id and seed.
+   *
+   * @param source the manifest location (its file name seeds derived ids)
+   * @param line the 1-based line number
+   * @param subjectRequired false for an unconditional model: a request may then name no subject
+   */
+  public static GenerationRequest check(
+      GenerationRequest request, String source, long line, boolean subjectRequired)
+      throws RejectedRequestException {
     GenerationRequest.Builder b = request.toBuilder();
-    int subjects =
-        (request.hasClassId() ? 1 : 0)
-            + (request.hasClassLabel() ? 1 : 0)
-            + (request.hasPrompt() ? 1 : 0);
-    if (subjects == 0) {
+    int subjects = subjects(request);
+    if (subjects == 0 && subjectRequired) {
       throw new RejectedRequestException(
           RejectReason.NO_SUBJECT,
           "The request names no subject: give exactly one of class_id, class_label or prompt.");
@@ -81,6 +93,13 @@ public final class RequestChecks {
       b.setSeed(Seeds.fromRequestId(b.getRequestId()));
     }
     return b.build();
+  }
+
+  /** How many of class_id, class_label and prompt a request sets. */
+  static int subjects(GenerationRequest request) {
+    return (request.hasClassId() ? 1 : 0)
+        + (request.hasClassLabel() ? 1 : 0)
+        + (request.hasPrompt() ? 1 : 0);
   }
 
   /**

@@ -22,6 +22,16 @@ import java.util.Map;
  * Checks requests against one model: the subject becomes a class id (see {@link PromptResolver}),
  * the tier choice becomes a {@link Tier}.
  *
+ * <p>Subject: a class-conditional model needs exactly one of class_id, class_label or prompt
+ * ({@code NO_SUBJECT} otherwise). An unconditional model ({@code unconditional: true} in its
+ * manifest: trained and sampled with the null label only) takes none: a request without a subject
+ * resolves with {@code class_id} unset and an empty {@code class_label} and is sampled with the
+ * null label; a class_id, class_label or prompt is rejected as {@code
+ * SUBJECT_FOR_UNCONDITIONAL_MODEL}. Such a model has no conditional velocity, so guidance w (v =
+ * v_u + w·(v_c − v_u)) has nothing to guide towards: any w would give v_u at up to twice the cost;
+ * a tier with w ≠ 1 (an explicit guidance, a preset or a tier label with {@code -g}) is rejected as
+ * {@code GUIDANCE_FOR_UNCONDITIONAL_MODEL}, and its manifest's default tier must not set one.
+ *
  * <p>Tier choice: {@code tier} (absent steps or blocks take the default preset's; absent solver is
  * Euler, absent guidance 1, absent tolerance 1e-3), {@code tier_name} (a preset name,
  * case-insensitive, or a tier label like {@code s4-b6}), {@code max_block_evals} (the tier of the
@@ -36,6 +46,7 @@ import java.util.Map;
 public final class RequestResolver {
 
   private final ModelManifest manifest;
+  private final boolean unconditional;
   private final ModelConfig config;
   private final PromptResolver prompts;
   private final Map<String, Tier> presets;
@@ -43,6 +54,7 @@ public final class RequestResolver {
 
   private RequestResolver(ModelManifest manifest) {
     this.manifest = manifest;
+    this.unconditional = manifest.getUnconditional();
     this.config = ModelConfig.fromProto(manifest.getArchitecture());
     this.prompts = PromptResolver.of(manifest);
     this.presets = new LinkedHashMap<>();
@@ -66,6 +78,14 @@ public final class RequestResolver {
       defaultTier = presets.values().iterator().next();
     } else {
       defaultTier = Tier.of(Math.min(8, 1 << config.maxStepLevel()), config.depth());
+    }
+    if (unconditional && defaultTier.guidance() != 1f) {
+      throw new IllegalArgumentException(
+          "Model manifest: the model is unconditional but its default tier "
+              + defaultTier.label()
+              + " sets guidance "
+              + defaultTier.guidance()
+              + "; an unconditional model has nothing to guide");
     }
   }
 
@@ -96,6 +116,24 @@ public final class RequestResolver {
             .putAllTags(r.getTagsMap())
             .setModelName(manifest.getName())
             .setModelVersion(manifest.getVersion());
+    int subjects = RequestChecks.subjects(r);
+    if (unconditional) {
+      if (subjects > 0) {
+        throw new RejectedRequestException(
+            RejectReason.SUBJECT_FOR_UNCONDITIONAL_MODEL,
+            "The model "
+                + manifest.getName()
+                + " is unconditional (it makes images without a class): leave out class_id,"
+                + " class_label and prompt.");
+      }
+      Tier tier = tierOf(r);
+      return b.setTier(tier.toProto()).setTierLabel(tier.label()).build();
+    }
+    if (subjects == 0) {
+      throw new RejectedRequestException(
+          RejectReason.NO_SUBJECT,
+          "The request names no subject: give exactly one of class_id, class_label or prompt.");
+    }
     int classId;
     if (r.hasClassId()) {
       if (r.getClassId() < 0 || r.getClassId() >= prompts.numClasses()) {
@@ -122,15 +160,32 @@ public final class RequestResolver {
   /** The tier a request chooses, checked against the model. */
   public Tier tierOf(GenerationRequest r) throws RejectedRequestException {
     if (r.hasTier()) {
-      return checked(r.getTier());
+      return guidable(checked(r.getTier()));
     }
     if (r.hasTierName()) {
-      return named(r.getTierName());
+      return guidable(named(r.getTierName()));
     }
     if (r.hasMaxBlockEvals()) {
       return withinBudget(r.getMaxBlockEvals());
     }
     return defaultTier;
+  }
+
+  /** The tier, unless it guides an unconditional model. */
+  private Tier guidable(Tier tier) throws RejectedRequestException {
+    if (unconditional && tier.guidance() != 1f) {
+      throw new RejectedRequestException(
+          RejectReason.GUIDANCE_FOR_UNCONDITIONAL_MODEL,
+          "Tier "
+              + tier.label()
+              + " sets guidance "
+              + tier.guidance()
+              + ", but the model "
+              + manifest.getName()
+              + " is unconditional: there is no class to guide towards. Leave guidance unset"
+              + " (or 1).");
+    }
+    return tier;
   }
 
   /** A preset name or a tier label. */
@@ -220,6 +275,7 @@ public final class RequestResolver {
     Candidate best =
         candidates.stream()
             .filter(c -> c.cost <= budget)
+            .filter(c -> !unconditional || c.tier.guidance() == 1f)
             .max(
                 Comparator.comparingDouble((Candidate c) -> c.quality)
                     .thenComparingDouble(c -> c.tieBreak)

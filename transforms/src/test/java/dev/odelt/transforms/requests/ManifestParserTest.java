@@ -520,4 +520,29 @@ class ManifestParserTest {
     }
     return out;
   }
+
+  @Test
+  void anUnconditionalModelsRequestsNeedNoSubject() throws IOException {
+    ManifestParser parser = ManifestParser.create().withSubjectRequired(false);
+    Collected json =
+        parse(
+            parser,
+            "/m/faces.jsonl",
+            ("{\"request_id\":\"u\",\"num_images\":2}\n"
+                    + "{\"prompt\":\"  \"}\n"
+                    + "{\"class_id\":1,\"prompt\":\"a seven\"}\n")
+                .getBytes(StandardCharsets.UTF_8));
+    assertEquals(1, json.good.size());
+    assertFalse(json.good.get(0).getRequest().hasClassId());
+    assertEquals(2, json.good.get(0).getRequest().getNumImages());
+    assertEquals(
+        List.of(RejectReason.NO_SUBJECT, RejectReason.TWO_SUBJECTS),
+        json.bad.stream().map(DeadLetter::getReason).toList());
+    Collected csv =
+        parse(parser, "/m/faces.csv", "count,tier\n3,draft\n".getBytes(StandardCharsets.UTF_8));
+    assertEquals(List.of(), csv.bad);
+    assertEquals(3, csv.good.get(0).getRequest().getNumImages());
+    Collected needsClass = parse("/m/digits.csv", "count,tier\n3,draft\n");
+    assertEquals(RejectReason.MALFORMED_CSV, needsClass.bad.get(0).getReason());
+  }
 }

@@ -1,7 +1,9 @@
 package dev.odelt.transforms.requests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.odelt.model.Tier;
 import dev.odelt.proto.v1.GenerationRequest;
@@ -13,6 +15,7 @@ import dev.odelt.proto.v1.Solver;
 import dev.odelt.proto.v1.SourcedRequest;
 import dev.odelt.proto.v1.TierPreset;
 import dev.odelt.transforms.TestManifests;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RequestResolverTest {
@@ -163,5 +166,56 @@ class RequestResolverTest {
         IllegalArgumentException.class,
         () ->
             RequestResolver.of(TestManifests.digits().toBuilder().setDefaultTier("gold").build()));
+  }
+
+  @Test
+  void aConditionalModelNeedsASubject() {
+    assertEquals(RejectReason.NO_SUBJECT, reason(GenerationRequest.newBuilder()));
+  }
+
+  @Test
+  void anUnconditionalModelSamplesTheNullLabelAndRefusesSubjects() throws RejectedRequestException {
+    RequestResolver faces = RequestResolver.of(TestManifests.unconditional());
+    ResolvedRequest r = faces.resolve(sourced(GenerationRequest.newBuilder()));
+    assertFalse(r.hasClassId(), "no class: sampled with the null label");
+    assertEquals("", r.getClassLabel());
+    assertEquals("", r.getPrompt());
+    assertEquals("s4-b4", r.getTierLabel());
+    assertEquals(
+        "s2-b2",
+        faces.resolve(sourced(GenerationRequest.newBuilder().setTierName("draft"))).getTierLabel());
+    assertEquals(
+        "s4-b2",
+        faces
+            .resolve(
+                sourced(
+                    GenerationRequest.newBuilder()
+                        .setTier(RequestedTier.newBuilder().setBlocks(2).setGuidance(1f))))
+            .getTierLabel());
+
+    for (GenerationRequest.Builder subject :
+        List.of(
+            GenerationRequest.newBuilder().setClassId(0),
+            GenerationRequest.newBuilder().setClassLabel("0"),
+            GenerationRequest.newBuilder().setPrompt("a smiling face"))) {
+      RejectedRequestException e =
+          assertThrows(RejectedRequestException.class, () -> faces.resolve(sourced(subject)));
+      assertEquals(RejectReason.SUBJECT_FOR_UNCONDITIONAL_MODEL, e.reason());
+      assertTrue(e.getMessage().contains("unconditional"), e.getMessage());
+    }
+    for (GenerationRequest.Builder guided :
+        List.of(
+            GenerationRequest.newBuilder().setTierName("guided"),
+            GenerationRequest.newBuilder().setTierName("s4-b4-g2"),
+            GenerationRequest.newBuilder().setTier(RequestedTier.newBuilder().setGuidance(0f)))) {
+      RejectedRequestException e =
+          assertThrows(RejectedRequestException.class, () -> faces.resolve(sourced(guided)));
+      assertEquals(RejectReason.GUIDANCE_FOR_UNCONDITIONAL_MODEL, e.reason());
+    }
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            RequestResolver.of(
+                TestManifests.unconditional().toBuilder().setDefaultTier("guided").build()));
   }
 }

@@ -1,0 +1,86 @@
+package dev.odelt.pipelines;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.odelt.model.testing.TestModels;
+import dev.odelt.proto.v1.DeadLetter;
+import dev.odelt.proto.v1.ImageRecord;
+import dev.odelt.proto.v1.RejectReason;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job on an unconditional model (null label only), on the DirectRunner. */
+class UnconditionalJobTest {
+
+  @TempDir Path sandbox;
+
+  @Test
+  void requestsWithoutSubjectGenerateAndSubjectsOrGuidanceAreDeadLetters() throws Exception {
+    String model = TestModels.writeUnconditionalPackage(sandbox.resolve("model"), 8);
+    Path in = Files.createDirectories(sandbox.resolve("in"));
+    Files.writeString(
+        in.resolve("faces.jsonl"),
+        String.join(
+            "\n",
+            "{\"request_id\":\"faces\",\"num_images\":3,\"tier_name\":\"draft\"}",
+            "{\"request_id\":\"more\",\"num_images\":2}",
+            "{\"request_id\":\"with-class\",\"class_id\":0}",
+            "{\"request_id\":\"with-prompt\",\"prompt\":\"a smiling face\"}",
+            "{\"request_id\":\"guided\",\"tier\":{\"steps\":2,\"blocks\":2,\"guidance\":1.5}}",
+            ""));
+    Files.writeString(in.resolve("faces.csv"), "count\n2\n");
+    Path out = sandbox.resolve("out");
+    JobFixtures.Run run =
+        JobFixtures.cli(
+            "--requests=" + in + "/*",
+            "--output=" + out,
+            "--model=" + model,
+            "--device=cpu",
+            "--runner=DirectRunner",
+            "--maxBatchSize=4");
+    assertEquals(GenerateJob.EXIT_REJECTS, run.exitCode(), run.console());
+
+    List<ImageRecord> records = GenerateJobFlinkTest.records(out);
+    assertEquals(7, records.size());
+    for (ImageRecord r : records) {
+      assertFalse(r.hasClassId(), "no class for an unconditional model: " + r);
+      assertEquals("", r.getClassLabel());
+    }
+    Map<String, String> images = JobFixtures.tree(out, "images");
+    assertEquals(7, images.size());
+    try (Stream<Path> shards = Files.list(out.resolve("records"))) {
+      for (Path shard : shards.toList()) {
+        for (String line : Files.readAllLines(shard)) {
+          assertFalse(line.contains("\"class_id\""), line);
+        }
+      }
+    }
+
+    List<DeadLetter> dead = new ArrayList<>();
+    for (String line : Files.readAllLines(out.resolve("errors/dead-letters.jsonl"))) {
+      DeadLetter.Builder b = DeadLetter.newBuilder();
+      JsonFormat.parser().merge(line, b);
+      dead.add(b.build());
+    }
+    assertEquals(3, dead.size(), dead.toString());
+    assertEquals(
+        List.of(
+            RejectReason.SUBJECT_FOR_UNCONDITIONAL_MODEL,
+            RejectReason.SUBJECT_FOR_UNCONDITIONAL_MODEL,
+            RejectReason.GUIDANCE_FOR_UNCONDITIONAL_MODEL),
+        dead.stream()
+            .sorted((a, b) -> Long.compare(a.getLine(), b.getLine()))
+            .map(DeadLetter::getReason)
+            .toList());
+    assertTrue(dead.get(0).getMessage().contains("unconditional"), dead.get(0).getMessage());
+  }
+}
