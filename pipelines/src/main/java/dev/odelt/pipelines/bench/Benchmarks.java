@@ -51,7 +51,8 @@ public final class Benchmarks {
           new PipelineEfficiencyBench(),
           new BatchFillBench(),
           new StartupBench(),
-          new JobMemoryBench());
+          new JobMemoryBench(),
+          new PlanAccuracyBench());
 
   private Benchmarks() {}
 

@@ -75,6 +75,7 @@ public final class Charts {
     CategoryAxis categories = new CategoryAxis(categoryLabel);
     categories.setCategoryLabelPositions(CategoryLabelPositions.UP_45);
     NumberAxis values = new NumberAxis(valueLabel);
+    values.setNumberFormatOverride(format());
     BarRenderer renderer = new BarRenderer();
     renderer.setBarPainter(new StandardBarPainter());
     renderer.setShadowVisible(false);
