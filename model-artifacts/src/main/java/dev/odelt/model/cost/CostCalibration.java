@@ -25,10 +25,12 @@ import java.util.function.BiFunction;
  * calibration solve of a full batch of that size (the model's measured NFE on that batch).
  *
  * <p>Every measurement is the median of {@link #REPEATS} calls after one warm-up call at the same
- * shape (the first call at a new shape allocates). The calibration items are fixed (seeds 0..B−1,
- * classes cycling over the model's classes), so a calibration does the same work every time; only
- * the device's speed varies. Wall time is the sampler's own {@link SampleStats#wallNanos()}, the
- * quantity the job's accounting sums.
+ * shape. The first call at a new shape takes longer (allocations, kernel choice); that excess,
+ * measured on a one-step call, is reported apart ({@link Prediction#firstCallExtraNanos()}) to be
+ * charged once per shape. The calibration items are fixed (seeds 0..B−1, classes cycling over the
+ * model's classes), so a calibration does the same work every time; only the device's speed varies.
+ * Wall time is the sampler's own {@link SampleStats#wallNanos()}, the quantity the job's accounting
+ * sums.
  */
 public final class CostCalibration {
 
@@ -45,6 +47,8 @@ public final class CostCalibration {
    * @param velocityEvaluations predicted velocity evaluations, summed over the batch's items
    * @param blockEvaluations predicted block evaluations (velocity evaluations × L × guidance
    *     passes)
+   * @param firstCallExtraNanos how much longer the first call at this shape takes in a process
+   *     (charged once per shape, not per batch)
    * @param method how it was predicted, in words
    * @param calibrationNanos device time the calibration itself took
    */
@@ -52,6 +56,7 @@ public final class CostCalibration {
       long wallNanos,
       long velocityEvaluations,
       long blockEvaluations,
+      long firstCallExtraNanos,
       String method,
       long calibrationNanos) {}
 
@@ -100,36 +105,40 @@ public final class CostCalibration {
     }
     List<SampleItem> items = items(batchSize);
     long start = System.nanoTime();
+    // The first call at a shape costs more (allocations, kernel choice): measured on the one-step
+    // Euler call of the same blocks, guidance and batch size, and charged once per shape.
+    Tier oneStep = new Tier(1, tier.blocks(), Solver.EULER, tier.guidance(), 1e-3f);
+    long cold = sampler.apply(items, oneStep).wallNanos();
+    Measured warm = measure(items, oneStep);
+    long firstCallExtra = Math.max(0, cold - warm.nanos());
     if (tier.solver() == Solver.DOPRI5) {
-      // Warm the shapes up with one cheap fixed-step call, then solve for real.
-      sampler.apply(items, new Tier(1, tier.blocks(), Solver.EULER, tier.guidance(), 1e-3f));
       Measured m = measure(items, tier);
       return new Prediction(
           m.nanos(),
           m.velocityEvaluations(),
           m.blockEvaluations(),
+          firstCallExtra,
           String.format(
               Locale.ROOT,
-              "one %s solve of a calibration batch of %d: %.1f evaluations per image",
+              "%s solves of a calibration batch of %d: %.1f evaluations per image",
               tier.label(),
               batchSize,
               (double) m.velocityEvaluations() / batchSize),
           System.nanoTime() - start);
     }
     if (tier.steps() <= MEASURED_STEPS) {
-      sampler.apply(items, tier);
-      Measured m = measure(items, tier);
+      Measured m = tier.equals(oneStep) ? warm : measure(items, tier);
       return new Prediction(
           m.nanos(),
           m.velocityEvaluations(),
           m.blockEvaluations(),
+          firstCallExtra,
           "measured at S=" + tier.steps(),
           System.nanoTime() - start);
     }
     Tier one = withSteps(tier, 1);
     Tier many = withSteps(tier, MEASURED_STEPS);
-    sampler.apply(items, one);
-    Measured a = measure(items, one);
+    Measured a = one.equals(oneStep) ? warm : measure(items, one);
     Measured b = measure(items, many);
     double perStep = Math.max(0, (double) (b.nanos() - a.nanos()) / (MEASURED_STEPS - 1));
     long extraSteps = tier.steps() - 1L;
@@ -146,6 +155,7 @@ public final class CostCalibration {
         nanos,
         velocity,
         block,
+        firstCallExtra,
         "measured at S=1 and S=" + MEASURED_STEPS + ", extrapolated to S=" + tier.steps(),
         System.nanoTime() - start);
   }

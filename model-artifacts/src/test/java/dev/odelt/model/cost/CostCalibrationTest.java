@@ -58,8 +58,31 @@ class CostCalibrationTest {
     CostCalibration.Prediction p = c.predict(tier, 3);
     assertEquals(1000 + 50L * 4 * 3 * 2, p.wallNanos());
     assertEquals(12, p.velocityEvaluations());
-    assertTrue(seen.stream().allMatch(tier::equals), "" + seen);
-    assertEquals(1 + CostCalibration.REPEATS, seen.size());
+    assertEquals(1 + 2 * CostCalibration.REPEATS, seen.size(), "" + seen);
+    assertTrue(
+        seen.subList(1 + CostCalibration.REPEATS, seen.size()).stream().allMatch(tier::equals));
+    assertEquals(0, p.firstCallExtraNanos(), "a sampler without warm-up cost");
+  }
+
+  @Test
+  void theFirstCallsExtraCostIsReportedApart() {
+    java.util.Set<Integer> warmed = new java.util.HashSet<>();
+    CostCalibration c =
+        CostCalibration.using(
+            (items, tier) -> {
+              SampleStats s = linear(items, tier, new ArrayList<>());
+              long extra = warmed.add(items.size()) ? 5000 : 0;
+              return new SampleStats(
+                  s.velocityEvaluations(),
+                  s.blockEvaluations(),
+                  s.wallNanos() + extra,
+                  s.batchSize(),
+                  s.device());
+            },
+            10);
+    CostCalibration.Prediction p = c.predict(Tier.of(32, 2), 4);
+    assertEquals(5000, p.firstCallExtraNanos());
+    assertEquals(1000 + 50L * 32 * 4 * 2, p.wallNanos(), "the median is not affected");
   }
 
   @Test

@@ -163,6 +163,7 @@ public final class QuoteBatches
               .setWallNanos(p.wallNanos())
               .setVelocityEvaluations(p.velocityEvaluations())
               .setBlockEvaluations(p.blockEvaluations())
+              .setFirstCallExtraNanos(p.firstCallExtraNanos())
               .setMethod(p.method())
               .setDevice(deviceName)
               .setCalibrationSeconds(p.calibrationNanos() / 1e9)

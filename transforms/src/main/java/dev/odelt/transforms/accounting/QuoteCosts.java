@@ -118,7 +118,9 @@ public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTu
                                     .setVelocityEvaluations(
                                         b.getBatches() * b.getVelocityEvaluations())
                                     .setBlockEvaluations(b.getBatches() * b.getBlockEvaluations())
-                                    .setWallNanos(b.getBatches() * b.getWallNanos())
+                                    .setWallNanos(
+                                        b.getBatches() * b.getWallNanos()
+                                            + b.getFirstCallExtraNanos())
                                     .build())));
     double price = deviceHourPrice;
     PCollection<TierAccount> tiers =

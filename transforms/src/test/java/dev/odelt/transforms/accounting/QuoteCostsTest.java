@@ -79,7 +79,12 @@ class QuoteCostsTest {
             .and(
                 QuoteCosts.BATCH_COSTS,
                 pipeline.apply(
-                    "Shapes", Create.of(shape(4, 1, 2_000_000_000L), shape(1, 1, 1_600_000_000L))));
+                    "Shapes",
+                    Create.of(
+                        shape(4, 1, 2_000_000_000L).toBuilder()
+                            .setFirstCallExtraNanos(400_000_000L)
+                            .build(),
+                        shape(1, 1, 1_600_000_000L))));
     PAssert.thatSingleton(input.apply(QuoteCosts.withDeviceHourPrice(3600)).get(QuoteCosts.TIERS))
         .isEqualTo(
             TierAccount.newBuilder()
@@ -94,9 +99,9 @@ class QuoteCostsTest {
                 .setMeanFill(5.0 / 8)
                 .setVelocityEvaluationsPerImage(4)
                 .setBlockEvaluationsPerImage(16)
-                .setDeviceSeconds(3.6)
-                .setSecondsPerImage(3.6 / 5)
-                .setEstimatedCost(3.6)
+                .setDeviceSeconds(4.0)
+                .setSecondsPerImage(4.0 / 5)
+                .setEstimatedCost(4.0)
                 .build());
     pipeline.run().waitUntilFinish();
   }
