@@ -26,11 +26,11 @@ import java.util.function.BiFunction;
  *
  * <p>Every measurement is the median of {@link #REPEATS} calls after one warm-up call at the same
  * shape. The first call at a new shape takes longer (allocations, kernel choice); that excess,
- * measured on a one-step call, is reported apart ({@link Prediction#firstCallExtraNanos()}) to be
- * charged once per shape. The calibration items are fixed (seeds 0..B−1, classes cycling over the
- * model's classes), so a calibration does the same work every time; only the device's speed varies.
- * Wall time is the sampler's own {@link SampleStats#wallNanos()}, the quantity the job's accounting
- * sums.
+ * measured on a one-step call and capped at one warm one-step call, is reported apart ({@link
+ * Prediction#firstCallExtraNanos()}) to be charged once per shape. The calibration items are fixed
+ * (seeds 0..B−1, classes cycling over the model's classes), so a calibration does the same work
+ * every time; only the device's speed varies. Wall time is the sampler's own {@link
+ * SampleStats#wallNanos()}, the quantity the job's accounting sums.
  */
 public final class CostCalibration {
 
@@ -110,7 +110,9 @@ public final class CostCalibration {
     Tier oneStep = new Tier(1, tier.blocks(), Solver.EULER, tier.guidance(), 1e-3f);
     long cold = sampler.apply(items, oneStep).wallNanos();
     Measured warm = measure(items, oneStep);
-    long firstCallExtra = Math.max(0, cold - warm.nanos());
+    // Capped at one warm call: a single cold measurement that another process stalled must not
+    // add an arbitrary amount to the quote.
+    long firstCallExtra = Math.min(warm.nanos(), Math.max(0, cold - warm.nanos()));
     if (tier.solver() == Solver.DOPRI5) {
       Measured m = measure(items, tier);
       return new Prediction(

@@ -71,7 +71,7 @@ class CostCalibrationTest {
         CostCalibration.using(
             (items, tier) -> {
               SampleStats s = linear(items, tier, new ArrayList<>());
-              long extra = warmed.add(items.size()) ? 5000 : 0;
+              long extra = warmed.add(items.size()) ? (items.size() == 1 ? 5000 : 1000) : 0;
               return new SampleStats(
                   s.velocityEvaluations(),
                   s.blockEvaluations(),
@@ -81,7 +81,9 @@ class CostCalibrationTest {
             },
             10);
     CostCalibration.Prediction p = c.predict(Tier.of(32, 2), 4);
-    assertEquals(5000, p.firstCallExtraNanos());
+    assertEquals(1000, p.firstCallExtraNanos());
+    CostCalibration.Prediction small = c.predict(Tier.of(1, 2), 1);
+    assertEquals(1000 + 50L * 2, small.firstCallExtraNanos(), "5000 capped at one warm call");
     assertEquals(1000 + 50L * 32 * 4 * 2, p.wallNanos(), "the median is not affected");
   }
 

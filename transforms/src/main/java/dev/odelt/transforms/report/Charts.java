@@ -131,6 +131,8 @@ public final class Charts {
       LogAxis log = new LogAxis(xLabel + " (log)");
       log.setBase(10);
       log.setSmallestValue(minX / 2);
+      log.setStandardTickUnits(LogAxis.createLogTickUnits(java.util.Locale.ROOT));
+      log.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
       x = log;
     } else {
       NumberAxis linear = new NumberAxis(xLabel);
