@@ -37,6 +37,9 @@ public final class PlanAccuracyBench implements Benchmark {
 
   private static final long TIMEOUT_SECONDS = 3600;
 
+  /** The scale plans run in a fixed heap: a plan that gathered its input would run out of it. */
+  static final String SCALE_HEAP = "-Xmx1g";
+
   @Override
   public String id() {
     return "plan-accuracy";
@@ -143,7 +146,13 @@ public final class PlanAccuracyBench implements Benchmark {
       Path out = PipelineEfficiencyBench.fresh(dir.resolve("scale-" + requests + "/out"));
       LOG.info("plan-accuracy: plan of {} one-image requests", requests);
       Child child =
-          child(context, file.toAbsolutePath().toString(), out, List.of("--plan"), "plan.log");
+          child(
+              context,
+              file.toAbsolutePath().toString(),
+              out,
+              List.of(SCALE_HEAP),
+              List.of("--plan"),
+              "plan.log");
       Plan plan = GenerateJob.readPlan(out.toString());
       double runEstimate = runSecondsPerImage * requests;
       scaleRows.add(
@@ -184,16 +193,16 @@ public final class PlanAccuracyBench implements Benchmark {
         "Quote accuracy: --plan against the run",
         f(
             "Each manifest is planned (--plan) and then run, each as the job in a fresh child JVM"
-                + " (shaded jar, --device=cpu, embedded Flink, default parallelism and batch"
-                + " size), one after the other on the same machine. Predicted device seconds per"
-                + " tier come from plan.json, actual ones from the run's accounting (the sum of its"
-                + " sampler calls' wall time). Manifests: the example manifests"
-                + " (pipelines/examples), and a generated mixed manifest (seed 20261201) of %d"
-                + " images in requests of 1–12 images over %d tiers (%s). Scale: plans of %,d and"
-                + " %,d one-image requests over the same mix; peak RSS is the child's VmHWM; the"
-                + " run's wall time for them is estimated from the mixed run's wall seconds per"
-                + " image (those runs are not made).",
-            mixedImages, mix.size(), JobManifests.imagesPerTier(mixed), small, large),
+                + " (shaded jar, --device=cpu, embedded Flink, default parallelism and batch size),"
+                + " one after the other on the same machine. Predicted device seconds per tier come"
+                + " from plan.json, actual ones from the run's accounting (the sum of its sampler"
+                + " calls' wall time). Manifests: the example manifests (pipelines/examples), and a"
+                + " generated mixed manifest (seed 20261201) of %d images in requests of 1–12"
+                + " images over %d tiers (%s). Scale: plans of %,d and %,d one-image requests over"
+                + " the same mix, each in a JVM with %s; peak RSS is the child's VmHWM; the run's"
+                + " wall time for them is estimated from the mixed run's wall seconds per image"
+                + " (those runs are not made).",
+            mixedImages, mix.size(), JobManifests.imagesPerTier(mixed), small, large, SCALE_HEAP),
         tables,
         goals,
         findings,
@@ -229,9 +238,9 @@ public final class PlanAccuracyBench implements Benchmark {
     Path planOut = PipelineEfficiencyBench.fresh(dir.resolve(name + "/plan"));
     Path runOut = PipelineEfficiencyBench.fresh(dir.resolve(name + "/run"));
     LOG.info("plan-accuracy: {}: plan", name);
-    Child plan = child(context, requests, planOut, List.of("--plan"), "plan.log");
+    Child plan = child(context, requests, planOut, List.of(), List.of("--plan"), "plan.log");
     LOG.info("plan-accuracy: {}: run", name);
-    Child run = child(context, requests, runOut, List.of(), "run.log");
+    Child run = child(context, requests, runOut, List.of(), List.of(), "run.log");
     return new Comparison(
         name,
         GenerateJob.readPlan(planOut.toString()),
@@ -242,7 +251,12 @@ public final class PlanAccuracyBench implements Benchmark {
 
   /** Runs the job in a child JVM, sampling its RSS; exit codes 0 and 3 are success. */
   private static Child child(
-      BenchContext context, String requests, Path out, List<String> extra, String log)
+      BenchContext context,
+      String requests,
+      Path out,
+      List<String> jvmArgs,
+      List<String> extra,
+      String log)
       throws Exception {
     List<String> args = new ArrayList<>();
     args.add("--requests=" + requests);
@@ -251,7 +265,7 @@ public final class PlanAccuracyBench implements Benchmark {
     args.add("--device=cpu");
     args.add("--progressSeconds=0");
     args.addAll(extra);
-    List<String> command = ChildJob.command(context.repoRoot(), List.of(), args);
+    List<String> command = ChildJob.command(context.repoRoot(), jvmArgs, args);
     double peak = 0;
     int code;
     long start = System.nanoTime();

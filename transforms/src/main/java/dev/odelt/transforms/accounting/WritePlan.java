@@ -11,7 +11,6 @@ import dev.odelt.transforms.CollectFn;
 import dev.odelt.transforms.JsonLines;
 import dev.odelt.transforms.io.OutputLayout;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,7 +34,6 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 
 /**
  * Writes the quote of a plan: {@code plan.json} (a {@link Plan}: the run summary the run would
@@ -179,15 +177,10 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
 
   /** plan.csv: one row per tier, then a total row. */
   public static String csv(Plan plan) {
-    StringWriter text = new StringWriter();
-    try (CSVPrinter csv =
-        new CSVPrinter(
-            text,
-            CSVFormat.DEFAULT
-                .builder()
-                .setHeader(CSV_HEADER.toArray(new String[0]))
-                .setRecordSeparator('\n')
-                .get())) {
+    StringBuilder text = new StringBuilder();
+    CSVFormat format = CSVFormat.DEFAULT.builder().setRecordSeparator('\n').get();
+    try {
+      format.printRecord(text, CSV_HEADER.toArray());
       RunSummary s = plan.getSummary();
       long batches = 0;
       double blocks = 0;
@@ -195,7 +188,8 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
         double tierBlocks = t.getBlockEvaluationsPerImage() * t.getImagesGenerated();
         batches += t.getBatches();
         blocks += tierBlocks;
-        csv.printRecord(
+        format.printRecord(
+            text,
             t.getTierLabel(),
             t.getTier().getSteps(),
             t.getTier().getBlocks(),
@@ -213,7 +207,8 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
             num(t.getSecondsPerImage()),
             num(t.getEstimatedCost()));
       }
-      csv.printRecord(
+      format.printRecord(
+          text,
           "total",
           "",
           "",

@@ -131,7 +131,7 @@ public final class Charts {
       LogAxis log = new LogAxis(xLabel + " (log)");
       log.setBase(10);
       log.setSmallestValue(minX / 2);
-      log.setStandardTickUnits(LogAxis.createLogTickUnits(java.util.Locale.ROOT));
+      log.setStandardTickUnits(NumberAxis.createIntegerTickUnits(java.util.Locale.ROOT));
       log.setNumberFormatOverride(new java.text.DecimalFormat("0.##"));
       x = log;
     } else {
