@@ -6,7 +6,7 @@ package dev.odelt.pipelines;
  * {@code main}, so it must never call {@link System#exit} — that would kill the JobManager. The
  * job runs exactly as on the command line ({@link GenerateJob#runCli}); its outcome becomes the
  * application's: a normal return for a finished run (exit codes {@value GenerateJob#EXIT_OK} and
- * {@value GenerateJob#EXIT_REJECTS}, rejected input being in {@code errors/dead-letters.jsonl}),
+ * {@value GenerateJob#EXIT_REJECTS}, rejected input being in {@code errors/dead-letters-*.jsonl}),
  * an exception for bad options or a failed job, so the deployment reports it as failed.
  */
 public final class ApplicationMain {

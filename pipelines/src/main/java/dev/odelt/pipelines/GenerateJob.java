@@ -8,13 +8,16 @@ import dev.odelt.model.io.ModelPackage;
 import dev.odelt.model.io.ModelPackages;
 import dev.odelt.pipelines.cli.Cli;
 import dev.odelt.proto.v1.ModelManifest;
+import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
 import dev.odelt.storage.LocalObjectStore;
 import dev.odelt.storage.ObjectStores;
 import dev.odelt.storage.gcs.GcsObjectStore;
+import dev.odelt.transforms.accounting.WritePlan;
 import dev.odelt.transforms.inference.TorchThreads;
 import dev.odelt.transforms.io.OutputLayout;
+import dev.odelt.transforms.report.WriteReport;
 import dev.odelt.transforms.requests.MatchManifests;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -45,9 +48,11 @@ import org.slf4j.LoggerFactory;
  * <p>Steps: check options and match the manifests; read the model manifest; pick defaults (Flink
  * parallelism = cores, PyTorch threads = cores / parallelism, batch size by device); build and run
  * the pipeline ({@link GeneratePipeline}); read back {@code run.json} and print the per-tier table.
+ * With {@code --plan} the pipeline quotes instead of generating; {@code plan.json} is read back and
+ * the predicted per-tier table printed. Both write {@code report.html}.
  *
  * <p>Exit codes: {@value #EXIT_OK} all requests done; {@value #EXIT_REJECTS} done, but some input
- * was rejected (see {@code errors/dead-letters.jsonl}); {@value #EXIT_FAILED} the job failed;
+ * was rejected (see {@code errors/dead-letters-*.jsonl}); {@value #EXIT_FAILED} the job failed;
  * {@value #EXIT_USAGE} bad options, no manifest matched, or the model cannot be read.
  */
 public final class GenerateJob {
@@ -98,11 +103,12 @@ public final class GenerateJob {
       console.println("odelt: " + e.getMessage());
       console.println(
           "usage: java -jar odelt-pipelines.jar --requests=<globs> --output=<dir> [--model=...]"
-              + " [--device=auto|cpu|gpu|gpu:N] [--maxBatchSize=N] [--resume]"
+              + " [--device=auto|cpu|gpu|gpu:N] [--maxBatchSize=N] [--resume] [--plan]"
               + " (--help lists every option and subcommand)");
       return EXIT_USAGE;
     }
     RunSummary summary;
+    Plan plan = null;
     ClusterProgress progress = startClusterProgress(options, console);
     try {
       PipelineResult result = run(options, settings);
@@ -111,7 +117,12 @@ public final class GenerateJob {
         console.println("odelt: the job ended in state " + state);
         return EXIT_FAILED;
       }
-      summary = readSummary(settings.output());
+      if (settings.plan()) {
+        plan = readPlan(settings.output());
+        summary = plan.getSummary();
+      } else {
+        summary = readSummary(settings.output());
+      }
     } catch (RuntimeException | IOException e) {
       LOG.error("The generation job failed", e);
       console.println("odelt: the job failed: " + e);
@@ -121,7 +132,11 @@ public final class GenerateJob {
         progress.close();
       }
     }
-    printSummary(summary, console);
+    if (plan != null) {
+      printPlan(plan, console);
+    } else {
+      printSummary(summary, console);
+    }
     return summary.getRejects() > 0 ? EXIT_REJECTS : EXIT_OK;
   }
 
@@ -294,7 +309,8 @@ public final class GenerateJob {
                     Map.entry("tier", o.getTier()),
                     Map.entry("runner", o.getRunner().getSimpleName()),
                     Map.entry("parallelism", Integer.toString(parallelism)),
-                    Map.entry("torch_threads", Integer.toString(torchThreads))))
+                    Map.entry("torch_threads", Integer.toString(torchThreads)),
+                    Map.entry("plan", Boolean.toString(o.getPlan()))))
             .build();
     return new GeneratePipeline.Settings(
         manifests,
@@ -313,7 +329,8 @@ public final class GenerateJob {
         o.getRecordShards(),
         o.getProgressSeconds(),
         torchThreads,
-        info);
+        info,
+        o.getPlan());
   }
 
   /**
@@ -422,6 +439,90 @@ public final class GenerateJob {
           s.getRejectsByReasonMap(),
           OutputLayout.location(s.getOutput(), OutputLayout.DEAD_LETTERS_JSONL));
     }
+    out.println(
+        "odelt: report in " + OutputLayout.location(s.getOutput(), WriteReport.REPORT_HTML));
     out.println("odelt: output in " + s.getOutput());
+  }
+
+  /** Reads {@code plan.json} of a finished plan. */
+  public static Plan readPlan(String output) throws IOException {
+    String location = OutputLayout.location(output, WritePlan.PLAN_JSON);
+    Plan.Builder b = Plan.newBuilder();
+    JsonFormat.parser()
+        .ignoringUnknownFields()
+        .merge(
+            new String(
+                ObjectStores.forLocation(location).readAllBytes(location), StandardCharsets.UTF_8),
+            b);
+    return b.build();
+  }
+
+  /** The quote: per tier requests, images, batches, predicted device seconds and cost. */
+  static void printPlan(Plan plan, PrintStream out) {
+    RunSummary s = plan.getSummary();
+    out.printf(
+        Locale.ROOT,
+        "odelt: plan: %d images (%d to generate, %d resumed) for %d requests with %s %s,"
+            + " planned in %.1f s; nothing generated%n",
+        s.getImages(),
+        s.getImagesGenerated(),
+        s.getImagesResumed(),
+        s.getRequestsAccepted(),
+        s.getModelName(),
+        s.getModelVersion(),
+        s.getWallSeconds());
+    out.printf(
+        Locale.ROOT,
+        "%-24s %9s %9s %8s %14s %10s %12s%n",
+        "tier",
+        "requests",
+        "images",
+        "batches",
+        "block evals",
+        "device s*",
+        "cost*");
+    long batches = 0;
+    double blocks = 0;
+    for (TierAccount t : s.getTiersList()) {
+      double tierBlocks = t.getBlockEvaluationsPerImage() * t.getImagesGenerated();
+      batches += t.getBatches();
+      blocks += tierBlocks;
+      out.printf(
+          Locale.ROOT,
+          "%-24s %9d %9d %8d %14.0f %10.2f %12.6f%n",
+          t.getTierLabel(),
+          t.getRequests(),
+          t.getImages(),
+          t.getBatches(),
+          tierBlocks,
+          t.getDeviceSeconds(),
+          t.getEstimatedCost());
+    }
+    out.printf(
+        Locale.ROOT,
+        "%-24s %9d %9d %8d %14.0f %10.2f %12.6f%n",
+        "total",
+        s.getRequestsAccepted(),
+        s.getImages(),
+        batches,
+        blocks,
+        s.getDeviceSeconds(),
+        s.getEstimatedCost());
+    out.println("* predicted; cost model: " + plan.getCostModel());
+    if (s.getRejects() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "odelt: %d input(s) rejected %s; see %s%n",
+          s.getRejects(),
+          s.getRejectsByReasonMap(),
+          OutputLayout.location(s.getOutput(), OutputLayout.DEAD_LETTERS_JSONL));
+    }
+    out.println(
+        "odelt: quote in "
+            + OutputLayout.location(s.getOutput(), WritePlan.PLAN_JSON)
+            + ", "
+            + WritePlan.PLAN_CSV
+            + " and "
+            + WriteReport.REPORT_HTML);
   }
 }

@@ -132,4 +132,13 @@ public interface GenerateOptions extends PipelineOptions {
   long getRestartDelaySeconds();
 
   void setRestartDelaySeconds(long value);
+
+  @Description(
+      "Quote instead of run: read, check, resolve, expand and batch the requests as a run would,"
+          + " predict device seconds and cost per tier (calibrated on --device), write plan.json,"
+          + " plan.csv and report.html; generate nothing")
+  @Default.Boolean(false)
+  boolean getPlan();
+
+  void setPlan(boolean value);
 }

@@ -1,13 +1,18 @@
 package dev.odelt.pipelines;
 
+import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.ImageRecord;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ModelManifest;
+import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.transforms.accounting.AccountCosts;
+import dev.odelt.transforms.accounting.QuoteBatches;
+import dev.odelt.transforms.accounting.QuoteCosts;
 import dev.odelt.transforms.accounting.WriteAccounting;
+import dev.odelt.transforms.accounting.WritePlan;
 import dev.odelt.transforms.batching.BatchByTier;
 import dev.odelt.transforms.inference.GenerateImages;
 import dev.odelt.transforms.io.ReadExistingImages;
@@ -16,6 +21,7 @@ import dev.odelt.transforms.io.WriteDeadLetters;
 import dev.odelt.transforms.io.WriteImages;
 import dev.odelt.transforms.io.WritePreviews;
 import dev.odelt.transforms.io.WriteRecords;
+import dev.odelt.transforms.report.WriteReport;
 import dev.odelt.transforms.requests.DeduplicateRequests;
 import dev.odelt.transforms.requests.ExpandRequests;
 import dev.odelt.transforms.requests.ManifestParser;
@@ -42,6 +48,16 @@ import org.apache.beam.sdk.values.PCollectionTuple;
  *   written by an earlier attempt ┘
  * dead letters of every stage → WriteDeadLetters
  * requests + records + batch stats → AccountCosts → WriteAccounting (tiers, requests, run.json)
+ *   → WriteReport (report.html; with previews and the first dead letters of each reason)
+ * </pre>
+ *
+ * <p>With {@code plan} set the same stages up to BatchByTier run, and instead of generating:
+ *
+ * <pre>
+ * batches → QuoteBatches (count batch shapes, calibrate each once) ─┐
+ * requests + tasks + resumed tasks ──────────────────────────────────┴→ QuoteCosts
+ *   → WritePlan (plan.json, plan.csv) → WriteReport (report.html as a quote)
+ * dead letters → WriteDeadLetters
  * </pre>
  */
 public final class GeneratePipeline {
@@ -66,7 +82,8 @@ public final class GeneratePipeline {
       int recordShards,
       long progressSeconds,
       int torchThreads,
-      RunSummary info) {}
+      RunSummary info,
+      boolean plan) {}
 
   /** Adds the job to {@code pipeline}. */
   public static void build(Pipeline pipeline, Settings s) {
@@ -97,6 +114,11 @@ public final class GeneratePipeline {
                 ExpandRequests.into(out).withChunkSize(s.chunkSize()).withResume(s.resume()));
     PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
         tasks.get(ExpandRequests.TASKS).apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()));
+    if (s.plan()) {
+      quote(
+          s, resolved, tasks, batches, deadLetters(parsed, unique, resolved, out, s.recordShards()));
+      return;
+    }
     // After a lost worker, Flink reruns the generation region (and the producers of its lost
     // inputs): skip what an earlier attempt of this run already wrote.
     PCollectionList<RenderedImage> written = PCollectionList.empty(pipeline);
@@ -134,25 +156,74 @@ public final class GeneratePipeline {
             .and(resumed.apply("ResumedRecords", WriteImages.to(out)))
             .apply("AllRecords", Flatten.pCollections());
     records.apply("WriteRecords", WriteRecords.to(out).withShards(s.recordShards()));
-    records.apply("WritePreviews", WritePreviews.to(out).withCount(s.previewImages()));
+    PCollection<String> previews =
+        records.apply("WritePreviews", WritePreviews.to(out).withCount(s.previewImages()));
 
     PCollection<DeadLetter> deadLetters =
-        PCollectionList.of(parsed.get(ParseRequests.DEAD_LETTERS))
-            .and(unique.get(DeduplicateRequests.DEAD_LETTERS))
-            .and(resolved.get(ResolveRequests.DEAD_LETTERS))
-            .apply("AllDeadLetters", Flatten.pCollections());
-    deadLetters.apply("WriteDeadLetters", WriteDeadLetters.to(out).withShards(s.recordShards()));
+        deadLetters(parsed, unique, resolved, out, s.recordShards());
 
     PCollectionTuple accounts =
         PCollectionTuple.of(AccountCosts.REQUESTS, resolved.get(ResolveRequests.RESOLVED))
             .and(AccountCosts.RECORDS, records)
             .and(AccountCosts.STATS, generated.get(GenerateImages.STATS))
             .apply("AccountCosts", AccountCosts.withDeviceHourPrice(s.deviceHourPrice()));
-    PCollectionTuple.of(WriteAccounting.TIERS, accounts.get(AccountCosts.TIERS))
-        .and(WriteAccounting.REQUEST_COSTS, accounts.get(AccountCosts.REQUEST_COSTS))
-        .and(WriteAccounting.DEAD_LETTERS, deadLetters)
-        .apply(
-            "WriteAccounting",
-            WriteAccounting.to(out, s.info()).withRequestShards(s.recordShards()));
+    PCollection<RunSummary> summary =
+        PCollectionTuple.of(WriteAccounting.TIERS, accounts.get(AccountCosts.TIERS))
+            .and(WriteAccounting.REQUEST_COSTS, accounts.get(AccountCosts.REQUEST_COSTS))
+            .and(WriteAccounting.DEAD_LETTERS, deadLetters)
+            .apply(
+                "WriteAccounting",
+                WriteAccounting.to(out, s.info()).withRequestShards(s.recordShards()));
+    PCollectionTuple.of(WriteReport.RUN, summary)
+        .and(WriteReport.PREVIEWS, previews)
+        .and(WriteReport.DEAD_LETTERS, deadLetters)
+        .apply("WriteReport", WriteReport.to(out, s.manifest()));
+  }
+
+  /** The dead letters of every stage, also written to errors/dead-letters-<shard>.jsonl. */
+  private static PCollection<DeadLetter> deadLetters(
+      PCollectionTuple parsed,
+      PCollectionTuple unique,
+      PCollectionTuple resolved,
+      String out,
+      int shards) {
+    PCollection<DeadLetter> deadLetters =
+        PCollectionList.of(parsed.get(ParseRequests.DEAD_LETTERS))
+            .and(unique.get(DeduplicateRequests.DEAD_LETTERS))
+            .and(resolved.get(ResolveRequests.DEAD_LETTERS))
+            .apply("AllDeadLetters", Flatten.pCollections());
+    deadLetters.apply("WriteDeadLetters", WriteDeadLetters.to(out).withShards(shards));
+    return deadLetters;
+  }
+
+  /** The plan's stages after BatchByTier: predict, write plan.json/plan.csv and the quote page. */
+  private static void quote(
+      Settings s,
+      PCollectionTuple resolved,
+      PCollectionTuple tasks,
+      PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches,
+      PCollection<DeadLetter> deadLetters) {
+    PCollection<BatchCost> batchCosts =
+        batches.apply(
+            "QuoteBatches",
+            QuoteBatches.using(s.model())
+                .onDevice(s.device())
+                .withPrecision(s.precision())
+                .withMaxBatchSize(s.maxBatchSize())
+                .withTorchThreads(s.torchThreads()));
+    PCollectionTuple quotes =
+        PCollectionTuple.of(QuoteCosts.REQUESTS, resolved.get(ResolveRequests.RESOLVED))
+            .and(QuoteCosts.TASKS, tasks.get(ExpandRequests.TASKS))
+            .and(QuoteCosts.RESUMED, tasks.get(ExpandRequests.RESUMED))
+            .and(QuoteCosts.BATCH_COSTS, batchCosts)
+            .apply("QuoteCosts", QuoteCosts.withDeviceHourPrice(s.deviceHourPrice()));
+    PCollection<Plan> plan =
+        PCollectionTuple.of(WritePlan.TIERS, quotes.get(QuoteCosts.TIERS))
+            .and(WritePlan.BATCH_COSTS, batchCosts)
+            .and(WritePlan.DEAD_LETTERS, deadLetters)
+            .apply("WritePlan", WritePlan.to(s.output(), s.info()));
+    PCollectionTuple.of(WriteReport.PLAN, plan)
+        .and(WriteReport.DEAD_LETTERS, deadLetters)
+        .apply("WriteReport", WriteReport.to(s.output(), s.manifest()));
   }
 }

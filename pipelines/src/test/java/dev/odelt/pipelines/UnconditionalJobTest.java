@@ -66,7 +66,7 @@ class UnconditionalJobTest {
     }
 
     List<DeadLetter> dead = new ArrayList<>();
-    for (String line : Files.readAllLines(out.resolve("errors/dead-letters.jsonl"))) {
+    for (String line : JobFixtures.shardLines(out, "errors/dead-letters-*.jsonl")) {
       DeadLetter.Builder b = DeadLetter.newBuilder();
       JsonFormat.parser().merge(line, b);
       dead.add(b.build());

@@ -52,7 +52,8 @@ public final class Benchmarks {
           new BatchFillBench(),
           new StartupBench(),
           new JobMemoryBench(),
-          new PromptResolutionBench());
+          new PromptResolutionBench(),
+          new PlanAccuracyBench());
 
   private Benchmarks() {}
 

@@ -66,7 +66,7 @@ final class GenerateCommand {
         "bad options, no manifest matched, or the model cannot be read");
     codes.put(
         Integer.toString(GenerateJob.EXIT_REJECTS),
-        "done, but some input was rejected (errors/dead-letters.jsonl)");
+        "done, but some input was rejected (errors/dead-letters-*.jsonl)");
     return codes;
   }
 

@@ -77,4 +77,19 @@ class JobBenchesTest {
     assertEquals(List.of("job-memory-rss.png"), s.plots());
     assertTrue((Double) s.raw().get("peak_rss_mb") > 0);
   }
+
+  @Test
+  void planAccuracyComparesPlansWithRuns() throws Exception {
+    PlanAccuracyBench bench = new PlanAccuracyBench();
+    Section s = bench.run(context);
+    checkSection(bench, s);
+    Map<?, ?> mixed = (Map<?, ?>) s.raw().get("mixed");
+    assertTrue((Double) mixed.get("predicted_device_seconds") > 0);
+    assertTrue((Double) mixed.get("actual_device_seconds") > 0);
+    assertEquals(2, ((Map<?, ?>) s.raw().get("scale")).size());
+    for (Map.Entry<?, ?> tier : ((Map<?, ?>) mixed.get("tiers")).entrySet()) {
+      Map<?, ?> t = (Map<?, ?>) tier.getValue();
+      assertEquals(t.get("batches_run"), t.get("batches_planned"), "batches of " + tier.getKey());
+    }
+  }
 }

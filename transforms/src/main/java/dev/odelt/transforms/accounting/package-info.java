@@ -1,5 +1,6 @@
 /**
  * Cost accounting: per-tier and per-request totals from batch statistics and image records, the run
- * summary, and the console progress of this JVM.
+ * summary, the quote of a plan (predicted from calibrated batch shapes), and the console progress
+ * of this JVM.
  */
 package dev.odelt.transforms.accounting;

@@ -1,0 +1,348 @@
+package dev.odelt.pipelines.bench;
+
+import static dev.odelt.pipelines.bench.JobStats.f;
+
+import dev.odelt.model.ModelConfig;
+import dev.odelt.model.Tier;
+import dev.odelt.pipelines.GenerateJob;
+import dev.odelt.pipelines.bench.JobManifests.TierChoice;
+import dev.odelt.proto.v1.ModelManifest;
+import dev.odelt.proto.v1.Plan;
+import dev.odelt.proto.v1.RunSummary;
+import dev.odelt.proto.v1.Solver;
+import dev.odelt.proto.v1.TierAccount;
+import dev.odelt.proto.v1.TierPreset;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Issue 13: the quote of {@code --plan} against the run it quotes. Each manifest is planned, then
+ * run, each as the job in its own child JVM (the shaded jar, CPU, embedded Flink, default
+ * parallelism), and the plan's predicted device seconds per tier are compared with the run's
+ * accounting. Then plans of many one-image requests measure the plan's own time and peak memory
+ * (VmHWM of the child) at two sizes, to show that memory stays flat as the input grows.
+ */
+public final class PlanAccuracyBench implements Benchmark {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PlanAccuracyBench.class);
+
+  static final double TIER_GOAL = 0.15;
+  static final double TOTAL_GOAL = 0.10;
+
+  private static final long TIMEOUT_SECONDS = 3600;
+
+  /** The scale plans run in a fixed heap: a plan that gathered its input would run out of it. */
+  static final String SCALE_HEAP = "-Xmx1g";
+
+  @Override
+  public String id() {
+    return "plan-accuracy";
+  }
+
+  /** One job in a child JVM: wall seconds, peak RSS (MB) and exit code. */
+  record Child(double seconds, double peakRssMb, int exitCode) {}
+
+  /** A plan compared with its run. */
+  record Comparison(String name, Plan plan, Child planChild, RunSummary run, Child runChild) {}
+
+  @Override
+  public Section run(BenchContext context) throws Exception {
+    ModelManifest manifest = context.manifest();
+    ModelConfig config = ModelConfig.fromProto(manifest.getArchitecture());
+    Path dir = context.workDir().resolve(id());
+    List<Comparison> comparisons = new ArrayList<>();
+
+    Path examples = context.repoRoot().resolve("pipelines/examples");
+    List<String> notes = new ArrayList<>();
+    if (java.nio.file.Files.isDirectory(examples)) {
+      comparisons.add(compare(context, "examples", examples.toAbsolutePath() + "/*", dir));
+    } else {
+      notes.add("No example manifests under " + examples + ": that comparison was skipped.");
+    }
+
+    Map<TierChoice, Double> mix = mix(manifest, config);
+    int mixedImages = context.shortMode() ? 160 : 3000;
+    List<JobManifests.Request> mixed =
+        JobManifests.mixed(20261201L, mixedImages, mix, 1, 12, config.numClasses());
+    Path mixedFile = JobManifests.write(dir.resolve("mixed/requests.jsonl"), mixed);
+    comparisons.add(compare(context, "mixed", mixedFile.toAbsolutePath().toString(), dir));
+
+    List<Section.Table> tables = new ArrayList<>();
+    List<Section.Goal> goals = new ArrayList<>();
+    List<String> findings = new ArrayList<>(notes);
+    Map<String, Object> raw = new LinkedHashMap<>();
+    for (Comparison c : comparisons) {
+      tables.add(table(c));
+      Map<String, Object> rawTiers = new LinkedHashMap<>();
+      Map<String, TierAccount> actual = byLabel(c.run().getTiersList());
+      for (TierAccount p : c.plan().getSummary().getTiersList()) {
+        TierAccount a = actual.get(p.getTierLabel());
+        double err = error(p.getDeviceSeconds(), a.getDeviceSeconds());
+        goals.add(
+            new Section.Goal(
+                c.name() + ": " + p.getTierLabel() + " predicted device seconds",
+                f("within ±%.0f%%", 100 * TIER_GOAL),
+                f("%+.1f%%", 100 * err),
+                Math.abs(err) <= TIER_GOAL));
+        rawTiers.put(
+            p.getTierLabel(),
+            Map.of(
+                "images", p.getImages(),
+                "batches_planned", p.getBatches(),
+                "batches_run", a.getBatches(),
+                "predicted_device_seconds", p.getDeviceSeconds(),
+                "actual_device_seconds", a.getDeviceSeconds(),
+                "error", err));
+      }
+      double totalErr = error(c.plan().getSummary().getDeviceSeconds(), c.run().getDeviceSeconds());
+      goals.add(
+          new Section.Goal(
+              c.name() + ": total predicted device seconds",
+              f("within ±%.0f%%", 100 * TOTAL_GOAL),
+              f("%+.1f%%", 100 * totalErr),
+              Math.abs(totalErr) <= TOTAL_GOAL));
+      raw.put(
+          c.name(),
+          Map.of(
+              "tiers", rawTiers,
+              "predicted_device_seconds", c.plan().getSummary().getDeviceSeconds(),
+              "actual_device_seconds", c.run().getDeviceSeconds(),
+              "plan_seconds", c.planChild().seconds(),
+              "run_seconds", c.runChild().seconds(),
+              "calibration_seconds", c.plan().getCalibrationSeconds(),
+              "cost_model", c.plan().getCostModel()));
+      findings.add(
+          f(
+              "%s: the plan took %.1f s (%.1f s of it calibrating %d batch shapes), the run %.1f"
+                  + " s; predicted %.2f device s, the run reported %.2f (%+.1f%%).",
+              c.name(),
+              c.planChild().seconds(),
+              c.plan().getCalibrationSeconds(),
+              c.plan().getBatchCostsCount(),
+              c.runChild().seconds(),
+              c.plan().getSummary().getDeviceSeconds(),
+              c.run().getDeviceSeconds(),
+              100 * totalErr));
+    }
+
+    // Plan time and memory against input size: one-image requests over the same tier mix.
+    int large = context.shortMode() ? 2_000 : 1_000_000;
+    int small = large / 10;
+    Comparison mixedRun = comparisons.get(comparisons.size() - 1);
+    double runSecondsPerImage =
+        mixedRun.runChild().seconds() / Math.max(1, mixedRun.run().getImagesGenerated());
+    List<List<String>> scaleRows = new ArrayList<>();
+    Map<String, Object> rawScale = new LinkedHashMap<>();
+    for (int requests : new int[] {small, large}) {
+      List<JobManifests.Request> many =
+          JobManifests.mixed(20261202L, requests, mix, 1, 1, config.numClasses());
+      Path file = JobManifests.write(dir.resolve("scale-" + requests + "/requests.jsonl"), many);
+      Path out = PipelineEfficiencyBench.fresh(dir.resolve("scale-" + requests + "/out"));
+      LOG.info("plan-accuracy: plan of {} one-image requests", requests);
+      Child child =
+          child(
+              context,
+              file.toAbsolutePath().toString(),
+              out,
+              List.of(SCALE_HEAP),
+              List.of("--plan"),
+              "plan.log");
+      Plan plan = GenerateJob.readPlan(out.toString());
+      double runEstimate = runSecondsPerImage * requests;
+      scaleRows.add(
+          List.of(
+              f("%,d", requests),
+              f("%.1f", child.seconds()),
+              f("%.0f", child.peakRssMb()),
+              f("%.0f", plan.getSummary().getDeviceSeconds()),
+              f("%.0f", runEstimate),
+              f("%.1f%%", 100 * child.seconds() / runEstimate)));
+      rawScale.put(
+          Integer.toString(requests),
+          Map.of(
+              "plan_seconds", child.seconds(),
+              "peak_rss_mb", child.peakRssMb(),
+              "predicted_device_seconds", plan.getSummary().getDeviceSeconds(),
+              "estimated_run_seconds", runEstimate,
+              "batches",
+                  plan.getSummary().getTiersList().stream()
+                      .mapToLong(TierAccount::getBatches)
+                      .sum()));
+    }
+    raw.put("scale", rawScale);
+    tables.add(
+        new Section.Table(
+            "Plan time and peak memory against input size (one image per request)",
+            List.of(
+                "requests",
+                "plan wall s",
+                "plan peak RSS MB",
+                "predicted device s",
+                "run wall s (estimated)",
+                "plan / run"),
+            scaleRows));
+
+    return new Section(
+        id(),
+        "Quote accuracy: --plan against the run",
+        f(
+            "Each manifest is planned (--plan) and then run, each as the job in a fresh child JVM"
+                + " (shaded jar, --device=cpu, embedded Flink, default parallelism and batch size),"
+                + " one after the other on the same machine. Predicted device seconds per tier come"
+                + " from plan.json, actual ones from the run's accounting (the sum of its sampler"
+                + " calls' wall time). Manifests: the example manifests (pipelines/examples), and a"
+                + " generated mixed manifest (seed 20261201) of %d images in requests of 1–12"
+                + " images over %d tiers (%s). Scale: plans of %,d and %,d one-image requests over"
+                + " the same mix, each in a JVM with %s; peak RSS is the child's VmHWM; the run's"
+                + " wall time for them is estimated from the mixed run's wall seconds per image"
+                + " (those runs are not made).",
+            mixedImages, mix.size(), JobManifests.imagesPerTier(mixed), small, large, SCALE_HEAP),
+        tables,
+        goals,
+        findings,
+        raw,
+        List.of());
+  }
+
+  /**
+   * The mix over seven tiers: the model's presets (draft and standard are guided, premium is guided
+   * with 16 steps), plain Euler at two block counts, Heun and Dormand–Prince.
+   */
+  static Map<TierChoice, Double> mix(ModelManifest manifest, ModelConfig config) {
+    Map<TierChoice, Double> mix = new LinkedHashMap<>();
+    Map<String, Double> presetWeights = Map.of("draft", 0.25, "standard", 0.20, "premium", 0.05);
+    for (TierPreset p : manifest.getTiersList()) {
+      Double w = presetWeights.get(p.getName());
+      if (w != null) {
+        mix.put(TierChoice.preset(p.getName()), w);
+      }
+    }
+    List<Integer> blocks = config.allowedBlocks();
+    int most = blocks.get(blocks.size() - 1);
+    int fewest = blocks.get(0);
+    mix.put(TierChoice.of(Tier.of(4, fewest == most ? most : blocks.get(blocks.size() / 2))), 0.20);
+    mix.put(TierChoice.of(Tier.of(2, fewest)), 0.10);
+    mix.put(TierChoice.of(Tier.of(8, most).withSolver(Solver.HEUN)), 0.10);
+    mix.put(TierChoice.of(Tier.of(4, most).withSolver(Solver.DOPRI5)), 0.10);
+    return mix;
+  }
+
+  private Comparison compare(BenchContext context, String name, String requests, Path dir)
+      throws Exception {
+    Path planOut = PipelineEfficiencyBench.fresh(dir.resolve(name + "/plan"));
+    Path runOut = PipelineEfficiencyBench.fresh(dir.resolve(name + "/run"));
+    LOG.info("plan-accuracy: {}: plan", name);
+    Child plan = child(context, requests, planOut, List.of(), List.of("--plan"), "plan.log");
+    LOG.info("plan-accuracy: {}: run", name);
+    Child run = child(context, requests, runOut, List.of(), List.of(), "run.log");
+    return new Comparison(
+        name,
+        GenerateJob.readPlan(planOut.toString()),
+        plan,
+        GenerateJob.readSummary(runOut.toString()),
+        run);
+  }
+
+  /** Runs the job in a child JVM, sampling its RSS; exit codes 0 and 3 are success. */
+  private static Child child(
+      BenchContext context,
+      String requests,
+      Path out,
+      List<String> jvmArgs,
+      List<String> extra,
+      String log)
+      throws Exception {
+    List<String> args = new ArrayList<>();
+    args.add("--requests=" + requests);
+    args.add("--output=" + out.toAbsolutePath());
+    args.add("--model=" + context.modelLocation());
+    args.add("--device=cpu");
+    args.add("--progressSeconds=0");
+    args.addAll(extra);
+    List<String> command = ChildJob.command(context.repoRoot(), jvmArgs, args);
+    double peak = 0;
+    int code;
+    long start = System.nanoTime();
+    try (ChildJob job = ChildJob.start(command, out.getParent().resolve(log))) {
+      Path status = Path.of("/proc", Long.toString(job.pid()), "status");
+      while (job.isAlive()) {
+        JobMemoryBench.Sample s = JobMemoryBench.readStatus(status, 0);
+        if (s != null) {
+          peak = Math.max(peak, Math.max(s.rssMb(), s.hwmMb()));
+        }
+        Thread.sleep(200);
+      }
+      code = job.waitFor(TIMEOUT_SECONDS);
+      if (code != GenerateJob.EXIT_OK && code != GenerateJob.EXIT_REJECTS) {
+        throw new IllegalStateException("The job exited with " + code + ":\n" + job.tail(40));
+      }
+    }
+    return new Child((System.nanoTime() - start) / 1e9, peak, code);
+  }
+
+  private static Section.Table table(Comparison c) {
+    List<List<String>> rows = new ArrayList<>();
+    Map<String, TierAccount> actual = byLabel(c.run().getTiersList());
+    for (TierAccount p : c.plan().getSummary().getTiersList()) {
+      TierAccount a = actual.get(p.getTierLabel());
+      if (a == null) {
+        throw new IllegalStateException("The run has no tier " + p.getTierLabel());
+      }
+      rows.add(
+          List.of(
+              p.getTierLabel(),
+              Long.toString(p.getImages()),
+              p.getBatches() + " / " + a.getBatches(),
+              f("%.0f", p.getBlockEvaluationsPerImage() * p.getImagesGenerated()),
+              f("%.3f", p.getDeviceSeconds()),
+              f("%.3f", a.getDeviceSeconds()),
+              f("%+.1f%%", 100 * error(p.getDeviceSeconds(), a.getDeviceSeconds()))));
+    }
+    RunSummary ps = c.plan().getSummary();
+    rows.add(
+        List.of(
+            "total",
+            Long.toString(ps.getImages()),
+            ps.getTiersList().stream().mapToLong(TierAccount::getBatches).sum()
+                + " / "
+                + c.run().getTiersList().stream().mapToLong(TierAccount::getBatches).sum(),
+            f(
+                "%.0f",
+                ps.getTiersList().stream()
+                    .mapToDouble(t -> t.getBlockEvaluationsPerImage() * t.getImagesGenerated())
+                    .sum()),
+            f("%.3f", ps.getDeviceSeconds()),
+            f("%.3f", c.run().getDeviceSeconds()),
+            f("%+.1f%%", 100 * error(ps.getDeviceSeconds(), c.run().getDeviceSeconds()))));
+    return new Section.Table(
+        c.name() + ": predicted (plan) vs actual (run) device seconds per tier",
+        List.of(
+            "tier",
+            "images",
+            "batches plan / run",
+            "block evaluations (plan)",
+            "predicted device s",
+            "actual device s",
+            "error"),
+        rows);
+  }
+
+  private static Map<String, TierAccount> byLabel(List<TierAccount> tiers) {
+    Map<String, TierAccount> out = new TreeMap<>();
+    tiers.forEach(t -> out.put(t.getTierLabel(), t));
+    return out;
+  }
+
+  /** (predicted − actual) / actual. */
+  static double error(double predicted, double actual) {
+    return actual == 0
+        ? (predicted == 0 ? 0 : Double.POSITIVE_INFINITY)
+        : (predicted - actual) / actual;
+  }
+}

@@ -1,0 +1,193 @@
+package dev.odelt.transforms.accounting;
+
+import dev.odelt.model.LoadedModel;
+import dev.odelt.model.Models;
+import dev.odelt.model.Precision;
+import dev.odelt.model.Tier;
+import dev.odelt.model.cost.CostCalibration;
+import dev.odelt.proto.v1.BatchCost;
+import dev.odelt.proto.v1.ImageTask;
+import dev.odelt.transforms.inference.TorchThreads;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.util.ShardedKey;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * Predicts what the batches of a run would cost without running them: the batches that {@code
+ * BatchByTier} made are reduced to their shapes (tier, number of images), the shapes are counted (a
+ * combine: nothing per image or per batch is held in one place), and each distinct shape is
+ * calibrated once on the device at hand with {@link CostCalibration} — a few short solves of the
+ * real sampler at that tier and batch size. Output: one {@link BatchCost} per shape with its batch
+ * count and predicted per-batch device time and evaluations.
+ *
+ * <p>Like {@code GenerateImages}, the calibrating DoFn loads the shared model once per JVM; a model
+ * or device fault throws so that the runner retries.
+ */
+public final class QuoteBatches
+    extends PTransform<
+        PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollection<BatchCost>> {
+
+  private static final long serialVersionUID = 1L;
+
+  private final String modelLocation;
+  private final String device;
+  private final String precision;
+  private final int maxBatchSize;
+  private final int torchThreads;
+
+  private QuoteBatches(
+      String modelLocation, String device, String precision, int maxBatchSize, int torchThreads) {
+    this.modelLocation = modelLocation;
+    this.device = device;
+    this.precision = precision;
+    this.maxBatchSize = maxBatchSize;
+    this.torchThreads = torchThreads;
+  }
+
+  /** Calibrates with the model package at this location, on device {@code auto}. */
+  public static QuoteBatches using(String modelLocation) {
+    if (modelLocation == null || modelLocation.isEmpty()) {
+      throw new IllegalArgumentException("model location must not be empty");
+    }
+    return new QuoteBatches(modelLocation, "auto", "", 1, 0);
+  }
+
+  /** {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}: the device the run would use. */
+  public QuoteBatches onDevice(String newDevice) {
+    return new QuoteBatches(modelLocation, newDevice, precision, maxBatchSize, torchThreads);
+  }
+
+  /**
+   * {@code fp32} or {@code bf16}, as the run will use; empty (the default) for the package's
+   * recommendation. The calibration times the sampler in this precision.
+   */
+  public QuoteBatches withPrecision(String newPrecision) {
+    String value = newPrecision == null ? "" : newPrecision.trim();
+    if (!value.isEmpty()) {
+      Precision.parse(value);
+    }
+    return new QuoteBatches(modelLocation, device, value, maxBatchSize, torchThreads);
+  }
+
+  /** The batch capacity of the run, recorded to compute batch fill. */
+  public QuoteBatches withMaxBatchSize(int size) {
+    if (size < 1) {
+      throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + size);
+    }
+    return new QuoteBatches(modelLocation, device, precision, size, torchThreads);
+  }
+
+  /** PyTorch intra-op threads per call, as the run would set them; 0 leaves DJL's default. */
+  public QuoteBatches withTorchThreads(int threads) {
+    if (threads < 0) {
+      throw new IllegalArgumentException("torch threads must be >= 0, got " + threads);
+    }
+    return new QuoteBatches(modelLocation, device, precision, maxBatchSize, threads);
+  }
+
+  @Override
+  public PCollection<BatchCost> expand(
+      PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches) {
+    return batches
+        .apply("BatchShapes", ParDo.of(new ShapeFn(maxBatchSize)))
+        .apply("CountShapes", Combine.perKey(new SumBatchesFn()))
+        .apply("Calibrate", ParDo.of(new CalibrateFn(modelLocation, device, precision, torchThreads)));
+  }
+
+  /** The key of a batch shape: {@code <tier label>#<images>}. */
+  static String shapeKey(String tierLabel, int size) {
+    return tierLabel + "#" + size;
+  }
+
+  static final class ShapeFn
+      extends DoFn<KV<ShardedKey<String>, Iterable<ImageTask>>, KV<String, BatchCost>> {
+    private static final long serialVersionUID = 1L;
+    private final int maxBatchSize;
+
+    ShapeFn(int maxBatchSize) {
+      this.maxBatchSize = maxBatchSize;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<ShardedKey<String>, Iterable<ImageTask>> batch,
+        OutputReceiver<KV<String, BatchCost>> out) {
+      ImageTask first = null;
+      int size = 0;
+      for (ImageTask t : batch.getValue()) {
+        if (first == null) {
+          first = t;
+        }
+        size++;
+      }
+      String label = first.getRequest().getTierLabel();
+      out.output(
+          KV.of(
+              shapeKey(label, size),
+              BatchCost.newBuilder()
+                  .setTierLabel(label)
+                  .setTier(first.getRequest().getTier())
+                  .setBatchSize(size)
+                  .setMaxBatchSize(Math.max(maxBatchSize, size))
+                  .setBatches(1)
+                  .build()));
+    }
+  }
+
+  static final class SumBatchesFn extends Combine.BinaryCombineFn<BatchCost> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public BatchCost apply(BatchCost left, BatchCost right) {
+      return left.toBuilder().setBatches(left.getBatches() + right.getBatches()).build();
+    }
+  }
+
+  static final class CalibrateFn extends DoFn<KV<String, BatchCost>, BatchCost> {
+    private static final long serialVersionUID = 1L;
+    private final String modelLocation;
+    private final String device;
+    private final String precision;
+    private final int torchThreads;
+    private transient CostCalibration calibration;
+    private transient String deviceName;
+
+    CalibrateFn(String modelLocation, String device, String precision, int torchThreads) {
+      this.modelLocation = modelLocation;
+      this.device = device;
+      this.precision = precision;
+      this.torchThreads = torchThreads;
+    }
+
+    @Setup
+    public void setup() {
+      TorchThreads.configure(torchThreads);
+      LoadedModel model =
+          Models.shared(
+              modelLocation, device, precision.isEmpty() ? null : Precision.parse(precision));
+      calibration = CostCalibration.of(model.sampler(), model.config().numClasses());
+      deviceName = model.device().toString();
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, BatchCost> shape, OutputReceiver<BatchCost> out) {
+      BatchCost b = shape.getValue();
+      CostCalibration.Prediction p =
+          calibration.predict(Tier.fromProto(b.getTier()), b.getBatchSize());
+      out.output(
+          b.toBuilder()
+              .setWallNanos(p.wallNanos())
+              .setVelocityEvaluations(p.velocityEvaluations())
+              .setBlockEvaluations(p.blockEvaluations())
+              .setFirstCallExtraNanos(p.firstCallExtraNanos())
+              .setMethod(p.method())
+              .setDevice(deviceName)
+              .setCalibrationSeconds(p.calibrationNanos() / 1e9)
+              .build());
+    }
+  }
+}

@@ -1,0 +1,275 @@
+package dev.odelt.transforms.accounting;
+
+import dev.odelt.proto.v1.BatchCost;
+import dev.odelt.proto.v1.DeadLetter;
+import dev.odelt.proto.v1.Plan;
+import dev.odelt.proto.v1.RunSummary;
+import dev.odelt.proto.v1.TierAccount;
+import dev.odelt.storage.ObjectStore;
+import dev.odelt.storage.ObjectStores;
+import dev.odelt.transforms.CollectFn;
+import dev.odelt.transforms.JsonLines;
+import dev.odelt.transforms.io.OutputLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableComparator;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.commons.csv.CSVFormat;
+
+/**
+ * Writes the quote of a plan: {@code plan.json} (a {@link Plan}: the run summary the run would
+ * write, with predicted device seconds and cost, plus the cost model and per batch shape
+ * predictions) and {@code plan.csv} (one row per tier, sorted by label, then a {@code total} row).
+ * Always written, also when every request was rejected. Input: {@link #TIERS} ({@link QuoteCosts}),
+ * {@link #BATCH_COSTS} ({@link QuoteBatches}) and {@link #DEAD_LETTERS}; only per-tier, per-shape
+ * and per-reason values are gathered in one place. Output: the {@link Plan}.
+ */
+public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Plan>> {
+
+  private static final long serialVersionUID = 1L;
+
+  public static final TupleTag<TierAccount> TIERS = AccountCosts.TIERS;
+  public static final TupleTag<BatchCost> BATCH_COSTS = QuoteCosts.BATCH_COSTS;
+  public static final TupleTag<DeadLetter> DEAD_LETTERS = WriteAccounting.DEAD_LETTERS;
+
+  public static final String PLAN_JSON = "plan.json";
+  public static final String PLAN_CSV = "plan.csv";
+
+  /** The plan.csv header. */
+  public static final List<String> CSV_HEADER =
+      List.of(
+          "tier",
+          "steps",
+          "blocks",
+          "solver",
+          "guidance",
+          "requests",
+          "images",
+          "images_to_generate",
+          "images_resumed",
+          "batches",
+          "mean_batch_size",
+          "block_evaluations",
+          "block_evaluations_per_image",
+          "predicted_device_seconds",
+          "predicted_seconds_per_image",
+          "predicted_cost");
+
+  private static final SerializableComparator<TierAccount> BY_TIER =
+      (a, b) -> a.getTierLabel().compareTo(b.getTierLabel());
+  private static final SerializableComparator<BatchCost> BY_SHAPE =
+      (a, b) ->
+          Comparator.comparing(BatchCost::getTierLabel)
+              .thenComparingInt(BatchCost::getBatchSize)
+              .compare(a, b);
+  private static final SerializableComparator<KV<String, Long>> BY_KEY =
+      (a, b) -> a.getKey().compareTo(b.getKey());
+
+  private final String outputRoot;
+  private final RunSummary info;
+
+  private WritePlan(String outputRoot, RunSummary info) {
+    this.outputRoot = outputRoot;
+    this.info = info;
+  }
+
+  /**
+   * Writes under {@code outputRoot}; {@code info} holds what the pipeline cannot know (model,
+   * options, start time, device hour price) and is completed with the predicted totals.
+   */
+  public static WritePlan to(String outputRoot, RunSummary info) {
+    return new WritePlan(outputRoot, info);
+  }
+
+  @Override
+  public PCollection<Plan> expand(PCollectionTuple input) {
+    PCollectionView<List<TierAccount>> tiers =
+        input
+            .get(TIERS)
+            .apply("CollectTiers", Combine.globally(CollectFn.sortedBy(BY_TIER)).asSingletonView());
+    PCollectionView<List<BatchCost>> shapes =
+        input
+            .get(BATCH_COSTS)
+            .apply(
+                "CollectShapes", Combine.globally(CollectFn.sortedBy(BY_SHAPE)).asSingletonView());
+    PCollectionView<List<KV<String, Long>>> rejects =
+        input
+            .get(DEAD_LETTERS)
+            .apply(
+                "RejectReasons",
+                MapElements.into(TypeDescriptors.strings()).via(d -> d.getReason().name()))
+            .apply("CountReasons", Count.perElement())
+            .apply(
+                "CollectReasons", Combine.globally(CollectFn.sortedBy(BY_KEY)).asSingletonView());
+    return input
+        .getPipeline()
+        .apply("Once", Create.of(outputRoot))
+        .apply(
+            "WritePlan",
+            ParDo.of(new WriteFn(info, tiers, shapes, rejects))
+                .withSideInputs(tiers, shapes, rejects));
+  }
+
+  /** The plan from its parts; pure, for tests. */
+  public static Plan plan(
+      RunSummary info,
+      List<TierAccount> tiers,
+      List<BatchCost> shapes,
+      List<KV<String, Long>> rejects,
+      Instant finished) {
+    RunSummary.Builder s =
+        info.toBuilder().setFinished(finished.toString()).addAllTiers(tiers).clearRejectsByReason();
+    if (!info.getStarted().isEmpty()) {
+      s.setWallSeconds(
+          Duration.between(Instant.parse(info.getStarted()), finished).toMillis() / 1000.0);
+    }
+    long rejectCount = 0;
+    for (KV<String, Long> r : rejects) {
+      s.putRejectsByReason(r.getKey(), r.getValue());
+      rejectCount += r.getValue();
+    }
+    s.setRejects(rejectCount);
+    for (TierAccount t : tiers) {
+      s.setRequestsAccepted(s.getRequestsAccepted() + t.getRequests())
+          .setImages(s.getImages() + t.getImages())
+          .setImagesGenerated(s.getImagesGenerated() + t.getImagesGenerated())
+          .setImagesResumed(s.getImagesResumed() + t.getImagesResumed())
+          .setDeviceSeconds(s.getDeviceSeconds() + t.getDeviceSeconds())
+          .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
+    }
+    double calibration = shapes.stream().mapToDouble(BatchCost::getCalibrationSeconds).sum();
+    String device =
+        shapes.isEmpty() ? "no device (nothing to generate)" : shapes.get(0).getDevice();
+    String costModel =
+        String.format(
+            Locale.ROOT,
+            "calibrated on %s when planning: short solves of the model's sampler at each of the %d"
+                + " (tier, batch size) shapes of this plan, %.1f device seconds",
+            device,
+            shapes.size(),
+            calibration);
+    return Plan.newBuilder()
+        .setSummary(s.build())
+        .setCostModel(costModel)
+        .addAllBatchCosts(shapes)
+        .setCalibrationSeconds(calibration)
+        .build();
+  }
+
+  /** plan.csv: one row per tier, then a total row. */
+  public static String csv(Plan plan) {
+    StringBuilder text = new StringBuilder();
+    CSVFormat format = CSVFormat.DEFAULT.builder().setRecordSeparator('\n').get();
+    try {
+      format.printRecord(text, CSV_HEADER.toArray());
+      RunSummary s = plan.getSummary();
+      long batches = 0;
+      double blocks = 0;
+      for (TierAccount t : s.getTiersList()) {
+        double tierBlocks = t.getBlockEvaluationsPerImage() * t.getImagesGenerated();
+        batches += t.getBatches();
+        blocks += tierBlocks;
+        format.printRecord(
+            text,
+            t.getTierLabel(),
+            t.getTier().getSteps(),
+            t.getTier().getBlocks(),
+            t.getTier().getSolver().name(),
+            num(t.getTier().hasGuidance() ? t.getTier().getGuidance() : 1.0),
+            t.getRequests(),
+            t.getImages(),
+            t.getImagesGenerated(),
+            t.getImagesResumed(),
+            t.getBatches(),
+            num(t.getMeanBatchSize()),
+            Math.round(tierBlocks),
+            num(t.getBlockEvaluationsPerImage()),
+            num(t.getDeviceSeconds()),
+            num(t.getSecondsPerImage()),
+            num(t.getEstimatedCost()));
+      }
+      format.printRecord(
+          text,
+          "total",
+          "",
+          "",
+          "",
+          "",
+          s.getRequestsAccepted(),
+          s.getImages(),
+          s.getImagesGenerated(),
+          s.getImagesResumed(),
+          batches,
+          "",
+          Math.round(blocks),
+          "",
+          num(s.getDeviceSeconds()),
+          num(s.getImagesGenerated() == 0 ? 0 : s.getDeviceSeconds() / s.getImagesGenerated()),
+          num(s.getEstimatedCost()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return text.toString();
+  }
+
+  private static String num(double v) {
+    return String.format(Locale.ROOT, "%.6g", v);
+  }
+
+  static final class WriteFn extends DoFn<String, Plan> {
+    private static final long serialVersionUID = 1L;
+    private final RunSummary info;
+    private final PCollectionView<List<TierAccount>> tiers;
+    private final PCollectionView<List<BatchCost>> shapes;
+    private final PCollectionView<List<KV<String, Long>>> rejects;
+
+    WriteFn(
+        RunSummary info,
+        PCollectionView<List<TierAccount>> tiers,
+        PCollectionView<List<BatchCost>> shapes,
+        PCollectionView<List<KV<String, Long>>> rejects) {
+      this.info = info;
+      this.tiers = tiers;
+      this.shapes = shapes;
+      this.rejects = rejects;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) throws IOException {
+      String root = c.element();
+      Plan plan =
+          plan(info, c.sideInput(tiers), c.sideInput(shapes), c.sideInput(rejects), Instant.now());
+      ObjectStore store = ObjectStores.forLocation(root);
+      store.write(
+          OutputLayout.location(root, PLAN_JSON),
+          (JsonLines.pretty(plan) + "\n").getBytes(StandardCharsets.UTF_8),
+          "application/json",
+          Map.of());
+      store.write(
+          OutputLayout.location(root, PLAN_CSV),
+          csv(plan).getBytes(StandardCharsets.UTF_8),
+          "text/csv",
+          Map.of());
+      c.output(plan);
+    }
+  }
+}

@@ -1,0 +1,194 @@
+package dev.odelt.transforms.accounting;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.odelt.proto.v1.BatchCost;
+import dev.odelt.proto.v1.DeadLetter;
+import dev.odelt.proto.v1.ImageTask;
+import dev.odelt.proto.v1.Plan;
+import dev.odelt.proto.v1.RejectReason;
+import dev.odelt.proto.v1.ResolvedRequest;
+import dev.odelt.proto.v1.RunSummary;
+import dev.odelt.proto.v1.TierAccount;
+import dev.odelt.proto.v1.TierSpec;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(TestPipelineExtension.class)
+class QuoteCostsTest {
+
+  @TempDir Path out;
+
+  private static final TierSpec S4 = TierSpec.newBuilder().setSteps(4).setBlocks(4).build();
+
+  private static ResolvedRequest request(String id) {
+    return ResolvedRequest.newBuilder().setRequestId(id).setTier(S4).setTierLabel("s4-b4").build();
+  }
+
+  private static ImageTask task(String id, long index) {
+    return ImageTask.newBuilder().setRequest(request(id)).setIndex(index).build();
+  }
+
+  private static BatchCost shape(int size, long batches, long nanos) {
+    return BatchCost.newBuilder()
+        .setTierLabel("s4-b4")
+        .setTier(S4)
+        .setBatchSize(size)
+        .setMaxBatchSize(4)
+        .setBatches(batches)
+        .setWallNanos(nanos)
+        .setVelocityEvaluations(4L * size)
+        .setBlockEvaluations(16L * size)
+        .setDevice("cpu()")
+        .setCalibrationSeconds(0.25)
+        .build();
+  }
+
+  @Test
+  void quotesPerTierFromTasksAndBatchShapes(TestPipeline pipeline) {
+    PCollectionTuple input =
+        PCollectionTuple.of(
+                QuoteCosts.REQUESTS,
+                pipeline.apply("Requests", Create.of(request("a"), request("b"))))
+            .and(
+                QuoteCosts.TASKS,
+                pipeline.apply(
+                    "Tasks",
+                    Create.of(
+                        task("a", 0), task("a", 1), task("a", 2), task("a", 3), task("b", 0))))
+            .and(QuoteCosts.RESUMED, pipeline.apply("Resumed", Create.of(task("b", 1))))
+            .and(
+                QuoteCosts.BATCH_COSTS,
+                pipeline.apply(
+                    "Shapes",
+                    Create.of(
+                        shape(4, 1, 2_000_000_000L).toBuilder()
+                            .setFirstCallExtraNanos(400_000_000L)
+                            .build(),
+                        shape(1, 1, 1_600_000_000L))));
+    PAssert.thatSingleton(input.apply(QuoteCosts.withDeviceHourPrice(3600)).get(QuoteCosts.TIERS))
+        .isEqualTo(
+            TierAccount.newBuilder()
+                .setTierLabel("s4-b4")
+                .setTier(S4)
+                .setRequests(2)
+                .setImages(6)
+                .setImagesGenerated(5)
+                .setImagesResumed(1)
+                .setBatches(2)
+                .setMeanBatchSize(2.5)
+                .setMeanFill(5.0 / 8)
+                .setVelocityEvaluationsPerImage(4)
+                .setBlockEvaluationsPerImage(16)
+                .setDeviceSeconds(4.0)
+                .setSecondsPerImage(4.0 / 5)
+                .setEstimatedCost(4.0)
+                .build());
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
+  void writesPlanJsonAndCsv(TestPipeline pipeline) throws IOException {
+    TierAccount tier =
+        AccountCosts.account(
+            "s4-b4",
+            dev.odelt.proto.v1.TierTotals.newBuilder()
+                .setTier(S4)
+                .setRequests(2)
+                .setImages(5)
+                .setImagesGenerated(5)
+                .setBatches(2)
+                .setBatchImages(5)
+                .setBatchCapacity(8)
+                .setVelocityEvaluations(20)
+                .setBlockEvaluations(80)
+                .setWallNanos(3_600_000_000L)
+                .build(),
+            1.0);
+    PCollection<DeadLetter> dead =
+        pipeline.apply(
+            "Dead",
+            Create.of(
+                DeadLetter.newBuilder().setReason(RejectReason.NO_SUBJECT).setLine(1).build(),
+                DeadLetter.newBuilder().setReason(RejectReason.NO_SUBJECT).setLine(2).build(),
+                DeadLetter.newBuilder().setReason(RejectReason.EMPTY_FILE).build()));
+    RunSummary info =
+        RunSummary.newBuilder().setModelName("m").setStarted("2026-01-01T00:00:00Z").build();
+    PCollection<Plan> plan =
+        PCollectionTuple.of(WritePlan.TIERS, pipeline.apply("Tiers", Create.of(tier)))
+            .and(
+                WritePlan.BATCH_COSTS,
+                pipeline.apply("Shapes", Create.of(shape(4, 1, 2_000_000_000L))))
+            .and(WritePlan.DEAD_LETTERS, dead)
+            .apply(WritePlan.to(out.toString(), info));
+    PAssert.thatSingleton(plan)
+        .satisfies(
+            p -> {
+              assertEquals(3, p.getSummary().getRejects());
+              assertEquals(2, p.getSummary().getRejectsByReasonMap().get("NO_SUBJECT"));
+              assertEquals(3.6, p.getSummary().getDeviceSeconds(), 1e-9);
+              assertTrue(p.getCostModel().contains("cpu()"), p.getCostModel());
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+    Plan.Builder written = Plan.newBuilder();
+    JsonFormat.parser().merge(Files.readString(out.resolve(WritePlan.PLAN_JSON)), written);
+    assertEquals(5, written.getSummary().getImagesGenerated());
+    assertEquals(1, written.getBatchCostsCount());
+    List<CSVRecord> rows = csv(Files.readString(out.resolve(WritePlan.PLAN_CSV)));
+    assertEquals(2, rows.size());
+    assertEquals("s4-b4", rows.get(0).get("tier"));
+    assertEquals("2", rows.get(0).get("batches"));
+    assertEquals(3.6, Double.parseDouble(rows.get(0).get("predicted_device_seconds")), 1e-6);
+    assertEquals("80", rows.get(0).get("block_evaluations"));
+    assertEquals("total", rows.get(1).get("tier"));
+    assertEquals(0.001, Double.parseDouble(rows.get(1).get("predicted_cost")), 1e-9);
+  }
+
+  @Test
+  void csvQuotesFieldsThatNeedIt() throws IOException {
+    TierAccount odd = TierAccount.newBuilder().setTierLabel("a,\"b\"").setTier(S4).build();
+    Plan plan =
+        WritePlan.plan(
+            RunSummary.getDefaultInstance(),
+            List.of(odd),
+            List.of(),
+            List.of(KV.of("NO_SUBJECT", 1L)),
+            Instant.parse("2026-01-01T00:00:00Z"));
+    List<CSVRecord> rows = csv(WritePlan.csv(plan));
+    assertEquals("a,\"b\"", rows.get(0).get("tier"));
+    assertEquals(1, plan.getSummary().getRejects());
+  }
+
+  private static List<CSVRecord> csv(String text) throws IOException {
+    try (CSVParser parser =
+        CSVFormat.DEFAULT
+            .builder()
+            .setHeader()
+            .setSkipHeaderRecord(true)
+            .get()
+            .parse(new StringReader(text))) {
+      assertEquals(WritePlan.CSV_HEADER, parser.getHeaderNames());
+      return parser.getRecords();
+    }
+  }
+}
