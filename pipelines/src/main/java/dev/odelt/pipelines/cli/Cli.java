@@ -44,7 +44,13 @@ import picocli.CommandLine.Model.UsageMessageSpec;
 public final class Cli {
 
   /** The subcommands besides {@code generate} and {@code help}, in the order help lists them. */
-  static final List<Class<?>> SUBCOMMANDS = List.of(VelocityCommand.class);
+  static final List<Class<?>> SUBCOMMANDS =
+      List.of(
+          ImportCheckpointCommand.class,
+          ImportVaeCommand.class,
+          VelocityCommand.class,
+          DecodeCommand.class,
+          RandomPackageCommand.class);
 
   /** The name the usage text gives the program. */
   public static final String PROGRAM = "java -jar odelt-pipelines.jar";
