@@ -132,6 +132,12 @@ public final class LoadedModel implements AutoCloseable {
 
   /** The shared, thread-safe sampler of this model. */
   public Sampler sampler() {
+    if (vae == null && LatentModels.LATENT.equals(manifest.getNormalization().getSpace())) {
+      throw new IllegalStateException(
+          location
+              + " is a latent model loaded without its decoder (Models.loadNetwork): it cannot"
+              + " make images; load it with Models.load or Models.shared");
+    }
     return sampler;
   }
 

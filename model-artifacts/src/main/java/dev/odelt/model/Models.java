@@ -94,14 +94,36 @@ public final class Models {
     return load(location, resolveDevice(device), false, maxBlocks, null);
   }
 
+  /**
+   * The network alone, as {@link #load(String, String, int)} but without a latent model's decoder
+   * (it is neither required nor loaded): for tools that call the network directly ({@code
+   * velocity}, timing). The sampler of a latent model loaded this way refuses to make images.
+   */
+  public static LoadedModel loadNetwork(String location, String device, int maxBlocks)
+      throws IOException {
+    return load(location, resolveDevice(device), false, maxBlocks, null, false);
+  }
+
   private static LoadedModel load(
       String location, Device device, boolean shared, int maxBlocks, Precision precision)
+      throws IOException {
+    return load(location, device, shared, maxBlocks, precision, true);
+  }
+
+  private static LoadedModel load(
+      String location,
+      Device device,
+      boolean shared,
+      int maxBlocks,
+      Precision precision,
+      boolean withDecoder)
       throws IOException {
     long start = System.nanoTime();
     ModelPackage pkg = ModelPackages.read(location);
     int blocks = maxBlocks < 0 ? pkg.config().depth() : maxBlocks;
     Precision format = precision == null ? pkg.recommendedPrecision() : precision;
-    LoadedVae vae = LatentModels.isLatent(pkg) ? LatentModels.load(pkg, device, shared) : null;
+    LoadedVae vae =
+        withDecoder && LatentModels.isLatent(pkg) ? LatentModels.load(pkg, device, shared) : null;
     LoadedModel model;
     try {
       model = LoadedModel.create(pkg, device, shared, blocks, format, vae);

@@ -123,7 +123,7 @@ public final class VelocityTool {
   private static LoadedModel loadModel(String model, int blocks)
       throws ToolInputException, IOException {
     try {
-      return Models.load(model, "cpu", blocks);
+      return Models.loadNetwork(model, "cpu", blocks);
     } catch (InvalidModelPackageException e) {
       throw new ToolInputException("--model: " + e.getMessage(), e);
     }
