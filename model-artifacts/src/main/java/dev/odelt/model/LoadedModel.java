@@ -58,12 +58,13 @@ public final class LoadedModel implements AutoCloseable {
   }
 
   /**
-   * Images per decoder call unless the job says otherwise: a 256×256 decode holds about 0.2 GB of
-   * activations per image in float32, so a few on a CPU, many on a GPU; an out-of-memory failure
-   * halves a slice anyway.
+   * Images per decoder call: one on a CPU, where a bigger call is no faster per image and holds
+   * more memory (a 256×256 SD decode, one thread: 3.47 s per image at batch 1 with 1.08 GB peak
+   * RSS against 3.78 s at batch 4 with 1.75 GB, model-artifacts/README.md), 32 on a GPU, whose
+   * throughput needs batches; an out-of-memory failure halves a slice anyway.
    */
   static int defaultDecodeBatch(Device device) {
-    return device.isGpu() ? 32 : 4;
+    return device.isGpu() ? 32 : 1;
   }
 
   /** Copies a verified package onto {@code device}, in the precision the package recommends. */
