@@ -713,6 +713,16 @@ public final class CheckpointImporter {
   /** A decoder the package will name, and the latent channels it decodes. */
   private record Decoder(DecoderRef ref, int latentChannels) {}
 
+  /**
+   * The reference a model manifest gives to the VAE package at {@code vae} (a local path, made
+   * absolute, or a store location): its location and its manifest's sha256.
+   *
+   * @throws ImportException naming {@code --vae} when there is no VAE package manifest there
+   */
+  public static DecoderRef decoderReference(String vae) throws ImportException, IOException {
+    return decoder(vae).ref();
+  }
+
   /** Reads the VAE package's manifest: it must parse; its sha256 goes into the model's. */
   private static Decoder decoder(String vae) throws ImportException, IOException {
     boolean local = !vae.contains("://") && !vae.startsWith("classpath:");

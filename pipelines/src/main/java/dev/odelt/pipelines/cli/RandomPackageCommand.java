@@ -1,14 +1,13 @@
 package dev.odelt.pipelines.cli;
 
 import com.google.protobuf.util.JsonFormat;
-import dev.odelt.model.io.InvalidModelPackageException;
+import dev.odelt.model.imports.CheckpointImporter;
+import dev.odelt.model.imports.ImportException;
 import dev.odelt.model.io.ModelPackages;
-import dev.odelt.model.io.VaePackages;
 import dev.odelt.model.tools.RandomPackages;
 import dev.odelt.pipelines.GenerateJob;
 import dev.odelt.proto.v1.DecoderRef;
 import dev.odelt.proto.v1.ModelManifest;
-import dev.odelt.storage.ObjectStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,9 +85,9 @@ public final class RandomPackageCommand implements Callable<Integer> {
     try {
       paperShape = RandomPackages.PaperShape.parse(shape);
       if (vae != null) {
-        decoder = decoderRef(vae);
+        decoder = CheckpointImporter.decoderReference(vae);
       }
-    } catch (IllegalArgumentException | InvalidModelPackageException e) {
+    } catch (IllegalArgumentException | ImportException e) {
       return Cli.usageError(spec.commandLine(), e.getMessage());
     }
     ModelManifest manifest;
@@ -112,18 +111,5 @@ public final class RandomPackageCommand implements Callable<Integer> {
             decoder == null ? ", no decoder" : ", decoder " + decoder.getLocation(),
             manifestFile);
     return GenerateJob.EXIT_OK;
-  }
-
-  /** The reference to a VAE package: absolute location and its manifest's sha256. */
-  private static DecoderRef decoderRef(String vae) throws java.io.IOException {
-    boolean local = !vae.contains("://") && !vae.startsWith("classpath:");
-    String location = local ? Path.of(vae).toAbsolutePath().normalize().toString() : vae;
-    String manifestAt = ModelPackages.manifestLocation(location);
-    VaePackages.readManifest(manifestAt);
-    byte[] bytes = ObjectStores.forLocation(manifestAt).readAllBytes(manifestAt);
-    return DecoderRef.newBuilder()
-        .setLocation(location)
-        .setSha256(ModelPackages.sha256(bytes))
-        .build();
   }
 }
