@@ -2,7 +2,10 @@
 # Fault test on a real Flink cluster (deploy/local-cluster.sh: 1 JobManager + 2 TaskManagers, each
 # its own JVM): runs a mixed manifest with --flinkMaster, kills one TaskManager with SIGKILL while
 # images are being generated, starts a replacement, and checks that the run completes with
-#   * the same image files, byte for byte, as an embedded run of the same manifest,
+#   * the same images as an embedded run of the same manifest: byte for byte where the batches
+#     match, and within one grey level per pixel where a restart re-batched the remaining images
+#     (an image depends only on its seed and tier up to float rounding of the batch it ran in;
+#     the count of byte-identical files is printed),
 #   * no duplicate image record, accounting that counts every image once,
 #   * a failover that really happened (the job's exception history is not empty).
 # It prints what the kill cost: images written before the kill, skipped after the restart, and
@@ -104,9 +107,48 @@ fails = []
 emb, clu = images(os.path.join(work, "embedded")), images(os.path.join(work, "cluster-out"))
 if len(emb) != expected:
     fails.append("embedded run wrote %d images, want %d" % (len(emb), expected))
-if emb != clu:
-    diff = sorted(k for k in set(emb) | set(clu) if emb.get(k) != clu.get(k))
-    fails.append("%d image files differ from the embedded run's, e.g. %s" % (len(diff), diff[:3]))
+def pixels(path):
+    # 8-bit, non-interlaced PNG as the job writes it: IHDR, IDAT chunks, per-row filters 0..4.
+    import struct, zlib
+    data = open(path, "rb").read()
+    pos, idat, width, height, channels = 8, b"", 0, 0, 1
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            channels = {0: 1, 2: 3, 4: 2, 6: 4}[colour]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, rows, prev = zlib.decompress(idat), width * channels, [], None
+    for y in range(height):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b = prev[i] if prev is not None else 0
+            c = prev[i - channels] if prev is not None and i >= channels else 0
+            if f == 1: line[i] = (line[i] + a) & 255
+            elif f == 2: line[i] = (line[i] + b) & 255
+            elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return (width, height, channels), b"".join(rows)
+if set(emb) != set(clu):
+    fails.append("image names differ from the embedded run's: %s" % sorted(set(emb) ^ set(clu))[:3])
+identical = sum(1 for k in emb if emb.get(k) == clu.get(k))
+worst = 0
+for k in sorted(k for k in set(emb) & set(clu) if emb[k] != clu[k]):
+    (se, pe), (sc, pc) = pixels(os.path.join(work, "embedded", k)), pixels(os.path.join(work, "cluster-out", k))
+    d = max(abs(x - y) for x, y in zip(pe, pc)) if se == sc else 256
+    worst = max(worst, d)
+    if d > 1:
+        fails.append("%s differs from the embedded run's by up to %d levels" % (k, d))
+print("failover: %d of %d image files byte-identical to the embedded run's; the others within %d"
+      " level(s) per pixel" % (identical, len(emb), worst))
 out = os.path.join(work, "cluster-out")
 records = lines(os.path.join(out, "records", "*.jsonl"))
 keys = [(r["request_id"], int(r.get("index", 0))) for r in records]
