@@ -55,7 +55,7 @@ import java.util.stream.IntStream;
  *
  * <p>Every section records its own failure (with the stack trace) instead of stopping the run, so
  * one call of the script brings back everything that worked; the exit code is 1 when a section
- * failed. Usage: {@code GpuCheck --out=DIR [--device=auto] [--quick] [--shapes=dit-b2,dit-xl2]
+ * failed. Usage: {@code GpuCheck --out=DIR [--device=auto] [--quick] [--shapes=dit-b-2,dit-xl-2]
  * [--batches=64,256] [--precisions=fp32,bf16] [--repeats=5] [--oomBatch=65536]}; {@code --quick} is
  * the CPU dry run (the small network only, batch 2, one repeat).
  */
