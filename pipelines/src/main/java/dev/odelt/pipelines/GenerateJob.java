@@ -381,56 +381,39 @@ public final class GenerateJob {
         s.getModelName(),
         s.getModelVersion(),
         s.getWallSeconds());
-    if (s.getDecodeSeconds() > 0) {
-      // A latent model: device seconds = sampling + decoding, shown side by side.
-      out.printf(
-          Locale.ROOT,
-          "%-24s %9s %9s %10s %10s %10s %12s%n",
-          "tier", "images", "img/s", "device s", "sampling s", "decode s", "cost");
-      for (TierAccount t : s.getTiersList()) {
-        out.printf(
-            Locale.ROOT,
-            "%-24s %9d %9.2f %10.2f %10.2f %10.2f %12.6f%n",
-            t.getTierLabel(),
-            t.getImages(),
-            t.getDeviceSeconds() > 0 ? t.getImagesGenerated() / t.getDeviceSeconds() : 0.0,
-            t.getDeviceSeconds(),
-            t.getDeviceSeconds() - t.getDecodeSeconds(),
-            t.getDecodeSeconds(),
-            t.getEstimatedCost());
-      }
-      out.printf(
-          Locale.ROOT,
-          "%-24s %9d %9s %10.2f %10.2f %10.2f %12.6f%n",
-          "total",
-          s.getImages(),
-          "",
-          s.getDeviceSeconds(),
-          s.getDeviceSeconds() - s.getDecodeSeconds(),
-          s.getDecodeSeconds(),
-          s.getEstimatedCost());
-    } else {
-      out.printf(
-          Locale.ROOT, "%-24s %9s %9s %10s %12s%n", "tier", "images", "img/s", "device s", "cost");
-      for (TierAccount t : s.getTiersList()) {
-        out.printf(
-            Locale.ROOT,
-            "%-24s %9d %9.2f %10.2f %12.6f%n",
-            t.getTierLabel(),
-            t.getImages(),
-            t.getDeviceSeconds() > 0 ? t.getImagesGenerated() / t.getDeviceSeconds() : 0.0,
-            t.getDeviceSeconds(),
-            t.getEstimatedCost());
-      }
-      out.printf(
-          Locale.ROOT,
-          "%-24s %9d %9s %10.2f %12.6f%n",
-          "total",
-          s.getImages(),
-          "",
-          s.getDeviceSeconds(),
-          s.getEstimatedCost());
+    // A latent model's device seconds are sampling + decoding: shown side by side.
+    boolean latent = s.getDecodeSeconds() > 0;
+    out.println(
+        latent
+            ? String.format(
+                Locale.ROOT,
+                "%-24s %9s %9s %10s %10s %10s %12s",
+                "tier", "images", "img/s", "device s", "sampling s", "decode s", "cost")
+            : String.format(
+                Locale.ROOT,
+                "%-24s %9s %9s %10s %12s",
+                "tier", "images", "img/s", "device s", "cost"));
+    for (TierAccount t : s.getTiersList()) {
+      double rate = t.getDeviceSeconds() > 0 ? t.getImagesGenerated() / t.getDeviceSeconds() : 0.0;
+      out.println(
+          tierLine(
+              latent,
+              t.getTierLabel(),
+              t.getImages(),
+              String.format(Locale.ROOT, "%.2f", rate),
+              t.getDeviceSeconds(),
+              t.getDecodeSeconds(),
+              t.getEstimatedCost()));
     }
+    out.println(
+        tierLine(
+            latent,
+            "total",
+            s.getImages(),
+            "",
+            s.getDeviceSeconds(),
+            s.getDecodeSeconds(),
+            s.getEstimatedCost()));
     if (s.getRejects() > 0) {
       out.printf(
           Locale.ROOT,
@@ -442,6 +425,27 @@ public final class GenerateJob {
     out.println(
         "odelt: report in " + OutputLayout.location(s.getOutput(), WriteReport.REPORT_HTML));
     out.println("odelt: output in " + s.getOutput());
+  }
+
+  /** One row of the per-tier table; latent models get sampling and decode columns. */
+  private static String tierLine(
+      boolean latent,
+      String label,
+      long images,
+      String imagesPerSecond,
+      double deviceSeconds,
+      double decodeSeconds,
+      double cost) {
+    StringBuilder row =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT, "%-24s %9d %9s %10.2f", label, images, imagesPerSecond, deviceSeconds));
+    if (latent) {
+      row.append(
+          String.format(
+              Locale.ROOT, " %10.2f %10.2f", deviceSeconds - decodeSeconds, decodeSeconds));
+    }
+    return row.append(String.format(Locale.ROOT, " %12.6f", cost)).toString();
   }
 
   /** Reads {@code plan.json} of a finished plan. */

@@ -2,6 +2,7 @@ package dev.odelt.model.sample;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +60,18 @@ public final class BatchSplitter {
    * "CUDA out of memory", "out of memory", "can't allocate memory", "not enough memory".
    */
   public static boolean isDeviceOutOfMemory(Throwable e) {
-    return DeviceMemory.isOutOfMemory(e);
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String m = t.getMessage();
+      if (m == null) {
+        continue;
+      }
+      String lower = m.toLowerCase(Locale.ROOT);
+      if (lower.contains("out of memory")
+          || lower.contains("can't allocate memory")
+          || lower.contains("not enough memory")) {
+        return true;
+      }
+    }
+    return false;
   }
 }

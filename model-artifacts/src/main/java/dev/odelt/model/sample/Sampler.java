@@ -155,7 +155,7 @@ public final class Sampler {
         values = solution.x().toFloatArray();
       } else {
         long decodeStart = System.nanoTime();
-        values = decode(call, solution.x());
+        values = decode(solution.x());
         decodeNanos = System.nanoTime() - decodeStart;
         channels = decoder.imageChannels();
         side = side * decoder.upsampling();
@@ -229,45 +229,41 @@ public final class Sampler {
 
   /**
    * Decodes (B, C, h, w) latents in slices of at most {@link #decodeBatch} images, halving a slice
-   * that runs the device out of memory; returns the images' values, (B, 3, H, W) row-major. Each
-   * image depends only on its own latent, so slicing never changes the result.
+   * that runs the device out of memory ({@link BatchSplitter}); returns the images' values, (B, 3,
+   * H, W) row-major. Each image depends only on its own latent, so slicing never changes the
+   * result.
    */
-  private float[] decode(NDManager call, NDArray latents) {
+  private float[] decode(NDArray latents) {
     int batch = Math.toIntExact(latents.getShape().get(0));
     float[] out = null;
-    int perImage = 0;
-    for (int from = 0; from < batch; ) {
-      int to = Math.min(batch, from + decodeBatch);
-      float[] slice = decodeSlice(call, latents, from, to);
-      if (out == null) {
-        perImage = slice.length / (to - from);
-        out = new float[Math.multiplyExact(perImage, batch)];
+    for (int from = 0; from < batch; from += decodeBatch) {
+      List<Integer> rows = new ArrayList<>();
+      for (int i = from; i < Math.min(batch, from + decodeBatch); i++) {
+        rows.add(i);
       }
-      System.arraycopy(slice, 0, out, from * perImage, slice.length);
-      from = to;
+      for (BatchSplitter.Part<Integer, float[]> part :
+          BatchSplitter.run(rows, sub -> decodeRows(latents, sub))) {
+        float[] values = part.result();
+        int perImage = values.length / part.items().size();
+        if (out == null) {
+          out = new float[Math.multiplyExact(perImage, batch)];
+        }
+        System.arraycopy(values, 0, out, part.items().get(0) * perImage, values.length);
+      }
     }
     return out;
   }
 
-  private float[] decodeSlice(NDManager call, NDArray latents, int from, int to) {
+  /** Decodes a contiguous run of rows of {@code latents} in a scope of its own. */
+  private float[] decodeRows(NDArray latents, List<Integer> rows) {
     boolean gradMode = pytorch && JniUtils.isGradMode();
     if (gradMode) {
       JniUtils.setGradMode(false);
     }
-    try (NDManager work = call.newSubManager()) {
-      NDArray slice = latents.get(from + ":" + to); // (b, C, h, w)
-      slice.attach(work);
+    try (NDManager work = latents.getManager().newSubManager()) {
+      NDArray slice = latents.get(rows.get(0) + ":" + (rows.get(rows.size() - 1) + 1));
+      slice.attach(work); // (b, C, h, w)
       return decoder.decode(slice).toFloatArray(); // (b, 3, H, W)
-    } catch (RuntimeException e) {
-      if (!DeviceMemory.isOutOfMemory(e) || to - from == 1) {
-        throw e;
-      }
-      int mid = from + (to - from) / 2;
-      float[] first = decodeSlice(call, latents, from, mid);
-      float[] second = decodeSlice(call, latents, mid, to);
-      float[] both = java.util.Arrays.copyOf(first, first.length + second.length);
-      System.arraycopy(second, 0, both, first.length, second.length);
-      return both;
     } finally {
       if (gradMode) {
         JniUtils.setGradMode(true);

@@ -53,25 +53,12 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
     return new AccountCosts(price);
   }
 
-  private static final TypeDescriptor<KV<String, TierTotals>> KEYED_TOTALS =
+  static final TypeDescriptor<KV<String, TierTotals>> KEYED_TOTALS =
       TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(TierTotals.class));
 
   @Override
   public PCollectionTuple expand(PCollectionTuple input) {
-    PCollection<KV<String, TierTotals>> fromRequests =
-        input
-            .get(REQUESTS)
-            .apply(
-                "RequestTotals",
-                MapElements.into(KEYED_TOTALS)
-                    .via(
-                        r ->
-                            KV.of(
-                                r.getTierLabel(),
-                                TierTotals.newBuilder()
-                                    .setTier(r.getTier())
-                                    .setRequests(1)
-                                    .build())));
+    PCollection<KV<String, TierTotals>> fromRequests = requestTotals(input.get(REQUESTS));
     PCollection<KV<String, TierTotals>> fromRecords =
         input
             .get(RECORDS)
@@ -110,15 +97,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
                                     .build())));
     double price = deviceHourPrice;
     PCollection<TierAccount> tiers =
-        PCollectionList.of(fromRequests)
-            .and(fromRecords)
-            .and(fromStats)
-            .apply("FlattenTotals", Flatten.pCollections())
-            .apply("SumPerTier", Combine.perKey(sum(AccountCosts::add)))
-            .apply(
-                "TierAccounts",
-                MapElements.into(TypeDescriptor.of(TierAccount.class))
-                    .via(kv -> account(kv.getKey(), kv.getValue(), price)));
+        tierAccounts(PCollectionList.of(fromRequests).and(fromRecords).and(fromStats), price);
 
     PCollection<RequestCost> requests =
         input
@@ -150,6 +129,33 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
                                 .setEstimatedCost(kv.getValue().getDeviceSeconds() / 3600 * price)
                                 .build()));
     return PCollectionTuple.of(TIERS, tiers).and(REQUEST_COSTS, requests);
+  }
+
+  /** One request-count total per accepted request, keyed by its tier label. */
+  static PCollection<KV<String, TierTotals>> requestTotals(PCollection<ResolvedRequest> requests) {
+    return requests.apply(
+        "RequestTotals",
+        MapElements.into(KEYED_TOTALS)
+            .via(
+                r ->
+                    KV.of(
+                        r.getTierLabel(),
+                        TierTotals.newBuilder().setTier(r.getTier()).setRequests(1).build())));
+  }
+
+  /**
+   * Sums partial totals per tier and turns each sum into its {@link TierAccount} at this price:
+   * shared by the run's accounting and the plan's quote, so both count alike.
+   */
+  static PCollection<TierAccount> tierAccounts(
+      PCollectionList<KV<String, TierTotals>> totals, double deviceHourPrice) {
+    return totals
+        .apply("FlattenTotals", Flatten.pCollections())
+        .apply("SumPerTier", Combine.perKey(sum(AccountCosts::add)))
+        .apply(
+            "TierAccounts",
+            MapElements.into(TypeDescriptor.of(TierAccount.class))
+                .via(kv -> account(kv.getKey(), kv.getValue(), deviceHourPrice)));
   }
 
   private static <T> Combine.BinaryCombineFn<T> sum(SerializableBiFunction<T, T, T> add) {

@@ -5,8 +5,6 @@ import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ResolvedRequest;
 import dev.odelt.proto.v1.TierAccount;
 import dev.odelt.proto.v1.TierTotals;
-import org.apache.beam.sdk.transforms.Combine;
-import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.KV;
@@ -14,8 +12,6 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.TypeDescriptor;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * The per-tier quote of a plan, in the same form as a run's {@code accounting/tiers.json}.
@@ -37,8 +33,6 @@ public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTu
   public static final TupleTag<BatchCost> BATCH_COSTS = new TupleTag<BatchCost>() {};
   public static final TupleTag<TierAccount> TIERS = AccountCosts.TIERS;
 
-  private static final TypeDescriptor<KV<String, TierTotals>> KEYED_TOTALS =
-      TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(TierTotals.class));
 
   private final double deviceHourPrice;
 
@@ -57,55 +51,16 @@ public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTu
   @Override
   public PCollectionTuple expand(PCollectionTuple input) {
     PCollection<KV<String, TierTotals>> requests =
-        input
-            .get(REQUESTS)
-            .apply(
-                "RequestTotals",
-                MapElements.into(KEYED_TOTALS)
-                    .via(
-                        r ->
-                            KV.of(
-                                r.getTierLabel(),
-                                TierTotals.newBuilder()
-                                    .setTier(r.getTier())
-                                    .setRequests(1)
-                                    .build())));
-    PCollection<KV<String, TierTotals>> tasks =
-        input
-            .get(TASKS)
-            .apply(
-                "TaskTotals",
-                MapElements.into(KEYED_TOTALS)
-                    .via(
-                        t ->
-                            KV.of(
-                                t.getRequest().getTierLabel(),
-                                TierTotals.newBuilder()
-                                    .setTier(t.getRequest().getTier())
-                                    .setImages(1)
-                                    .setImagesGenerated(1)
-                                    .build())));
+        AccountCosts.requestTotals(input.get(REQUESTS));
+    PCollection<KV<String, TierTotals>> tasks = imageTotals(input.get(TASKS), "TaskTotals", false);
     PCollection<KV<String, TierTotals>> resumed =
-        input
-            .get(RESUMED)
-            .apply(
-                "ResumedTotals",
-                MapElements.into(KEYED_TOTALS)
-                    .via(
-                        t ->
-                            KV.of(
-                                t.getRequest().getTierLabel(),
-                                TierTotals.newBuilder()
-                                    .setTier(t.getRequest().getTier())
-                                    .setImages(1)
-                                    .setImagesResumed(1)
-                                    .build())));
+        imageTotals(input.get(RESUMED), "ResumedTotals", true);
     PCollection<KV<String, TierTotals>> batches =
         input
             .get(BATCH_COSTS)
             .apply(
                 "BatchTotals",
-                MapElements.into(KEYED_TOTALS)
+                MapElements.into(AccountCosts.KEYED_TOTALS)
                     .via(
                         b ->
                             KV.of(
@@ -122,28 +77,27 @@ public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTu
                                         b.getBatches() * b.getWallNanos()
                                             + b.getFirstCallExtraNanos())
                                     .build())));
-    double price = deviceHourPrice;
     PCollection<TierAccount> tiers =
-        PCollectionList.of(requests)
-            .and(tasks)
-            .and(resumed)
-            .and(batches)
-            .apply("FlattenTotals", Flatten.pCollections())
-            .apply(
-                "SumPerTier",
-                Combine.perKey(
-                    new Combine.BinaryCombineFn<TierTotals>() {
-                      private static final long serialVersionUID = 1L;
-
-                      @Override
-                      public TierTotals apply(TierTotals left, TierTotals right) {
-                        return AccountCosts.add(left, right);
-                      }
-                    }))
-            .apply(
-                "TierQuotes",
-                MapElements.into(TypeDescriptor.of(TierAccount.class))
-                    .via(kv -> AccountCosts.account(kv.getKey(), kv.getValue(), price)));
+        AccountCosts.tierAccounts(
+            PCollectionList.of(requests).and(tasks).and(resumed).and(batches), deviceHourPrice);
     return PCollectionTuple.of(TIERS, tiers);
+  }
+
+  /** One image total per task, to generate or (when {@code resumed}) already written. */
+  private static PCollection<KV<String, TierTotals>> imageTotals(
+      PCollection<ImageTask> tasks, String name, boolean resumed) {
+    return tasks.apply(
+        name,
+        MapElements.into(AccountCosts.KEYED_TOTALS)
+            .via(
+                t ->
+                    KV.of(
+                        t.getRequest().getTierLabel(),
+                        TierTotals.newBuilder()
+                            .setTier(t.getRequest().getTier())
+                            .setImages(1)
+                            .setImagesGenerated(resumed ? 0 : 1)
+                            .setImagesResumed(resumed ? 1 : 0)
+                            .build())));
   }
 }
