@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * EvaluateTiers [--model=classpath:/dev/odelt/models/mnist/manifest.json] [--out=eval-report]
  *   [--tiers=s1-b2,s4-b6,s8-b6-heun] [--steps=1,2,4 --blocks=2,4,6 [--solvers=euler,heun]
  *   [--guidances=1,2]] [--perClass=100] [--seed=0] [--batch=50] [--device=auto] [--gridColumns=10]
- *   [--precision=fp32|bf16]
+ *   [--precision=fp32|bf16] [--bootstrap=20]
  * </pre>
  *
  * Without {@code --tiers} or {@code --steps}/{@code --blocks}, the manifest's tier presets are
@@ -89,6 +89,7 @@ public final class EvaluateTiers {
    * @param out output location (directory or prefix)
    * @param gridColumns images per row in the PNG grids, ≥ 1
    * @param precision inference precision; {@code null}: the package's recommendation
+   * @param bootstrap resamples for the FD's standard error; 0 computes none
    */
   public record Options(
       String model,
@@ -99,24 +100,40 @@ public final class EvaluateTiers {
       String device,
       String out,
       int gridColumns,
-      Precision precision) {
+      Precision precision,
+      int bootstrap) {
 
     public Options {
       if (perClass < 1 || batch < 1 || gridColumns < 1) {
         throw new IllegalArgumentException("perClass, batch and gridColumns must be >= 1");
       }
+      if (bootstrap < 0 || bootstrap == 1) {
+        throw new IllegalArgumentException("bootstrap must be 0 (off) or >= 2, got " + bootstrap);
+      }
       tiers = List.copyOf(tiers);
     }
 
-    /** Defaults: the shipped model, presets, 100 per class, seed 0, batch 50, auto device. */
+    /**
+     * Defaults: the shipped model, presets, 100 per class, seed 0, batch 50, auto device, FD
+     * standard errors from 20 bootstrap resamples.
+     */
     public static Options defaults() {
       return new Options(
-          Models.DEFAULT_MODEL, List.of(), 100, 0, 50, "auto", "eval-report", 10, null);
+          Models.DEFAULT_MODEL, List.of(), 100, 0, 50, "auto", "eval-report", 10, null, 20);
     }
 
     /** Parses {@code --name=value} arguments over the defaults. */
     public static Options parse(String... args) {
-      Options o = defaults();
+      Options d = defaults();
+      String model = d.model;
+      int perClass = d.perClass;
+      long seed = d.seed;
+      int batch = d.batch;
+      String device = d.device;
+      String out = d.out;
+      int gridColumns = d.gridColumns;
+      Precision precision = d.precision;
+      int bootstrap = d.bootstrap;
       List<Tier> labels = new ArrayList<>();
       List<Integer> steps = List.of();
       List<Integer> blocks = List.of();
@@ -129,39 +146,15 @@ public final class EvaluateTiers {
         }
         String v = kv[1].trim();
         switch (kv[0]) {
-          case "--model" -> o = o.with(v, o.perClass, o.seed, o.batch, o.device, o.out);
-          case "--out" -> o = o.with(o.model, o.perClass, o.seed, o.batch, o.device, v);
-          case "--perClass" ->
-              o = o.with(o.model, Integer.parseInt(v), o.seed, o.batch, o.device, o.out);
-          case "--seed" ->
-              o = o.with(o.model, o.perClass, Long.parseLong(v), o.batch, o.device, o.out);
-          case "--batch" ->
-              o = o.with(o.model, o.perClass, o.seed, Integer.parseInt(v), o.device, o.out);
-          case "--device" -> o = o.with(o.model, o.perClass, o.seed, o.batch, v, o.out);
-          case "--gridColumns" ->
-              o =
-                  new Options(
-                      o.model,
-                      o.tiers,
-                      o.perClass,
-                      o.seed,
-                      o.batch,
-                      o.device,
-                      o.out,
-                      Integer.parseInt(v),
-                      o.precision);
-          case "--precision" ->
-              o =
-                  new Options(
-                      o.model,
-                      o.tiers,
-                      o.perClass,
-                      o.seed,
-                      o.batch,
-                      o.device,
-                      o.out,
-                      o.gridColumns,
-                      Precision.parse(v));
+          case "--model" -> model = v;
+          case "--out" -> out = v;
+          case "--perClass" -> perClass = Integer.parseInt(v);
+          case "--seed" -> seed = Long.parseLong(v);
+          case "--batch" -> batch = Integer.parseInt(v);
+          case "--device" -> device = v;
+          case "--gridColumns" -> gridColumns = Integer.parseInt(v);
+          case "--precision" -> precision = Precision.parse(v);
+          case "--bootstrap" -> bootstrap = Integer.parseInt(v);
           case "--tiers" -> labels.addAll(TierGrid.parseList(v));
           case "--steps" -> steps = TierGrid.parseInts(v);
           case "--blocks" -> blocks = TierGrid.parseInts(v);
@@ -176,21 +169,16 @@ public final class EvaluateTiers {
       LinkedHashSet<Tier> tiers = new LinkedHashSet<>(labels);
       tiers.addAll(TierGrid.crossProduct(steps, blocks, solvers, guidances));
       return new Options(
-          o.model,
+          model,
           List.copyOf(tiers),
-          o.perClass,
-          o.seed,
-          o.batch,
-          o.device,
-          o.out,
-          o.gridColumns,
-          o.precision);
-    }
-
-    private Options with(
-        String model, int perClass, long seed, int batch, String device, String out) {
-      return new Options(
-          model, tiers, perClass, seed, batch, device, out, gridColumns, precision);
+          perClass,
+          seed,
+          batch,
+          device,
+          out,
+          gridColumns,
+          precision,
+          bootstrap);
     }
   }
 
@@ -201,8 +189,11 @@ public final class EvaluateTiers {
    * @param tier the tier; null for the real row
    * @param images images evaluated
    * @param classAccuracy fraction classified as the requested digit
+   * @param classAccuracyStandardError its binomial standard error, √(p(1−p)/n)
    * @param perClassAccuracy (10) the same per digit
    * @param frechetDistance FD of classifier features to the held-out digits
+   * @param frechetDistanceStandardError its bootstrap standard error ({@link
+   *     FrechetDistance#bootstrapStandardError}; 0 when not computed)
    * @param velocityEvaluationsPerImage mean velocity evaluations per image
    * @param blockEvaluationsPerImage mean transformer-block evaluations per image
    * @param secondsPerImage sampler wall time per image (not deterministic)
@@ -212,8 +203,10 @@ public final class EvaluateTiers {
       Tier tier,
       int images,
       double classAccuracy,
+      double classAccuracyStandardError,
       List<Double> perClassAccuracy,
       double frechetDistance,
+      double frechetDistanceStandardError,
       double velocityEvaluationsPerImage,
       double blockEvaluationsPerImage,
       double secondsPerImage) {
@@ -302,14 +295,17 @@ public final class EvaluateTiers {
               realSample.batchAsModelInput(
                   IntStream.range(0, realSample.count()).toArray(), DigitClassifier.INPUT_SIZE),
               realSample.count());
+      double realAccuracy = realOut.accuracy(realSample.labels());
       TierResult real =
           new TierResult(
               REAL,
               null,
               realSample.count(),
-              realOut.accuracy(realSample.labels()),
+              realAccuracy,
+              binomialStandardError(realAccuracy, realSample.count()),
               perClass(realOut.predicted(), realSample.labels()),
               FrechetDistance.between(FrechetDistance.fit(realOut.featureRows()), reference),
+              fdStandardError(realOut.featureRows(), reference, options),
               0,
               0,
               0);
@@ -338,14 +334,17 @@ public final class EvaluateTiers {
         }
         DigitClassifier.Classification out =
             classifier.classify(ClassifierInputs.of(images), images.size());
+        double accuracy = out.accuracy(wanted);
         TierResult result =
             new TierResult(
                 tier.label(),
                 tier,
                 images.size(),
-                out.accuracy(wanted),
+                accuracy,
+                binomialStandardError(accuracy, images.size()),
                 perClass(out.predicted(), wanted),
                 FrechetDistance.between(FrechetDistance.fit(out.featureRows()), reference),
+                fdStandardError(out.featureRows(), reference, options),
                 velocityEvaluations / (double) images.size(),
                 blockEvaluations / (double) images.size(),
                 nanos / 1e9 / images.size());
@@ -385,6 +384,20 @@ public final class EvaluateTiers {
           "application/json");
       return report;
     }
+  }
+
+  /** √(p(1−p)/n): the standard error of an accuracy p measured on n images. */
+  static double binomialStandardError(double p, int n) {
+    return Math.sqrt(p * (1 - p) / n);
+  }
+
+  /** The FD's bootstrap standard error, from a fixed seed (0 when bootstrapping is off). */
+  private static double fdStandardError(
+      double[][] features, FrechetDistance.Gaussian reference, Options options) {
+    return options.bootstrap() < 2
+        ? 0
+        : FrechetDistance.bootstrapStandardError(
+            features, reference, options.bootstrap(), options.seed());
   }
 
   /** Gaussian of the bundled classifier's features of the held-out digits, computed once. */
@@ -640,10 +653,12 @@ public final class EvaluateTiers {
     }
     o.addProperty("images", result.images());
     o.addProperty("classAccuracy", result.classAccuracy());
+    o.addProperty("classAccuracyStandardError", result.classAccuracyStandardError());
     JsonArray perClass = new JsonArray();
     result.perClassAccuracy().forEach(perClass::add);
     o.add("perClassAccuracy", perClass);
     o.addProperty("frechetDistance", result.frechetDistance());
+    o.addProperty("frechetDistanceStandardError", result.frechetDistanceStandardError());
     o.addProperty("velocityEvaluationsPerImage", result.velocityEvaluationsPerImage());
     o.addProperty("blockEvaluationsPerImage", result.blockEvaluationsPerImage());
     o.addProperty("secondsPerImage", result.secondsPerImage());
@@ -665,7 +680,8 @@ public final class EvaluateTiers {
         .append(DigitClassifier.FEATURES)
         .append("-d features to the 1000 held-out digits (row `real`: ")
         .append(report.real().images())
-        .append(" training digits, the floor at this sample size).\n\n");
+        .append(" training digits, the floor at this sample size). ± is one standard error:")
+        .append(" binomial for accuracy, bootstrap over the tier's images for FD.\n\n");
     sb.append(
         "| tier | class accuracy | FD | velocity evals / image | block evals / image | s / image"
             + " |\n");
@@ -674,18 +690,22 @@ public final class EvaluateTiers {
     sb.append(
         String.format(
             Locale.ROOT,
-            "| %s | %.3f | %.2f | – | – | – |\n",
+            "| %s | %.3f ± %.3f | %.2f ± %.2f | – | – | – |\n",
             real.label(),
             real.classAccuracy(),
-            real.frechetDistance()));
+            real.classAccuracyStandardError(),
+            real.frechetDistance(),
+            real.frechetDistanceStandardError()));
     for (TierResult r : report.tiers()) {
       sb.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.3f | %.2f | %.1f | %.1f | %.4f |\n",
+              "| %s | %.3f ± %.3f | %.2f ± %.2f | %.1f | %.1f | %.4f |\n",
               r.label(),
               r.classAccuracy(),
+              r.classAccuracyStandardError(),
               r.frechetDistance(),
+              r.frechetDistanceStandardError(),
               r.velocityEvaluationsPerImage(),
               r.blockEvaluationsPerImage(),
               r.secondsPerImage()));

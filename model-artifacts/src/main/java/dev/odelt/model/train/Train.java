@@ -8,8 +8,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Command-line trainer of the default MNIST model: {@code java -cp … dev.odelt.model.train.Train
- * --output=model-artifacts/src/main/resources/dev/odelt/models/mnist --checkpointDir=…}. See
- * {@link TrainOptions#usage()} and model-artifacts/MODEL_CARD.md for the recipe used.
+ * --checkpointDir=DIR …}; {@link ExportModel} then turns the checkpoint's EMA weights into a model
+ * package ({@code tools/train.sh} does both). See {@link TrainOptions#usage()} and
+ * model-artifacts/MODEL_CARD.md for the recipe used.
  */
 public final class Train {
 

@@ -29,7 +29,6 @@ public record TrainOptions(
     int logEvery,
     double maxMinutes,
     int stepsPerProcess,
-    String output,
     Recipe recipe) {
 
   /** Which block count each student row runs. */
@@ -147,7 +146,7 @@ public record TrainOptions(
         "  --maxMinutes=0               stop early (checkpoint + package) after this (0 = no limit)",
         "  --stepsPerProcess=0          checkpoint and exit after this many steps (0 = no limit);",
         "                               tools/train.sh restarts until done (bounds native memory)",
-        "  --output=                    write the model package (EMA weights) to this directory",
+        "  (the package is exported from a checkpoint by ExportModel: tools/train.sh)",
         "  model: --imageSize=32 --channels=1 --patchSize=4 --hiddenSize=128 --numHeads=4",
         "         --mlpRatio=4 --depth=6 --depthMin=2 --groupSize=2 --numClasses=10",
         "         --maxStepLevel=7 --positionLayout=COLUMN_FIRST (the reference's; ROW_FIRST only",
@@ -200,7 +199,6 @@ public record TrainOptions(
             i(a, "logEvery", 20),
             Double.parseDouble(s(a, "maxMinutes", "0")),
             i(a, "stepsPerProcess", 0),
-            s(a, "output", ""),
             new Recipe(
                 e(a, "studentBlocks", StudentBlocks.class, Recipe.REFERENCE.studentBlocks()),
                 e(a, "lengthTeacher", LengthTeacher.class, Recipe.REFERENCE.lengthTeacher()),

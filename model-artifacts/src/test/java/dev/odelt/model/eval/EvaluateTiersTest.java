@@ -68,6 +68,15 @@ class EvaluateTiersTest {
       assertTrue(r.classAccuracy() >= 0 && r.classAccuracy() <= 1, r.label());
       assertEquals(10, r.perClassAccuracy().size());
       assertTrue(Double.isFinite(r.frechetDistance()) && r.frechetDistance() > 0, r.label());
+      assertEquals(
+          Math.sqrt(r.classAccuracy() * (1 - r.classAccuracy()) / 20),
+          r.classAccuracyStandardError(),
+          1e-12,
+          r.label());
+      assertTrue(
+          r.frechetDistanceStandardError() > 0
+              && r.frechetDistanceStandardError() < r.frechetDistance(),
+          r.label() + " FD " + r.frechetDistance() + " ± " + r.frechetDistanceStandardError());
       assertTrue(r.secondsPerImage() > 0);
     }
     // The real reference: 2 training digits per class, correctly classified by and large, and
@@ -89,10 +98,15 @@ class EvaluateTiersTest {
     assertEquals("heun", heun.get("solver").getAsString());
     assertEquals(4, heun.get("blocks").getAsInt());
     assertEquals(16.0, heun.get("blockEvaluationsPerImage").getAsDouble(), 0);
+    assertEquals(
+        report.tiers().get(1).frechetDistanceStandardError(),
+        heun.get("frechetDistanceStandardError").getAsDouble(),
+        0);
     assertEquals("real", json.getAsJsonObject("real").get("label").getAsString());
 
     String md = Files.readString(out.resolve("report.md"));
     assertTrue(md.contains("| tier | class accuracy | FD |"), md);
+    assertTrue(md.contains(" ± "), md);
     for (String label : List.of("real", "s1-b2", "s2-b4-heun", "s2-b2-g2")) {
       assertTrue(md.contains("| " + label + " |"), label);
     }

@@ -112,6 +112,35 @@ class FrechetDistanceTest {
   }
 
   @Test
+  void bootstrapStandardErrorMatchesTheDeltaMethodAndShrinksWithSampleSize() {
+    // 1-D features ~ N(1, 1) against the reference N(0, 1): FD = x̄² + (s − 1)², dominated by x̄²,
+    // whose standard error is 2|μ|/√n by the delta method: 0.1 at n = 400, 0.2 at n = 100.
+    Gaussian reference = new Gaussian(1000, new double[] {0}, new double[][] {{1}});
+    double[][] large = gaussianRows(400, 1, 7);
+    double[][] small = gaussianRows(100, 1, 8);
+    double seLarge = FrechetDistance.bootstrapStandardError(large, reference, 200, 3);
+    double seSmall = FrechetDistance.bootstrapStandardError(small, reference, 200, 3);
+    assertEquals(0.1, seLarge, 0.03);
+    assertEquals(0.2, seSmall, 0.06);
+    // Deterministic for a seed, different for another.
+    assertEquals(seLarge, FrechetDistance.bootstrapStandardError(large, reference, 200, 3), 0);
+    assertTrue(seLarge != FrechetDistance.bootstrapStandardError(large, reference, 200, 4));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> FrechetDistance.bootstrapStandardError(large, reference, 1, 3));
+  }
+
+  /** n values of N(mean, 1), one per row. */
+  private static double[][] gaussianRows(int n, double mean, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    double[][] rows = new double[n][1];
+    for (double[] row : rows) {
+      row[0] = mean + random.nextGaussian();
+    }
+    return rows;
+  }
+
+  @Test
   void badInputFailsClearly() {
     assertThrows(IllegalArgumentException.class, () -> FrechetDistance.fit(new double[][] {{1}}));
     assertThrows(
