@@ -9,6 +9,7 @@ import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.transforms.accounting.AccountCosts;
+import dev.odelt.transforms.accounting.ProgressSnapshots;
 import dev.odelt.transforms.accounting.QuoteBatches;
 import dev.odelt.transforms.accounting.QuoteCosts;
 import dev.odelt.transforms.accounting.WriteAccounting;
@@ -64,7 +65,11 @@ public final class GeneratePipeline {
 
   private GeneratePipeline() {}
 
-  /** Everything the job needs, already checked and defaulted by {@link GenerateJob}. */
+  /**
+   * Everything the job needs, already checked and defaulted by {@link GenerateJob}. {@code
+   * progressSnapshots} is the folder where workers publish their progress for the launcher on a
+   * cluster ({@link ProgressSnapshots}); empty for none.
+   */
   public record Settings(
       List<String> manifests,
       String output,
@@ -81,6 +86,7 @@ public final class GeneratePipeline {
       int previewImages,
       int recordShards,
       long progressSeconds,
+      String progressSnapshots,
       int torchThreads,
       RunSummary info,
       boolean plan) {}
@@ -88,6 +94,10 @@ public final class GeneratePipeline {
   /** Adds the job to {@code pipeline}. */
   public static void build(Pipeline pipeline, Settings s) {
     String out = s.output();
+    ProgressSnapshots snapshots =
+        s.progressSnapshots().isEmpty() || s.progressSeconds() <= 0
+            ? ProgressSnapshots.none()
+            : new ProgressSnapshots(s.progressSnapshots(), s.progressSeconds());
     PCollectionTuple parsed =
         pipeline
             .apply("Manifests", Create.of(s.manifests()))
@@ -111,12 +121,19 @@ public final class GeneratePipeline {
             .get(ResolveRequests.RESOLVED)
             .apply(
                 "ExpandRequests",
-                ExpandRequests.into(out).withChunkSize(s.chunkSize()).withResume(s.resume()));
+                ExpandRequests.into(out)
+                    .withChunkSize(s.chunkSize())
+                    .withResume(s.resume())
+                    .withProgressSnapshots(snapshots));
     PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
         tasks.get(ExpandRequests.TASKS).apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()));
     if (s.plan()) {
       quote(
-          s, resolved, tasks, batches, deadLetters(parsed, unique, resolved, out, s.recordShards()));
+          s,
+          resolved,
+          tasks,
+          batches,
+          deadLetters(parsed, unique, resolved, out, s.recordShards()));
       return;
     }
     // After a lost worker, Flink reruns the generation region (and the producers of its lost
@@ -126,7 +143,8 @@ public final class GeneratePipeline {
       PCollectionTuple skipped =
           batches.apply(
               "SkipWrittenImages",
-              SkipWrittenImages.since(out, Instant.parse(s.info().getStarted())));
+              SkipWrittenImages.since(out, Instant.parse(s.info().getStarted()))
+                  .withProgressSnapshots(snapshots));
       batches = skipped.get(SkipWrittenImages.BATCHES);
       written = written.and(skipped.get(SkipWrittenImages.WRITTEN));
     }
@@ -138,7 +156,8 @@ public final class GeneratePipeline {
                 .withPrecision(s.precision())
                 .withMaxBatchSize(s.maxBatchSize())
                 .withTorchThreads(s.torchThreads())
-                .withProgressEvery(s.progressSeconds()));
+                .withProgressEvery(s.progressSeconds())
+                .withProgressSnapshots(snapshots));
     // WriteImages consumes GenerateImages' output directly (no Flatten in between), so Flink
     // chains the two and writes each batch's images as they are made; a Flatten there broke the
     // chain, and in batch mode every generated image then waited for all generation to finish.

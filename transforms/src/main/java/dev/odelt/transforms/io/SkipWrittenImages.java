@@ -5,6 +5,7 @@ import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.storage.ObjectStore;
 import dev.odelt.transforms.accounting.Progress;
+import dev.odelt.transforms.accounting.ProgressSnapshots;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,10 +52,12 @@ public final class SkipWrittenImages
 
   private final String outputRoot;
   private final Instant runStarted;
+  private final ProgressSnapshots snapshots;
 
-  private SkipWrittenImages(String outputRoot, Instant runStarted) {
+  private SkipWrittenImages(String outputRoot, Instant runStarted, ProgressSnapshots snapshots) {
     this.outputRoot = outputRoot;
     this.runStarted = runStarted;
+    this.snapshots = snapshots;
   }
 
   /** Skips images under {@code outputRoot} written at or after {@code runStarted}. */
@@ -65,7 +68,15 @@ public final class SkipWrittenImages
     if (runStarted == null) {
       throw new IllegalArgumentException("runStarted must not be null");
     }
-    return new SkipWrittenImages(outputRoot, runStarted);
+    return new SkipWrittenImages(outputRoot, runStarted, ProgressSnapshots.none());
+  }
+
+  /** Publishes the skipped images as done for the launcher's cluster-wide progress. */
+  public SkipWrittenImages withProgressSnapshots(ProgressSnapshots where) {
+    if (where == null) {
+      throw new IllegalArgumentException("where must not be null (ProgressSnapshots.none())");
+    }
+    return new SkipWrittenImages(outputRoot, runStarted, where);
   }
 
   @Override
@@ -74,7 +85,7 @@ public final class SkipWrittenImages
     PCollectionTuple out =
         batches.apply(
             "SkipWritten",
-            ParDo.of(new SkipFn(outputRoot, runStarted.toEpochMilli()))
+            ParDo.of(new SkipFn(outputRoot, runStarted.toEpochMilli(), snapshots))
                 .withOutputTags(BATCHES, TupleTagList.of(WRITTEN)));
     out.get(BATCHES).setCoder(coder);
     return out;
@@ -87,17 +98,25 @@ public final class SkipWrittenImages
     private static final long serialVersionUID = 1L;
     private final String outputRoot;
     private final long runStartedMillis;
+    private final ProgressSnapshots snapshots;
     private final Counter skipped = Metrics.counter(SkipWrittenImages.class, "images_skipped");
     private transient ObjectStore store;
 
-    SkipFn(String outputRoot, long runStartedMillis) {
+    SkipFn(String outputRoot, long runStartedMillis, ProgressSnapshots snapshots) {
       this.outputRoot = outputRoot;
       this.runStartedMillis = runStartedMillis;
+      this.snapshots = snapshots;
     }
 
     @Setup
     public void setup() {
       store = RetryingStore.forLocation(outputRoot);
+      snapshots.start();
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      snapshots.flush();
     }
 
     @ProcessElement
