@@ -43,10 +43,11 @@ import org.slf4j.LoggerFactory;
  * prints one {@value #ALL_TIERS} line from Flink's own record counters over REST ({@code
  * /jobs/<id>/vertices/<vid>/subtasks/metrics?get=<names>&agg=sum}).
  *
- * <p>For display only: a snapshot is at most a few seconds old, and after a failover the work a
- * restarted region redoes or skips counts again, so done is capped at planned per tier. The
- * end-of-run table comes from the job's own accounting ({@code run.json}). A read fault is logged
- * (the first one as a warning) and the next poll tries again; it never fails the job.
+ * <p>For display only: a snapshot is at most a few seconds old. After a failover a task that runs
+ * again counts under a higher attempt and only the latest attempt of each task counts, so work
+ * redone or skipped after a restart is not counted twice. The end-of-run table comes from the job's
+ * own accounting ({@code run.json}). A read fault is logged (the first one as a warning) and the
+ * next poll tries again; it never fails the job.
  */
 public final class ClusterProgress implements AutoCloseable {
 
@@ -175,20 +176,22 @@ public final class ClusterProgress implements AutoCloseable {
   }
 
   /**
-   * Sums snapshots ({@link Progress#readSnapshot}); one that is not a snapshot is skipped and
-   * logged. Done is capped at planned per tier (after a failover, redone and skipped work counts
-   * again).
+   * Merges snapshots ({@link Progress#merge}: of each task only its latest attempt counts); one
+   * that is not a snapshot is skipped and logged. Done is capped at planned per tier (a snapshot
+   * can be a little older than another).
    */
   static Totals sum(List<String> snapshotJsons) {
-    Map<String, Long> planned = new TreeMap<>();
-    Map<String, Long> done = new TreeMap<>();
+    List<Progress.Snapshot> tasks = new ArrayList<>();
     for (String json : snapshotJsons) {
       try {
-        Progress.readSnapshot(json, planned, done);
+        tasks.addAll(Progress.Snapshot.read(json));
       } catch (IllegalArgumentException e) {
         LOG.warn("Cluster progress: skipped a progress snapshot: {}", e.getMessage());
       }
     }
+    Map<String, Long> planned = new TreeMap<>();
+    Map<String, Long> done = new TreeMap<>();
+    Progress.merge(tasks, planned, done);
     Map<String, Long> capped = new TreeMap<>();
     done.forEach((tier, n) -> capped.put(tier, Math.min(n, planned.getOrDefault(tier, n))));
     return new Totals(planned, capped);

@@ -100,8 +100,14 @@ class ClusterProgressTest {
     // Two workers: one expanded all requests, both generated; a third object is not a snapshot.
     Files.writeString(
         snapshots.resolve("a.json"),
-        "{\"planned\":{\"s1-b6-g3\":64,\"s16-b6-g1.5\":8},\"done\":{\"s1-b6-g3\":16}}");
-    Files.writeString(snapshots.resolve("b.json"), "{\"planned\":{},\"done\":{\"s1-b6-g3\":16}}");
+        "{\"tasks\":["
+            + task("E (1/1)", 0, "\"s1-b6-g3\":64,\"s16-b6-g1.5\":8", "")
+            + ","
+            + task("G (1/2)", 0, "", "\"s1-b6-g3\":16")
+            + "]}");
+    Files.writeString(
+        snapshots.resolve("b.json"),
+        "{\"tasks\":[" + task("G (2/2)", 0, "", "\"s1-b6-g3\":16") + "]}");
     Files.writeString(snapshots.resolve("c.json"), "{\"planned\":{\"s1-b6-g3\":\"many\"}}");
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ClusterProgress progress =
@@ -123,14 +129,35 @@ class ClusterProgressTest {
   }
 
   @Test
-  void doneIsCappedAtPlannedAfterAFailoverCountedWorkTwice() {
+  void aTaskRunAgainAfterAFailoverCountsOnce() {
+    // G (1/2) ran again (attempt 1) after its worker died: its skipped images count once.
     ClusterProgress.Totals totals =
         ClusterProgress.sum(
             List.of(
-                "{\"planned\":{\"t\":10},\"done\":{\"t\":8}}",
-                "{\"planned\":{},\"done\":{\"t\":7,\"u\":3}}"));
-    assertEquals(Map.of("t", 10L, "u", 3L), totals.done());
+                "{\"tasks\":["
+                    + task("E (1/1)", 0, "\"t\":10", "")
+                    + ","
+                    + task("G (1/2)", 0, "", "\"t\":4")
+                    + "]}",
+                "{\"tasks\":["
+                    + task("G (2/2)", 0, "", "\"t\":5")
+                    + ","
+                    + task("G (1/2)", 1, "", "\"t\":5")
+                    + "]}"));
     assertEquals(Map.of("t", 10L), totals.planned());
+    assertEquals(Map.of("t", 10L), totals.done());
+  }
+
+  private static String task(String name, int attempt, String planned, String done) {
+    return "{\"task\":\""
+        + name
+        + "\",\"attempt\":"
+        + attempt
+        + ",\"planned\":{"
+        + planned
+        + "},\"done\":{"
+        + done
+        + "}}";
   }
 
   @Test
