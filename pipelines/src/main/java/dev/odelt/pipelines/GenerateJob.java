@@ -387,6 +387,14 @@ public final class GenerateJob {
         s.getModelName(),
         s.getModelVersion(),
         s.getWallSeconds());
+    if (s.getImagesRecovered() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "odelt: %d of the generated images were written by an attempt lost in a failover and"
+              + " kept (%.2f device s, counted once)%n",
+          s.getImagesRecovered(),
+          s.getRecoveredSeconds());
+    }
     // A latent model's device seconds are sampling + decoding: shown side by side.
     boolean latent = s.getDecodeSeconds() > 0;
     out.println(

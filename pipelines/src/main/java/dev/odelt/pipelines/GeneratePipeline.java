@@ -139,12 +139,14 @@ public final class GeneratePipeline {
     // After a lost worker, Flink reruns the generation region (and the producers of its lost
     // inputs): skip what an earlier attempt of this run already wrote.
     PCollectionList<RenderedImage> written = PCollectionList.empty(pipeline);
+    WriteImages writeImages = WriteImages.to(out);
     if (!s.info().getStarted().isEmpty()) {
+      Instant started = Instant.parse(s.info().getStarted());
+      writeImages = writeImages.forRun(started.toString());
       PCollectionTuple skipped =
           batches.apply(
               "SkipWrittenImages",
-              SkipWrittenImages.since(out, Instant.parse(s.info().getStarted()))
-                  .withProgressSnapshots(snapshots));
+              SkipWrittenImages.since(out, started).withProgressSnapshots(snapshots));
       batches = skipped.get(SkipWrittenImages.BATCHES);
       written = written.and(skipped.get(SkipWrittenImages.WRITTEN));
     }
@@ -171,8 +173,8 @@ public final class GeneratePipeline {
                     .apply("ReadExistingImages", ReadExistingImages.from(out)))
             .apply("AllResumed", Flatten.pCollections());
     PCollection<ImageRecord> records =
-        PCollectionList.of(fresh.apply("WriteImages", WriteImages.to(out)))
-            .and(resumed.apply("ResumedRecords", WriteImages.to(out)))
+        PCollectionList.of(fresh.apply("WriteImages", writeImages))
+            .and(resumed.apply("ResumedRecords", writeImages))
             .apply("AllRecords", Flatten.pCollections());
     records.apply("WriteRecords", WriteRecords.to(out).withShards(s.recordShards()));
     PCollection<String> previews =
