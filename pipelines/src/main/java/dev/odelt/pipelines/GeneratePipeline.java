@@ -33,6 +33,7 @@ import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.util.ShardedKey;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -51,6 +52,11 @@ import org.apache.beam.sdk.values.PCollectionTuple;
  * requests + records + batch stats → AccountCosts → WriteAccounting (tiers, requests, run.json)
  *   → WriteReport (report.html; with previews and the first dead letters of each reason)
  * </pre>
+ *
+ * <p>The manifests are spread over the workers before parsing (one file is parsed by one worker);
+ * the requests are then spread again by request id (DeduplicateRequests), their chunks at random
+ * (ExpandRequests) and the batches at random (BatchByTier), so expansion and generation use every
+ * worker whatever the number of files.
  *
  * <p>With {@code plan} set the same stages up to BatchByTier run, and instead of generating:
  *
@@ -101,6 +107,9 @@ public final class GeneratePipeline {
     PCollectionTuple parsed =
         pipeline
             .apply("Manifests", Create.of(s.manifests()))
+            // Create emits every element from one subtask: without this, every manifest file would
+            // be parsed by the same worker, one after the other (seen on the local cluster).
+            .apply("SpreadManifests", Reshuffle.viaRandomKey())
             .apply(
                 "ParseRequests",
                 ParseRequests.with(
