@@ -45,9 +45,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>For display only: a snapshot is at most a few seconds old. After a failover a task that runs
  * again counts under a higher attempt and only the latest attempt of each task counts, so work
- * redone or skipped after a restart is not counted twice. The end-of-run table comes from the job's
- * own accounting ({@code run.json}). A read fault is logged (the first one as a warning) and the
- * next poll tries again; it never fails the job.
+ * redone or skipped after a restart is not counted twice (a tier's count can drop back while a
+ * restarted task re-counts what it skips). The end-of-run table comes from the job's own accounting
+ * ({@code run.json}). A read fault is logged (the first one as a warning) and the next poll tries
+ * again; it never fails the job.
  */
 public final class ClusterProgress implements AutoCloseable {
 
