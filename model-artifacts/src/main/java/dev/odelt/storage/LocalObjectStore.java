@@ -1,13 +1,20 @@
 package dev.odelt.storage;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -15,6 +22,7 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -27,16 +35,22 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Local files. Writes go to a hidden temporary file ({@code .<name>.<uuid>.tmp}) in the target
  * directory and are then moved into place atomically, so readers never see half a file and a rerun
- * replaces the same name; listings never show those temporary files. Content type and metadata are
- * not stored (the file system has nowhere standard to put them).
+ * replaces the same name; listings never show those temporary files. User metadata is stored as one
+ * user extended attribute ({@value #METADATA_ATTRIBUTE}, JSON) set on the temporary file before the
+ * move, so an object and its metadata appear together; on a file system without user extended
+ * attributes it is not stored (logged once). The content type is not stored.
  *
  * <p>Listing walks directories depth-first, reading one directory at a time in sorted order, so
  * locations come out in lexicographic order while memory grows only with the largest directory.
@@ -45,6 +59,12 @@ import java.util.stream.StreamSupport;
 public final class LocalObjectStore implements ObjectStore {
 
   private static final String TMP_SUFFIX = ".tmp";
+
+  /** The user extended attribute that holds an object's metadata (JSON object of strings). */
+  public static final String METADATA_ATTRIBUTE = "odelt.metadata";
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalObjectStore.class);
+  private static final AtomicBoolean WARNED_NO_XATTR = new AtomicBoolean();
 
   @Override
   public String scheme() {
@@ -81,6 +101,9 @@ public final class LocalObjectStore implements ObjectStore {
     Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
     try {
       Files.write(tmp, bytes);
+      if (metadata != null && !metadata.isEmpty()) {
+        writeMetadata(tmp, metadata);
+      }
       try {
         Files.move(
             tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -89,6 +112,84 @@ public final class LocalObjectStore implements ObjectStore {
       }
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static void writeMetadata(Path file, Map<String, String> metadata) throws IOException {
+    UserDefinedFileAttributeView view =
+        Files.getFileAttributeView(file, UserDefinedFileAttributeView.class);
+    if (view == null) {
+      warnNoXattr(file, null);
+      return;
+    }
+    byte[] json = new Gson().toJson(new TreeMap<>(metadata)).getBytes(StandardCharsets.UTF_8);
+    try {
+      view.write(METADATA_ATTRIBUTE, ByteBuffer.wrap(json));
+    } catch (UnsupportedOperationException | FileSystemException e) {
+      warnNoXattr(file, e);
+    }
+  }
+
+  private static void warnNoXattr(Path file, Exception e) {
+    if (WARNED_NO_XATTR.compareAndSet(false, true)) {
+      LOG.warn(
+          "The file system of {} keeps no user extended attributes: object metadata is not"
+              + " stored{}",
+          file.getParent(),
+          e == null ? "" : " (" + e + ")");
+    }
+  }
+
+  /** The metadata written with a file; empty when none was (or cannot be) stored. */
+  static Map<String, String> readMetadata(Path file) throws IOException {
+    UserDefinedFileAttributeView view =
+        Files.getFileAttributeView(file, UserDefinedFileAttributeView.class);
+    if (view == null) {
+      return Map.of();
+    }
+    ByteBuffer buffer;
+    try {
+      if (!view.list().contains(METADATA_ATTRIBUTE)) {
+        return Map.of();
+      }
+      buffer = ByteBuffer.allocate(view.size(METADATA_ATTRIBUTE));
+      view.read(METADATA_ATTRIBUTE, buffer);
+    } catch (UnsupportedOperationException | FileSystemException e) {
+      if (e instanceof NoSuchFileException missing) {
+        throw missing;
+      }
+      return Map.of();
+    }
+    String json = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+    Map<String, String> out = new TreeMap<>();
+    try {
+      JsonElement parsed = JsonParser.parseString(json);
+      if (!parsed.isJsonObject()) {
+        throw new IOException("metadata of " + file + " is not a JSON object");
+      }
+      for (Map.Entry<String, JsonElement> e : parsed.getAsJsonObject().entrySet()) {
+        if (!e.getValue().isJsonPrimitive() || !e.getValue().getAsJsonPrimitive().isString()) {
+          throw new IOException("metadata '" + e.getKey() + "' of " + file + " is not a string");
+        }
+        out.put(e.getKey(), e.getValue().getAsString());
+      }
+    } catch (JsonParseException e) {
+      throw new IOException("metadata of " + file + " is not JSON: " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<Stat> stat(String location) throws IOException {
+    Path path = toPath(location);
+    try {
+      if (!Files.isRegularFile(path)) {
+        return Optional.empty();
+      }
+      Instant modified = Files.getLastModifiedTime(path).toInstant();
+      return Optional.of(new Stat(modified, readMetadata(path)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
     }
   }
 

@@ -65,6 +65,31 @@ public interface ObjectStore {
   }
 
   /**
+   * What {@link #stat} tells of an object.
+   *
+   * @param modified when it was last written
+   * @param metadata the user metadata it was written with; empty where the store keeps none
+   */
+  record Stat(Instant modified, Map<String, String> metadata) {
+    public Stat {
+      if (modified == null) {
+        throw new IllegalArgumentException("modified must not be null");
+      }
+      metadata = Map.copyOf(metadata);
+    }
+  }
+
+  /**
+   * The modification time and user metadata of the object at exactly this location, in one look-up
+   * where the store allows; empty when there is no object there or the store cannot tell its time.
+   * The default is {@link #lastModified} with no metadata. Jobs use the metadata to read back what
+   * an earlier attempt of the same run recorded with an object it wrote.
+   */
+  default Optional<Stat> stat(String location) throws IOException {
+    return lastModified(location).map(t -> new Stat(t, Map.of()));
+  }
+
+  /**
    * Lists the objects matching a glob ({@code *} within one path segment, {@code **} across
    * segments, {@code ?} one character), in lexicographic order of location. A glob without
    * wildcards matches the one object of that name, or, when it names a directory/prefix, nothing.

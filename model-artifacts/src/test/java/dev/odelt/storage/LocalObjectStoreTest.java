@@ -10,11 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -57,6 +59,38 @@ class LocalObjectStoreTest {
     assertTrue(store.exists(location));
     assertFalse(store.exists(at("out/images")));
     assertFalse(store.exists(at("out/images/other.png")));
+  }
+
+  @Test
+  void metadataIsKeptWithTheObjectAndReplacedByTheNextWrite() throws IOException {
+    Assumptions.assumeTrue(
+        Files.getFileStore(dir).supportsFileAttributeView(UserDefinedFileAttributeView.class),
+        "the temporary folder's file system keeps no user extended attributes");
+    String location = at("out/images/r1-0.png");
+    store.write(location, new byte[] {1, 2}, "image/png", Map.of("run", "a", "seconds", "0.5"));
+    ObjectStore.Stat stat = store.stat(location).orElseThrow();
+    assertEquals(Map.of("run", "a", "seconds", "0.5"), stat.metadata());
+    assertEquals(
+        Files.getLastModifiedTime(dir.resolve("out/images/r1-0.png")).toInstant(), stat.modified());
+    store.write(location, new byte[] {1, 2});
+    assertEquals(Map.of(), store.stat(location).orElseThrow().metadata());
+    store.write(location, new byte[] {1, 2}, "image/png", Map.of("run", "b"));
+    assertEquals(Map.of("run", "b"), store.stat(location).orElseThrow().metadata());
+    assertEquals(List.of(location), list(at("out/images/*")));
+    assertTrue(store.stat(at("out/images/none.png")).isEmpty());
+  }
+
+  @Test
+  void damagedMetadataIsAnErrorNamingTheFile() throws IOException {
+    Assumptions.assumeTrue(
+        Files.getFileStore(dir).supportsFileAttributeView(UserDefinedFileAttributeView.class),
+        "the temporary folder's file system keeps no user extended attributes");
+    Path file = dir.resolve("x.png");
+    Files.write(file, new byte[] {1});
+    Files.getFileAttributeView(file, UserDefinedFileAttributeView.class)
+        .write(LocalObjectStore.METADATA_ATTRIBUTE, ByteBuffer.wrap("{\"a\":1}".getBytes(UTF_8)));
+    IOException e = assertThrows(IOException.class, () -> store.stat(file.toString()));
+    assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
   }
 
   @Test

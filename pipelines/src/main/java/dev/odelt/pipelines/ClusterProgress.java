@@ -4,7 +4,10 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.odelt.storage.ObjectStore;
+import dev.odelt.storage.ObjectStores;
 import dev.odelt.transforms.accounting.Progress;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -22,29 +25,38 @@ import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The launcher's view of a job running on a Flink cluster: every few seconds it reads the {@link
- * Progress} counters of all subtasks from Flink's REST API ({@code
- * /jobs/<id>/vertices/<vid>/subtasks/metrics?get=<names>&agg=sum}, where Beam counters appear as
- * {@code <operator>.odelt_progress.planned_<tier>}) and prints one line per tier with images done /
- * planned, rate and ETA for the whole cluster, in the same form as the embedded run's log lines.
+ * The launcher's view of a job running on a Flink cluster: every few seconds it sums the progress
+ * snapshots the workers publish ({@link Progress#publishTo}, one object per worker JVM under the
+ * run's {@code progress/<run>/} folder) and prints one line per tier with images done / planned,
+ * rate and ETA for the whole cluster, in the same form as the embedded run's log lines.
  *
- * <p>For display only: a metric reaches the REST API after the bundle that counted it and Flink's
- * metric fetch interval, and a restarted subtask starts counting again. The end-of-run table comes
- * from the job's own accounting ({@code run.json}). A REST fault is logged (the first one as a
- * warning) and the next poll tries again; it never fails the job.
+ * <p>Why not Beam counters over Flink's REST API: in batch mode the Flink runner runs each DoFn
+ * operator's whole input as one bundle and hands Beam metrics to Flink's metric groups only when a
+ * bundle finishes, so {@code odelt_progress.*} never shows in {@code
+ * /jobs/<id>/vertices/<vid>/subtasks/metrics} while a stage runs (checked on a real cluster; see
+ * deploy/README.md). Until the first snapshot arrives (or when the launcher cannot read them) it
+ * prints one {@value #ALL_TIERS} line from Flink's own record counters over REST ({@code
+ * /jobs/<id>/vertices/<vid>/subtasks/metrics?get=<names>&agg=sum}).
+ *
+ * <p>For display only: a snapshot is at most a few seconds old. After a failover a task that runs
+ * again counts under a higher attempt and only the latest attempt of each task counts, so work
+ * redone or skipped after a restart is not counted twice (a tier's count can drop back while a
+ * restarted task re-counts what it skips). The end-of-run table comes from the job's own accounting
+ * ({@code run.json}). A read fault is logged (the first one as a warning) and the next poll tries
+ * again; it never fails the job.
  */
 public final class ClusterProgress implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterProgress.class);
-  private static final String PLANNED = Progress.NAMESPACE + "." + Progress.PLANNED_PREFIX;
-  private static final String DONE = Progress.NAMESPACE + "." + Progress.DONE_PREFIX;
 
   private final URI rest;
   private final String jobName;
+  private final String snapshots;
   private final PrintStream console;
   private final HttpClient http;
   private final ScheduledExecutorService poller;
@@ -52,10 +64,12 @@ public final class ClusterProgress implements AutoCloseable {
   private long firstDoneNanos;
   private long lastPrintedDone = -1;
   private boolean warned;
+  private boolean snapshotsWarned;
 
-  private ClusterProgress(URI rest, String jobName, PrintStream console) {
+  private ClusterProgress(URI rest, String jobName, String snapshots, PrintStream console) {
     this.rest = rest;
     this.jobName = jobName;
+    this.snapshots = snapshots;
     this.console = console;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     this.poller =
@@ -69,12 +83,13 @@ public final class ClusterProgress implements AutoCloseable {
 
   /**
    * Starts printing the progress of the job named {@code jobName} on the cluster whose REST
-   * endpoint is {@code flinkMaster} ({@code host:port}) every {@code seconds}.
+   * endpoint is {@code flinkMaster} ({@code host:port}) every {@code seconds}, from the workers'
+   * snapshots under {@code snapshots} (empty: Flink's record counters only).
    */
   public static ClusterProgress start(
-      String flinkMaster, String jobName, long seconds, PrintStream console) {
+      String flinkMaster, String jobName, long seconds, String snapshots, PrintStream console) {
     String base = flinkMaster.contains("://") ? flinkMaster : "http://" + flinkMaster;
-    ClusterProgress p = new ClusterProgress(URI.create(base + "/"), jobName, console);
+    ClusterProgress p = new ClusterProgress(URI.create(base + "/"), jobName, snapshots, console);
     p.poller.scheduleWithFixedDelay(p::pollQuietly, seconds, seconds, TimeUnit.SECONDS);
     return p;
   }
@@ -98,15 +113,33 @@ public final class ClusterProgress implements AutoCloseable {
     }
   }
 
-  /** One poll: finds the job, sums the counters, prints the lines when something changed. */
+  /**
+   * One poll: sums the workers' snapshots (or, while there are none, finds the job and sums Flink's
+   * record counters) and prints the lines when something changed.
+   */
   void poll() throws IOException, InterruptedException {
-    if (jobId == null) {
-      jobId = findJob().orElse(null);
-      if (jobId == null) {
-        return;
+    Totals totals = new Totals(Map.of(), Map.of());
+    if (!snapshots.isEmpty()) {
+      try {
+        totals = snapshotTotals();
+      } catch (IOException | RuntimeException e) {
+        if (!snapshotsWarned) {
+          snapshotsWarned = true;
+          LOG.warn(
+              "Cluster progress: cannot read the snapshots in {}: {}", snapshots, e.toString());
+        }
+        LOG.debug("Cluster progress: snapshot read failed", e);
       }
     }
-    Totals totals = totals(jobId);
+    if (totals.planned().isEmpty()) {
+      if (jobId == null) {
+        jobId = findJob().orElse(null);
+        if (jobId == null) {
+          return;
+        }
+      }
+      totals = totals(jobId);
+    }
     long done = totals.done().values().stream().mapToLong(Long::longValue).sum();
     if (done == 0 || done == lastPrintedDone) {
       return;
@@ -122,8 +155,48 @@ public final class ClusterProgress implements AutoCloseable {
     }
   }
 
-  /** Images planned and done per tier, summed over all subtasks of all vertices. */
+  /** Images planned and done per tier, summed over all workers (done at most planned). */
   record Totals(Map<String, Long> planned, Map<String, Long> done) {}
+
+  /** The sum of the workers' snapshots under the snapshot folder. */
+  Totals snapshotTotals() throws IOException {
+    ObjectStore store = ObjectStores.forLocation(snapshots);
+    List<String> jsons = new ArrayList<>();
+    List<String> locations;
+    try (Stream<String> listed = store.list(ObjectStore.resolve(snapshots, "*.json"))) {
+      locations = listed.toList();
+    }
+    for (String location : locations) {
+      try {
+        jsons.add(new String(store.readAllBytes(location), StandardCharsets.UTF_8));
+      } catch (FileNotFoundException gone) {
+        // Replaced between the listing and the read (writes are atomic): the next poll reads it.
+      }
+    }
+    return sum(jsons);
+  }
+
+  /**
+   * Merges snapshots ({@link Progress#merge}: of each task only its latest attempt counts); one
+   * that is not a snapshot is skipped and logged. Done is capped at planned per tier (a snapshot
+   * can be a little older than another).
+   */
+  static Totals sum(List<String> snapshotJsons) {
+    List<Progress.Snapshot> tasks = new ArrayList<>();
+    for (String json : snapshotJsons) {
+      try {
+        tasks.addAll(Progress.Snapshot.read(json));
+      } catch (IllegalArgumentException e) {
+        LOG.warn("Cluster progress: skipped a progress snapshot: {}", e.getMessage());
+      }
+    }
+    Map<String, Long> planned = new TreeMap<>();
+    Map<String, Long> done = new TreeMap<>();
+    Progress.merge(tasks, planned, done);
+    Map<String, Long> capped = new TreeMap<>();
+    done.forEach((tier, n) -> capped.put(tier, Math.min(n, planned.getOrDefault(tier, n))));
+    return new Totals(planned, capped);
+  }
 
   private Optional<String> findJob() throws IOException, InterruptedException {
     JsonArray jobs = get("jobs/overview").getAsJsonObject().getAsJsonArray("jobs");
@@ -140,9 +213,13 @@ public final class ClusterProgress implements AutoCloseable {
     return Optional.ofNullable(found);
   }
 
+  /**
+   * The one {@value #ALL_TIERS} line from Flink's own counters: images planned = the records the
+   * ExpandRequests stage wrote (one per image to generate or resumed; kept by the JobManager after
+   * the stage finished), done = the records out of WriteImages and ResumedRecords (all of them once
+   * generation finished).
+   */
   Totals totals(String jid) throws IOException, InterruptedException {
-    Map<String, Long> planned = new TreeMap<>();
-    Map<String, Long> done = new TreeMap<>();
     long plannedAll = 0;
     long doneAll = 0;
     JsonArray vertices = get("jobs/" + jid).getAsJsonObject().getAsJsonArray("vertices");
@@ -151,7 +228,6 @@ public final class ClusterProgress implements AutoCloseable {
       JsonObject vertex = v.getAsJsonObject();
       String vertexName = vertex.get("name").getAsString();
       if (vertexName.contains(EXPAND_CHUNKS) && vertex.has("metrics")) {
-        // Kept by the JobManager after the stage finished (its subtask metrics are gone by then).
         plannedAll += vertex.getAsJsonObject("metrics").get("write-records").getAsLong();
       }
       if (vertexName.contains(GENERATE) && "FINISHED".equals(vertex.get("status").getAsString())) {
@@ -159,47 +235,28 @@ public final class ClusterProgress implements AutoCloseable {
       }
       String vid = vertex.get("id").getAsString();
       String path = "jobs/" + jid + "/vertices/" + vid + "/subtasks/metrics";
-      List<String> names = new ArrayList<>();
+      List<String> encoded = new ArrayList<>();
       for (JsonElement m : get(path).getAsJsonArray()) {
         String name = m.getAsJsonObject().get("id").getAsString();
-        if (name.contains(PLANNED) || name.contains(DONE) || isDoneRecords(name)) {
-          names.add(name);
+        if (isDoneRecords(name)) {
+          encoded.add(URLEncoder.encode(name, StandardCharsets.UTF_8));
         }
       }
-      if (names.isEmpty()) {
+      if (encoded.isEmpty()) {
         continue;
-      }
-      List<String> encoded = new ArrayList<>();
-      for (String name : names) {
-        encoded.add(URLEncoder.encode(name, StandardCharsets.UTF_8));
       }
       for (JsonElement m :
           get(path + "?agg=sum&get=" + String.join(",", encoded)).getAsJsonArray()) {
-        JsonObject metric = m.getAsJsonObject();
-        String name = metric.get("id").getAsString();
-        long value = (long) metric.get("sum").getAsDouble();
-        int p = name.indexOf(PLANNED);
-        int d = name.indexOf(DONE);
-        if (p >= 0) {
-          planned.merge(name.substring(p + PLANNED.length()), value, Long::sum);
-        } else if (d >= 0) {
-          done.merge(name.substring(d + DONE.length()), value, Long::sum);
-        } else {
-          doneAll += value;
-        }
+        doneAll += (long) m.getAsJsonObject().get("sum").getAsDouble();
       }
     }
     if (generationFinished) {
       doneAll = plannedAll;
     }
-    if (planned.isEmpty() && plannedAll > 0) {
-      // Beam counters reach Flink only when a bundle finishes; until then Flink's own record
-      // counters give the total over all tiers: the records the ExpandRequests stage wrote (one
-      // per image, to generate or resumed) and the records out of WriteImages/ResumedRecords.
-      planned.put(ALL_TIERS, plannedAll);
-      done.put(ALL_TIERS, doneAll);
+    if (plannedAll == 0) {
+      return new Totals(Map.of(), Map.of());
     }
-    return new Totals(planned, done);
+    return new Totals(Map.of(ALL_TIERS, plannedAll), Map.of(ALL_TIERS, doneAll));
   }
 
   /** Label of the one line shown when only Flink's own record counters are available. */

@@ -17,6 +17,7 @@ import dev.odelt.storage.gcs.GcsObjectStore;
 import dev.odelt.transforms.accounting.WritePlan;
 import dev.odelt.transforms.inference.TorchThreads;
 import dev.odelt.transforms.io.OutputLayout;
+import dev.odelt.transforms.io.OutputLayout;
 import dev.odelt.transforms.report.WriteReport;
 import dev.odelt.transforms.requests.MatchManifests;
 import java.io.IOException;
@@ -109,7 +110,7 @@ public final class GenerateJob {
     }
     RunSummary summary;
     Plan plan = null;
-    ClusterProgress progress = startClusterProgress(options, console);
+    ClusterProgress progress = startClusterProgress(options, settings, console);
     try {
       PipelineResult result = run(options, settings);
       PipelineResult.State state = result.waitUntilFinish();
@@ -142,10 +143,11 @@ public final class GenerateJob {
 
   /**
    * On a Flink cluster ({@code --flinkMaster=host:port}) with {@code --progressSeconds > 0}: prints
-   * the whole cluster's progress from Flink's REST metrics while the job runs ({@link
+   * the whole cluster's progress from the workers' snapshots while the job runs ({@link
    * ClusterProgress}); null (nothing to close) on embedded Flink or another runner.
    */
-  static ClusterProgress startClusterProgress(GenerateOptions o, PrintStream console) {
+  static ClusterProgress startClusterProgress(
+      GenerateOptions o, GeneratePipeline.Settings s, PrintStream console) {
     if (o.getRunner() != FlinkRunner.class || o.getProgressSeconds() <= 0) {
       return null;
     }
@@ -153,7 +155,8 @@ public final class GenerateJob {
     if (isEmbedded(master)) {
       return null;
     }
-    return ClusterProgress.start(master, o.getJobName(), o.getProgressSeconds(), console);
+    return ClusterProgress.start(
+        master, o.getJobName(), o.getProgressSeconds(), s.progressSnapshots(), console);
   }
 
   private static boolean isEmbedded(String flinkMaster) {
@@ -328,6 +331,9 @@ public final class GenerateJob {
         o.getPreviewImages(),
         o.getRecordShards(),
         o.getProgressSeconds(),
+        local || o.getProgressSeconds() <= 0 || o.getPlan()
+            ? ""
+            : OutputLayout.location(output, OutputLayout.progressPath(info.getStarted())),
         torchThreads,
         info,
         o.getPlan());
@@ -381,6 +387,14 @@ public final class GenerateJob {
         s.getModelName(),
         s.getModelVersion(),
         s.getWallSeconds());
+    if (s.getImagesRecovered() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "odelt: %d of the generated images were written by an attempt lost in a failover and"
+              + " kept (%.2f device s, counted once)%n",
+          s.getImagesRecovered(),
+          s.getRecoveredSeconds());
+    }
     // A latent model's device seconds are sampling + decoding: shown side by side.
     boolean latent = s.getDecodeSeconds() > 0;
     out.println(

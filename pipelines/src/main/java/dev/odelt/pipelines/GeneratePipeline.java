@@ -9,6 +9,7 @@ import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.transforms.accounting.AccountCosts;
+import dev.odelt.transforms.accounting.ProgressSnapshots;
 import dev.odelt.transforms.accounting.QuoteBatches;
 import dev.odelt.transforms.accounting.QuoteCosts;
 import dev.odelt.transforms.accounting.WriteAccounting;
@@ -32,6 +33,7 @@ import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.util.ShardedKey;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -51,6 +53,11 @@ import org.apache.beam.sdk.values.PCollectionTuple;
  *   → WriteReport (report.html; with previews and the first dead letters of each reason)
  * </pre>
  *
+ * <p>The manifests are spread over the workers before parsing (one file is parsed by one worker);
+ * the requests are then spread again by request id (DeduplicateRequests), their chunks at random
+ * (ExpandRequests) and the batches at random (BatchByTier), so expansion and generation use every
+ * worker whatever the number of files.
+ *
  * <p>With {@code plan} set the same stages up to BatchByTier run, and instead of generating:
  *
  * <pre>
@@ -64,7 +71,11 @@ public final class GeneratePipeline {
 
   private GeneratePipeline() {}
 
-  /** Everything the job needs, already checked and defaulted by {@link GenerateJob}. */
+  /**
+   * Everything the job needs, already checked and defaulted by {@link GenerateJob}. {@code
+   * progressSnapshots} is the folder where workers publish their progress for the launcher on a
+   * cluster ({@link ProgressSnapshots}); empty for none.
+   */
   public record Settings(
       List<String> manifests,
       String output,
@@ -81,6 +92,7 @@ public final class GeneratePipeline {
       int previewImages,
       int recordShards,
       long progressSeconds,
+      String progressSnapshots,
       int torchThreads,
       RunSummary info,
       boolean plan) {}
@@ -88,9 +100,16 @@ public final class GeneratePipeline {
   /** Adds the job to {@code pipeline}. */
   public static void build(Pipeline pipeline, Settings s) {
     String out = s.output();
+    ProgressSnapshots snapshots =
+        s.progressSnapshots().isEmpty() || s.progressSeconds() <= 0
+            ? ProgressSnapshots.none()
+            : new ProgressSnapshots(s.progressSnapshots(), s.progressSeconds());
     PCollectionTuple parsed =
         pipeline
             .apply("Manifests", Create.of(s.manifests()))
+            // Create emits every element from one subtask: without this, every manifest file would
+            // be parsed by the same worker, one after the other (seen on the local cluster).
+            .apply("SpreadManifests", Reshuffle.viaRandomKey())
             .apply(
                 "ParseRequests",
                 ParseRequests.with(
@@ -111,22 +130,32 @@ public final class GeneratePipeline {
             .get(ResolveRequests.RESOLVED)
             .apply(
                 "ExpandRequests",
-                ExpandRequests.into(out).withChunkSize(s.chunkSize()).withResume(s.resume()));
+                ExpandRequests.into(out)
+                    .withChunkSize(s.chunkSize())
+                    .withResume(s.resume())
+                    .withProgressSnapshots(snapshots));
     PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
         tasks.get(ExpandRequests.TASKS).apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()));
     if (s.plan()) {
       quote(
-          s, resolved, tasks, batches, deadLetters(parsed, unique, resolved, out, s.recordShards()));
+          s,
+          resolved,
+          tasks,
+          batches,
+          deadLetters(parsed, unique, resolved, out, s.recordShards()));
       return;
     }
     // After a lost worker, Flink reruns the generation region (and the producers of its lost
     // inputs): skip what an earlier attempt of this run already wrote.
     PCollectionList<RenderedImage> written = PCollectionList.empty(pipeline);
+    WriteImages writeImages = WriteImages.to(out);
     if (!s.info().getStarted().isEmpty()) {
+      Instant started = Instant.parse(s.info().getStarted());
+      writeImages = writeImages.forRun(started.toString());
       PCollectionTuple skipped =
           batches.apply(
               "SkipWrittenImages",
-              SkipWrittenImages.since(out, Instant.parse(s.info().getStarted())));
+              SkipWrittenImages.since(out, started).withProgressSnapshots(snapshots));
       batches = skipped.get(SkipWrittenImages.BATCHES);
       written = written.and(skipped.get(SkipWrittenImages.WRITTEN));
     }
@@ -138,7 +167,8 @@ public final class GeneratePipeline {
                 .withPrecision(s.precision())
                 .withMaxBatchSize(s.maxBatchSize())
                 .withTorchThreads(s.torchThreads())
-                .withProgressEvery(s.progressSeconds()));
+                .withProgressEvery(s.progressSeconds())
+                .withProgressSnapshots(snapshots));
     // WriteImages consumes GenerateImages' output directly (no Flatten in between), so Flink
     // chains the two and writes each batch's images as they are made; a Flatten there broke the
     // chain, and in batch mode every generated image then waited for all generation to finish.
@@ -152,8 +182,8 @@ public final class GeneratePipeline {
                     .apply("ReadExistingImages", ReadExistingImages.from(out)))
             .apply("AllResumed", Flatten.pCollections());
     PCollection<ImageRecord> records =
-        PCollectionList.of(fresh.apply("WriteImages", WriteImages.to(out)))
-            .and(resumed.apply("ResumedRecords", WriteImages.to(out)))
+        PCollectionList.of(fresh.apply("WriteImages", writeImages))
+            .and(resumed.apply("ResumedRecords", writeImages))
             .apply("AllRecords", Flatten.pCollections());
     records.apply("WriteRecords", WriteRecords.to(out).withShards(s.recordShards()));
     PCollection<String> previews =

@@ -1,6 +1,7 @@
 package dev.odelt.pipelines;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
@@ -10,13 +11,20 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The launcher's cluster progress against a stand-in of Flink's REST API (canned JSON). */
+/**
+ * The launcher's cluster progress: workers' snapshot objects in a temporary folder, and a stand-in
+ * of Flink's REST API (canned JSON) for the all-tiers line.
+ */
 class ClusterProgressTest {
 
   private HttpServer server;
@@ -65,7 +73,7 @@ class ClusterProgressTest {
   }
 
   @Test
-  void sumsFlinkRecordCountersWhileNoBeamCounterArrived() throws Exception {
+  void sumsFlinkRecordCountersWithoutSnapshots() throws Exception {
     responses.put(
         "/jobs/j1/vertices/v2/subtasks/metrics",
         "[{\"id\":\"WriteImages/WritePng/ParMultiDo(WritePng).numRecordsOut\"},"
@@ -75,7 +83,7 @@ class ClusterProgressTest {
         "[{\"id\":\"WriteImages/WritePng/ParMultiDo(WritePng).numRecordsOut\",\"sum\":40.0}]");
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream console = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-    try (ClusterProgress progress = ClusterProgress.start(master(), "job-a", 3600, console)) {
+    try (ClusterProgress progress = ClusterProgress.start(master(), "job-a", 3600, "", console)) {
       ClusterProgress.Totals totals = progress.totals("j1");
       assertEquals(Map.of(ClusterProgress.ALL_TIERS, 100L), totals.planned());
       assertEquals(Map.of(ClusterProgress.ALL_TIERS, 40L), totals.done());
@@ -86,25 +94,95 @@ class ClusterProgressTest {
   }
 
   @Test
-  void perTierLinesFromBeamCounters() throws Exception {
-    responses.put(
-        "/jobs/j1/vertices/v2/subtasks/metrics",
-        "[{\"id\":\"GenerateImages/Sample.odelt_progress.done_s1-b6-g3\"},"
-            + "{\"id\":\"ExpandRequests/ExpandChunks.odelt_progress.planned_s1-b6-g3\"},"
-            + "{\"id\":\"ExpandRequests/ExpandChunks.odelt_progress.planned_s16-b6-g1.5\"}]");
-    responses.put(
-        "/jobs/j1/vertices/v2/subtasks/metrics?",
-        "[{\"id\":\"GenerateImages/Sample.odelt_progress.done_s1-b6-g3\",\"sum\":32.0},"
-            + "{\"id\":\"ExpandRequests/ExpandChunks.odelt_progress.planned_s1-b6-g3\",\"sum\":64.0},"
-            + "{\"id\":\"ExpandRequests/ExpandChunks.odelt_progress.planned_s16-b6-g1.5\","
-            + "\"sum\":8.0}]");
+  void perTierLinesFromTheWorkersSnapshots(@TempDir Path dir) throws Exception {
+    Path snapshots = dir.resolve("progress/run");
+    Files.createDirectories(snapshots);
+    // Two workers: one expanded all requests, both generated; a third object is not a snapshot.
+    Files.writeString(
+        snapshots.resolve("a.json"),
+        "{\"tasks\":["
+            + task("E (1/1)", 0, "\"s1-b6-g3\":64,\"s16-b6-g1.5\":8", "")
+            + ","
+            + task("G (1/2)", 0, "", "\"s1-b6-g3\":16")
+            + "]}");
+    Files.writeString(
+        snapshots.resolve("b.json"),
+        "{\"tasks\":[" + task("G (2/2)", 0, "", "\"s1-b6-g3\":16") + "]}");
+    Files.writeString(snapshots.resolve("c.json"), "{\"planned\":{\"s1-b6-g3\":\"many\"}}");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ClusterProgress progress =
         ClusterProgress.start(
-            master(), "job-a", 3600, new PrintStream(OutputStream.nullOutputStream()))) {
-      ClusterProgress.Totals totals = progress.totals("j1");
+            master(),
+            "job-a",
+            3600,
+            snapshots.toString(),
+            new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
+      ClusterProgress.Totals totals = progress.snapshotTotals();
       assertEquals(Map.of("s1-b6-g3", 64L, "s16-b6-g1.5", 8L), totals.planned());
       assertEquals(Map.of("s1-b6-g3", 32L), totals.done());
+      progress.poll();
     }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertTrue(out.contains("odelt: cluster progress s1-b6-g3: 32/64 images (50%)"), out);
+    assertTrue(out.contains("odelt: cluster progress s16-b6-g1.5: 0/8 images (0%)"), out);
+    assertFalse(out.contains(ClusterProgress.ALL_TIERS), out);
+  }
+
+  @Test
+  void aTaskRunAgainAfterAFailoverCountsOnce() {
+    // G (1/2) ran again (attempt 1) after its worker died: its skipped images count once.
+    ClusterProgress.Totals totals =
+        ClusterProgress.sum(
+            List.of(
+                "{\"tasks\":["
+                    + task("E (1/1)", 0, "\"t\":10", "")
+                    + ","
+                    + task("G (1/2)", 0, "", "\"t\":4")
+                    + "]}",
+                "{\"tasks\":["
+                    + task("G (2/2)", 0, "", "\"t\":5")
+                    + ","
+                    + task("G (1/2)", 1, "", "\"t\":5")
+                    + "]}"));
+    assertEquals(Map.of("t", 10L), totals.planned());
+    assertEquals(Map.of("t", 10L), totals.done());
+  }
+
+  private static String task(String name, int attempt, String planned, String done) {
+    return "{\"task\":\""
+        + name
+        + "\",\"attempt\":"
+        + attempt
+        + ",\"planned\":{"
+        + planned
+        + "},\"done\":{"
+        + done
+        + "}}";
+  }
+
+  @Test
+  void withoutSnapshotsYetTheRestLineStillShows(@TempDir Path dir) throws Exception {
+    responses.put(
+        "/jobs/j1/vertices/v2/subtasks/metrics",
+        "[{\"id\":\"WriteImages/WritePng/ParMultiDo(WritePng).numRecordsOut\"}]");
+    responses.put(
+        "/jobs/j1/vertices/v2/subtasks/metrics?",
+        "[{\"id\":\"WriteImages/WritePng/ParMultiDo(WritePng).numRecordsOut\",\"sum\":10.0}]");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ClusterProgress progress =
+        ClusterProgress.start(
+            master(),
+            "job-a",
+            3600,
+            dir.resolve("progress/none-yet").toString(),
+            new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
+      progress.poll();
+    }
+    assertTrue(
+        bytes
+            .toString(StandardCharsets.UTF_8)
+            .startsWith("odelt: cluster progress all tiers: 10/100 images (10%)"),
+        bytes.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -115,6 +193,7 @@ class ClusterProgressTest {
             master(),
             "not-submitted",
             3600,
+            "",
             new PrintStream(bytes, true, StandardCharsets.UTF_8))) {
       progress.poll();
     }

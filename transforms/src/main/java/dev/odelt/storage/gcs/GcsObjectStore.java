@@ -33,6 +33,7 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -253,6 +254,34 @@ public final class GcsObjectStore implements ObjectStore {
       return Optional.of(blob.getUpdateTimeOffsetDateTime().toInstant());
     } catch (StorageException e) {
       throw translate("read the update time of", location, e);
+    }
+  }
+
+  /** One metadata get for the update time and the user metadata. */
+  @Override
+  public Optional<Stat> stat(String location) throws IOException {
+    GcsLocation at = objectLocation(location);
+    try {
+      Blob blob =
+          storage
+              .get()
+              .get(at.blobId(), BlobGetOption.fields(BlobField.UPDATED, BlobField.METADATA));
+      if (blob == null || blob.getUpdateTimeOffsetDateTime() == null) {
+        return Optional.empty();
+      }
+      Map<String, String> metadata = new TreeMap<>();
+      if (blob.getMetadata() != null) {
+        blob.getMetadata()
+            .forEach(
+                (k, v) -> {
+                  if (k != null && v != null) {
+                    metadata.put(k, v);
+                  }
+                });
+      }
+      return Optional.of(new Stat(blob.getUpdateTimeOffsetDateTime().toInstant(), metadata));
+    } catch (StorageException e) {
+      throw translate("read the metadata of", location, e);
     }
   }
 

@@ -26,7 +26,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * generated and resumed) and {@link #STATS} (one per sampler call). Output: {@link #TIERS}, one
  * {@link TierAccount} per tier with images = records of that tier, so the totals equal the images
  * written; device seconds, batches and evaluations come from the batch stats (what the device
- * really did); {@link #REQUEST_COSTS}, one {@link RequestCost} per request from its records'
+ * really did) plus the recorded shares of images recovered after a failover ({@link
+ * #recordTotals}); {@link #REQUEST_COSTS}, one {@link RequestCost} per request from its records'
  * shares. Estimated cost = device seconds / 3600 × {@code deviceHourPrice}.
  */
 public final class AccountCosts extends PTransform<PCollectionTuple, PCollectionTuple> {
@@ -64,17 +65,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
             .get(RECORDS)
             .apply(
                 "RecordTotals",
-                MapElements.into(KEYED_TOTALS)
-                    .via(
-                        r ->
-                            KV.of(
-                                r.getTierLabel(),
-                                TierTotals.newBuilder()
-                                    .setTier(r.getTier())
-                                    .setImages(1)
-                                    .setImagesGenerated(r.getResumed() ? 0 : 1)
-                                    .setImagesResumed(r.getResumed() ? 1 : 0)
-                                    .build())));
+                MapElements.into(KEYED_TOTALS).via(r -> KV.of(r.getTierLabel(), recordTotals(r))));
     PCollection<KV<String, TierTotals>> fromStats =
         input
             .get(STATS)
@@ -131,6 +122,28 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
     return PCollectionTuple.of(TIERS, tiers).and(REQUEST_COSTS, requests);
   }
 
+  /**
+   * The totals of one image record. A recovered image (written by an attempt that a failover lost)
+   * brings its recorded device and decode seconds: no batch stats of the surviving attempts cover
+   * it, and without them the run's device seconds would miss work it paid for.
+   */
+  static TierTotals recordTotals(ImageRecord r) {
+    TierTotals.Builder t =
+        TierTotals.newBuilder()
+            .setTier(r.getTier())
+            .setImages(1)
+            .setImagesGenerated(r.getResumed() ? 0 : 1)
+            .setImagesResumed(r.getResumed() ? 1 : 0);
+    if (r.getRecovered()) {
+      long nanos = Math.round(r.getDeviceSeconds() * 1e9);
+      t.setImagesRecovered(1)
+          .setRecoveredNanos(nanos)
+          .setWallNanos(nanos)
+          .setDecodeNanos(Math.round(r.getDecodeSeconds() * 1e9));
+    }
+    return t.build();
+  }
+
   /** One request-count total per accepted request, keyed by its tier label. */
   static PCollection<KV<String, TierTotals>> requestTotals(PCollection<ResolvedRequest> requests) {
     return requests.apply(
@@ -183,6 +196,8 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
         .setBlockEvaluations(a.getBlockEvaluations() + b.getBlockEvaluations())
         .setWallNanos(a.getWallNanos() + b.getWallNanos())
         .setDecodeNanos(a.getDecodeNanos() + b.getDecodeNanos())
+        .setImagesRecovered(a.getImagesRecovered() + b.getImagesRecovered())
+        .setRecoveredNanos(a.getRecoveredNanos() + b.getRecoveredNanos())
         .build();
   }
 
@@ -216,6 +231,8 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
             t.getBatchImages() == 0 ? 0 : (double) t.getBlockEvaluations() / t.getBatchImages())
         .setDeviceSeconds(seconds)
         .setDecodeSeconds(t.getDecodeNanos() / 1e9)
+        .setImagesRecovered(t.getImagesRecovered())
+        .setRecoveredSeconds(t.getRecoveredNanos() / 1e9)
         .setSecondsPerImage(generated == 0 ? 0 : seconds / generated)
         .setEstimatedCost(seconds / 3600 * deviceHourPrice)
         .build();

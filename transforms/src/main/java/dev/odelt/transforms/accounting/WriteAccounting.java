@@ -173,6 +173,8 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
             .setImagesResumed(s.getImagesResumed() + t.getImagesResumed())
             .setDeviceSeconds(s.getDeviceSeconds() + t.getDeviceSeconds())
             .setDecodeSeconds(s.getDecodeSeconds() + t.getDecodeSeconds())
+            .setImagesRecovered(s.getImagesRecovered() + t.getImagesRecovered())
+            .setRecoveredSeconds(s.getRecoveredSeconds() + t.getRecoveredSeconds())
             .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
       }
       RunSummary summary = s.build();

@@ -15,6 +15,7 @@ import dev.odelt.proto.v1.BatchStats;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.transforms.accounting.Progress;
+import dev.odelt.transforms.accounting.ProgressSnapshots;
 import dev.odelt.transforms.io.PngImages;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -37,12 +38,12 @@ import org.apache.beam.sdk.values.TupleTagList;
  *
  * <p>The model package is loaded once per JVM, device and precision ({@link Models#shared}) and
  * shared by all DoFn instances and threads; it outlives DoFn instances (no per-instance teardown)
- * and is freed with the worker JVM. Each batch runs as one sampler call in (request id, index) order; a batch
- * that runs the device out of memory is split and retried ({@link BatchSplitter}). Outputs: {@link
- * #IMAGES} — one PNG per task with its equal share of its call's device seconds and evaluations;
- * {@link #STATS} — one {@link BatchStats} per sampler call. Images depend only on (class, seed,
- * tier, model), never on the batch. Failures (device, model) throw: the runner retries the bundle;
- * no work is dropped silently.
+ * and is freed with the worker JVM. Each batch runs as one sampler call in (request id, index)
+ * order; a batch that runs the device out of memory is split and retried ({@link BatchSplitter}).
+ * Outputs: {@link #IMAGES} — one PNG per task with its equal share of its call's device seconds and
+ * evaluations; {@link #STATS} — one {@link BatchStats} per sampler call. Images depend only on
+ * (class, seed, tier, model), never on the batch. Failures (device, model) throw: the runner
+ * retries the bundle; no work is dropped silently.
  */
 public final class GenerateImages
     extends PTransform<PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
@@ -58,6 +59,7 @@ public final class GenerateImages
   private final int maxBatchSize;
   private final int torchThreads;
   private final long progressSeconds;
+  private final ProgressSnapshots snapshots;
 
   private GenerateImages(
       String modelLocation,
@@ -65,13 +67,15 @@ public final class GenerateImages
       String precision,
       int maxBatchSize,
       int torchThreads,
-      long progressSeconds) {
+      long progressSeconds,
+      ProgressSnapshots snapshots) {
     this.modelLocation = modelLocation;
     this.device = device;
     this.precision = precision;
     this.maxBatchSize = maxBatchSize;
     this.torchThreads = torchThreads;
     this.progressSeconds = progressSeconds;
+    this.snapshots = snapshots;
   }
 
   /** Generates with the model package at this location, on device {@code auto}. */
@@ -79,18 +83,24 @@ public final class GenerateImages
     if (modelLocation == null || modelLocation.isEmpty()) {
       throw new IllegalArgumentException("model location must not be empty");
     }
-    return new GenerateImages(modelLocation, "auto", "", 0, 0, 5);
+    return new GenerateImages(modelLocation, "auto", "", 0, 0, 5, ProgressSnapshots.none());
   }
 
   /** {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}. */
   public GenerateImages onDevice(String newDevice) {
     return new GenerateImages(
-        modelLocation, newDevice, precision, maxBatchSize, torchThreads, progressSeconds);
+        modelLocation,
+        newDevice,
+        precision,
+        maxBatchSize,
+        torchThreads,
+        progressSeconds,
+        snapshots);
   }
 
   /**
-   * Inference precision, {@code fp32} or {@code bf16} ({@link Precision}); empty (the default)
-   * uses the one the model package recommends, fp32 when it names none.
+   * Inference precision, {@code fp32} or {@code bf16} ({@link Precision}); empty (the default) uses
+   * the one the model package recommends, fp32 when it names none.
    *
    * @throws IllegalArgumentException for any other value
    */
@@ -100,7 +110,7 @@ public final class GenerateImages
       Precision.parse(value);
     }
     return new GenerateImages(
-        modelLocation, device, value, maxBatchSize, torchThreads, progressSeconds);
+        modelLocation, device, value, maxBatchSize, torchThreads, progressSeconds, snapshots);
   }
 
   /** The batch capacity, recorded in the stats to compute batch fill. */
@@ -109,19 +119,28 @@ public final class GenerateImages
       throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + size);
     }
     return new GenerateImages(
-        modelLocation, device, precision, size, torchThreads, progressSeconds);
+        modelLocation, device, precision, size, torchThreads, progressSeconds, snapshots);
   }
 
   /** PyTorch intra-op threads per call (see {@link TorchThreads}); 0 leaves DJL's default. */
   public GenerateImages withTorchThreads(int threads) {
     return new GenerateImages(
-        modelLocation, device, precision, maxBatchSize, threads, progressSeconds);
+        modelLocation, device, precision, maxBatchSize, threads, progressSeconds, snapshots);
   }
 
   /** Seconds between progress lines in the log; 0 turns them off. */
   public GenerateImages withProgressEvery(long seconds) {
     return new GenerateImages(
-        modelLocation, device, precision, maxBatchSize, torchThreads, seconds);
+        modelLocation, device, precision, maxBatchSize, torchThreads, seconds, snapshots);
+  }
+
+  /** Publishes the done counts for the launcher's cluster-wide progress. */
+  public GenerateImages withProgressSnapshots(ProgressSnapshots where) {
+    if (where == null) {
+      throw new IllegalArgumentException("where must not be null (ProgressSnapshots.none())");
+    }
+    return new GenerateImages(
+        modelLocation, device, precision, maxBatchSize, torchThreads, progressSeconds, where);
   }
 
   @Override
@@ -135,7 +154,8 @@ public final class GenerateImages
                     precision,
                     maxBatchSize,
                     torchThreads,
-                    progressSeconds))
+                    progressSeconds,
+                    snapshots))
             .withOutputTags(IMAGES, TupleTagList.of(STATS)));
   }
 
@@ -149,6 +169,7 @@ public final class GenerateImages
     private final int maxBatchSize;
     private final int torchThreads;
     private final long progressSeconds;
+    private final ProgressSnapshots snapshots;
     private final Counter images = Metrics.counter(GenerateImages.class, "images_generated");
     private final Counter blockEvaluations =
         Metrics.counter(GenerateImages.class, "block_evaluations");
@@ -166,19 +187,22 @@ public final class GenerateImages
         String precision,
         int maxBatchSize,
         int torchThreads,
-        long progressSeconds) {
+        long progressSeconds,
+        ProgressSnapshots snapshots) {
       this.modelLocation = modelLocation;
       this.device = device;
       this.precision = precision;
       this.maxBatchSize = maxBatchSize;
       this.torchThreads = torchThreads;
       this.progressSeconds = progressSeconds;
+      this.snapshots = snapshots;
     }
 
     @Setup
     public void setup() {
       TorchThreads.configure(torchThreads);
       Progress.global().startReporting(progressSeconds);
+      snapshots.start();
       LoadedModel model =
           Models.shared(
               modelLocation, device, precision.isEmpty() ? null : Precision.parse(precision));
@@ -255,6 +279,11 @@ public final class GenerateImages
         batchMillis.update(stats.wallNanos() / 1_000_000);
       }
       Progress.global().done(label, tasks.size());
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      snapshots.flush();
     }
   }
 }

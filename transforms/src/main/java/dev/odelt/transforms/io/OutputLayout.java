@@ -65,6 +65,19 @@ public final class OutputLayout {
   }
 
   /**
+   * {@code progress/<run>}: the folder of the workers' live progress snapshots ({@link
+   * dev.odelt.transforms.accounting.Progress#publishTo}) of the run started at {@code started}
+   * (ISO-8601, as in {@code run.json}; each {@code :} becomes {@code -}). Display data only, not
+   * part of the run's results: it may be deleted once the run ended.
+   */
+  public static String progressPath(String started) {
+    if (started == null || started.isEmpty()) {
+      throw new IllegalArgumentException("started must not be empty");
+    }
+    return "progress/" + started.replace(':', '-');
+  }
+
+  /**
    * The location of a relative name under the output root.
    *
    * @throws IllegalArgumentException when the name is absolute, has an empty, {@code .} or {@code

@@ -139,6 +139,11 @@ public final class RetryingStore implements ObjectStore {
   }
 
   @Override
+  public Optional<Stat> stat(String location) throws IOException {
+    return retry("check", location, () -> store.stat(location));
+  }
+
+  @Override
   public Stream<String> list(String glob) throws IOException {
     return retry("list", glob, () -> store.list(glob));
   }

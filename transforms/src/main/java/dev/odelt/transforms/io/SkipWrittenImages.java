@@ -5,6 +5,7 @@ import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.storage.ObjectStore;
 import dev.odelt.transforms.accounting.Progress;
+import dev.odelt.transforms.accounting.ProgressSnapshots;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,18 +28,23 @@ import org.apache.beam.sdk.values.TupleTagList;
  * Drops from each tier batch the images that an earlier attempt of this same run already wrote, so
  * that a Flink region restarted after a lost worker regenerates only what is missing.
  *
- * <p>An image counts as written when its object exists under its final name, was last modified at
- * or after the run started ({@code runStarted}; older objects belong to an earlier run and are
- * regenerated and overwritten, as without {@code --resume}), and decodes as a PNG. Writes are
- * atomic ({@link ObjectStore#write}), so an object under its final name is whole; the decode check
- * catches anything else. The bytes are read back so the record carries their sha256, exactly as for
- * {@code --resume} ({@link ReadExistingImages}). Stores that cannot tell a modification time skip
- * nothing.
+ * <p>An image counts as written by this run when its object exists under its final name, belongs to
+ * this run and decodes as a PNG. It belongs to this run when the run recorded with it ({@link
+ * WriteImages#RUN_STARTED} in its metadata) is this one; where the store keeps no metadata, when it
+ * was last modified at or after the run started ({@code runStarted}). Older objects belong to an
+ * earlier run and are regenerated and overwritten, as without {@code --resume}. Writes are atomic
+ * ({@link ObjectStore#write}), so an object under its final name is whole; the decode check catches
+ * anything else. The bytes are read back so the record carries their sha256, exactly as for {@code
+ * --resume} ({@link ReadExistingImages}).
  *
  * <p>Outputs: {@link #BATCHES}, the batches with the written images removed (a batch left empty is
- * dropped); {@link #WRITTEN}, the written images as resumed {@link RenderedImage}s (cost shares 0).
- * Runs in the generation region, after the batch shuffle, so a restart of that region goes through
- * it. Costs one modification-time lookup per image (a metadata read on object storage).
+ * dropped); {@link #WRITTEN}, the written images as <em>recovered</em> {@link RenderedImage}s: not
+ * resumed (this run generated them), with the cost shares the writing attempt recorded in the
+ * image's metadata ({@link WriteImages#DEVICE_SECONDS} …), so the run's device seconds count every
+ * image once even when the attempt that made it was lost. Where the store keeps no metadata their
+ * costs are 0 (counted in the {@code images_recovered_without_cost} counter). Runs in the
+ * generation region, after the batch shuffle, so a restart of that region goes through it. Costs
+ * one metadata look-up per image (one get on object storage).
  */
 public final class SkipWrittenImages
     extends PTransform<PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
@@ -51,10 +57,12 @@ public final class SkipWrittenImages
 
   private final String outputRoot;
   private final Instant runStarted;
+  private final ProgressSnapshots snapshots;
 
-  private SkipWrittenImages(String outputRoot, Instant runStarted) {
+  private SkipWrittenImages(String outputRoot, Instant runStarted, ProgressSnapshots snapshots) {
     this.outputRoot = outputRoot;
     this.runStarted = runStarted;
+    this.snapshots = snapshots;
   }
 
   /** Skips images under {@code outputRoot} written at or after {@code runStarted}. */
@@ -65,7 +73,15 @@ public final class SkipWrittenImages
     if (runStarted == null) {
       throw new IllegalArgumentException("runStarted must not be null");
     }
-    return new SkipWrittenImages(outputRoot, runStarted);
+    return new SkipWrittenImages(outputRoot, runStarted, ProgressSnapshots.none());
+  }
+
+  /** Publishes the skipped images as done for the launcher's cluster-wide progress. */
+  public SkipWrittenImages withProgressSnapshots(ProgressSnapshots where) {
+    if (where == null) {
+      throw new IllegalArgumentException("where must not be null (ProgressSnapshots.none())");
+    }
+    return new SkipWrittenImages(outputRoot, runStarted, where);
   }
 
   @Override
@@ -74,7 +90,7 @@ public final class SkipWrittenImages
     PCollectionTuple out =
         batches.apply(
             "SkipWritten",
-            ParDo.of(new SkipFn(outputRoot, runStarted.toEpochMilli()))
+            ParDo.of(new SkipFn(outputRoot, runStarted, snapshots))
                 .withOutputTags(BATCHES, TupleTagList.of(WRITTEN)));
     out.get(BATCHES).setCoder(coder);
     return out;
@@ -87,17 +103,29 @@ public final class SkipWrittenImages
     private static final long serialVersionUID = 1L;
     private final String outputRoot;
     private final long runStartedMillis;
+    private final String runStartedText;
+    private final ProgressSnapshots snapshots;
     private final Counter skipped = Metrics.counter(SkipWrittenImages.class, "images_skipped");
+    private final Counter withoutCost =
+        Metrics.counter(SkipWrittenImages.class, "images_recovered_without_cost");
     private transient ObjectStore store;
 
-    SkipFn(String outputRoot, long runStartedMillis) {
+    SkipFn(String outputRoot, Instant runStarted, ProgressSnapshots snapshots) {
       this.outputRoot = outputRoot;
-      this.runStartedMillis = runStartedMillis;
+      this.runStartedMillis = runStarted.toEpochMilli();
+      this.runStartedText = runStarted.toString();
+      this.snapshots = snapshots;
     }
 
     @Setup
     public void setup() {
       store = RetryingStore.forLocation(outputRoot);
+      snapshots.start();
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      snapshots.flush();
     }
 
     @ProcessElement
@@ -128,26 +156,40 @@ public final class SkipWrittenImages
 
     private Optional<RenderedImage> writtenImage(ImageTask task) throws IOException {
       String location = OutputLayout.location(outputRoot, task.getImagePath());
-      Optional<Instant> modified = store.lastModified(location);
-      if (modified.isEmpty() || modified.get().toEpochMilli() < runStartedMillis) {
+      Optional<ObjectStore.Stat> stat = store.stat(location);
+      if (stat.isEmpty() || !writtenByThisRun(stat.get())) {
         return Optional.empty();
       }
       byte[] png = store.readAllBytes(location);
       int[] size;
+      int channels;
       try {
         PngImages.read(png);
         size = PngImages.size(png);
+        channels = PngImages.channels(png);
       } catch (IOException | RuntimeException notPng) {
         return Optional.empty();
       }
-      return Optional.of(
+      RenderedImage.Builder image =
           RenderedImage.newBuilder()
               .setTask(task)
               .setPng(ByteString.copyFrom(png))
               .setWidth(size[0])
               .setHeight(size[1])
-              .setResumed(true)
-              .build());
+              .setChannels(channels)
+              .setRecovered(true);
+      if (!WriteImages.costsFrom(stat.get().metadata(), image)) {
+        withoutCost.inc();
+      }
+      return Optional.of(image.build());
+    }
+
+    private boolean writtenByThisRun(ObjectStore.Stat stat) {
+      String run = stat.metadata().get(WriteImages.RUN_STARTED);
+      if (run != null) {
+        return run.equals(runStartedText);
+      }
+      return stat.modified().toEpochMilli() >= runStartedMillis;
     }
   }
 }

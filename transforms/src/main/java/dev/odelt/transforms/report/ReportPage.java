@@ -90,6 +90,9 @@ public final class ReportPage {
         c.quote() ? "images to generate" : "images generated",
         Long.toString(s.getImagesGenerated()));
     total(h, "images resumed", Long.toString(s.getImagesResumed()));
+    if (s.getImagesRecovered() > 0) {
+      total(h, "images kept after a failover", Long.toString(s.getImagesRecovered()));
+    }
     total(h, predicted + "device seconds", f("%.2f", s.getDeviceSeconds()));
     total(h, predicted + "cost", f("%.6f", s.getEstimatedCost()));
     total(h, "rejected inputs", Long.toString(s.getRejects()));

@@ -5,6 +5,7 @@ import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ResolvedRequest;
 import dev.odelt.storage.ObjectStore;
 import dev.odelt.transforms.accounting.Progress;
+import dev.odelt.transforms.accounting.ProgressSnapshots;
 import dev.odelt.transforms.io.OutputLayout;
 import dev.odelt.transforms.io.RetryingStore;
 import java.io.IOException;
@@ -40,11 +41,14 @@ public final class ExpandRequests
   private final String outputRoot;
   private final int chunkSize;
   private final boolean resume;
+  private final ProgressSnapshots snapshots;
 
-  private ExpandRequests(String outputRoot, int chunkSize, boolean resume) {
+  private ExpandRequests(
+      String outputRoot, int chunkSize, boolean resume, ProgressSnapshots snapshots) {
     this.outputRoot = outputRoot;
     this.chunkSize = chunkSize;
     this.resume = resume;
+    this.snapshots = snapshots;
   }
 
   /** Expands for an output root (used for image paths and resume checks). */
@@ -52,18 +56,26 @@ public final class ExpandRequests
     if (outputRoot == null || outputRoot.isEmpty()) {
       throw new IllegalArgumentException("outputRoot must not be empty");
     }
-    return new ExpandRequests(outputRoot, DEFAULT_CHUNK_SIZE, false);
+    return new ExpandRequests(outputRoot, DEFAULT_CHUNK_SIZE, false, ProgressSnapshots.none());
   }
 
   public ExpandRequests withChunkSize(int size) {
     if (size < 1) {
       throw new IllegalArgumentException("chunk size must be >= 1, got " + size);
     }
-    return new ExpandRequests(outputRoot, size, resume);
+    return new ExpandRequests(outputRoot, size, resume, snapshots);
   }
 
   public ExpandRequests withResume(boolean enabled) {
-    return new ExpandRequests(outputRoot, chunkSize, enabled);
+    return new ExpandRequests(outputRoot, chunkSize, enabled, snapshots);
+  }
+
+  /** Publishes the planned counts for the launcher's cluster-wide progress. */
+  public ExpandRequests withProgressSnapshots(ProgressSnapshots where) {
+    if (where == null) {
+      throw new IllegalArgumentException("where must not be null (ProgressSnapshots.none())");
+    }
+    return new ExpandRequests(outputRoot, chunkSize, resume, where);
   }
 
   @Override
@@ -73,7 +85,7 @@ public final class ExpandRequests
         .apply("SpreadChunks", Reshuffle.<ImageChunk>viaRandomKey())
         .apply(
             "ExpandChunks",
-            ParDo.of(new ExpandChunkFn(outputRoot, resume))
+            ParDo.of(new ExpandChunkFn(outputRoot, resume, snapshots))
                 .withOutputTags(TASKS, TupleTagList.of(RESUMED)));
   }
 
@@ -103,16 +115,24 @@ public final class ExpandRequests
     private static final long serialVersionUID = 1L;
     private final String outputRoot;
     private final boolean resume;
+    private final ProgressSnapshots snapshots;
     private transient ObjectStore store;
 
-    ExpandChunkFn(String outputRoot, boolean resume) {
+    ExpandChunkFn(String outputRoot, boolean resume, ProgressSnapshots snapshots) {
       this.outputRoot = outputRoot;
       this.resume = resume;
+      this.snapshots = snapshots;
     }
 
     @Setup
     public void setup() {
       store = RetryingStore.forLocation(outputRoot);
+      snapshots.start();
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      snapshots.flush();
     }
 
     @ProcessElement

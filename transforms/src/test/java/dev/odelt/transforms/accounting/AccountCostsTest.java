@@ -123,6 +123,59 @@ class AccountCostsTest {
   }
 
   @Test
+  void imagesRecoveredAfterAFailoverCountOnceWithTheCostTheirAttemptRecorded(
+      TestPipeline pipeline) {
+    // Request a: 3 images. The attempt that made a/0 and a/1 (one sampler call, 3.0 s) was lost
+    // after writing them; the restarted attempt kept them (recovered, 1.5 s each as recorded) and
+    // generated a/2 (1.5 s). Request b: b/0 resumed from an earlier run (--resume), b/1 generated.
+    PCollectionTuple input =
+        PCollectionTuple.of(
+                AccountCosts.REQUESTS,
+                pipeline.apply("Requests", Create.of(request("a"), request("b"))))
+            .and(
+                AccountCosts.RECORDS,
+                pipeline.apply(
+                    "Records",
+                    Create.of(
+                        record("a", 0, false).toBuilder().setRecovered(true).build(),
+                        record("a", 1, false).toBuilder().setRecovered(true).build(),
+                        record("a", 2, false),
+                        record("b", 0, true),
+                        record("b", 1, false))))
+            .and(AccountCosts.STATS, pipeline.apply("Stats", Create.of(stats(1), stats(1))));
+    PCollectionTuple out = input.apply(AccountCosts.withDeviceHourPrice(3600));
+    PAssert.thatSingleton(out.get(AccountCosts.TIERS))
+        .satisfies(
+            t -> {
+              assertEquals(5, t.getImages());
+              assertEquals(4, t.getImagesGenerated());
+              assertEquals(1, t.getImagesResumed());
+              assertEquals(2, t.getImagesRecovered());
+              assertEquals(3.0, t.getRecoveredSeconds(), 1e-9);
+              // 2 × 1.5 s recovered + 2 batches × 1.5 s run by the surviving attempts.
+              assertEquals(6.0, t.getDeviceSeconds(), 1e-9);
+              assertEquals(1.5, t.getSecondsPerImage(), 1e-9);
+              assertEquals(2, t.getBatches());
+              return null;
+            });
+    PAssert.that(out.get(AccountCosts.REQUEST_COSTS))
+        .satisfies(
+            costs -> {
+              double total = 0;
+              for (RequestCost c : costs) {
+                total += c.getDeviceSeconds();
+                if (c.getRequestId().equals("a")) {
+                  assertEquals(3, c.getImagesGenerated());
+                  assertEquals(4.5, c.getDeviceSeconds(), 1e-9);
+                }
+              }
+              assertEquals(6.0, total, 1e-9);
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
   void summaryFilesAreWrittenAlsoWhenNothingWasAccepted(TestPipeline pipeline) throws IOException {
     PCollectionTuple input =
         PCollectionTuple.of(
