@@ -22,17 +22,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bundled odelt-mnist 1.0.0 was trained with the row-first position embedding and its
- * manifest predates the {@code position_layout} field: it must keep producing its images bit for
- * bit. The expected values were recorded on main before the layout became configurable.
+ * odelt-mnist 1.0.0 (the bundled model until 2.0.0; kept as a test resource) was trained with the
+ * row-first position embedding and its manifest predates the {@code position_layout} field: it
+ * must keep producing its images bit for bit. The expected values were recorded on main before
+ * the layout became configurable.
  */
-class BundledModelGoldenTest {
+class LegacyModelGoldenTest {
+
+  /** odelt-mnist 1.0.0's package, byte for byte as it was bundled. */
+  static final String VERSION_ONE = "classpath:/dev/odelt/models/mnist-1.0.0/manifest.json";
 
   private static LoadedModel model;
 
   @BeforeAll
   static void load() throws Exception {
-    model = Models.load(Models.DEFAULT_MODEL, "cpu");
+    model = Models.load(VERSION_ONE, "cpu");
   }
 
   @AfterAll
@@ -44,7 +48,7 @@ class BundledModelGoldenTest {
   void manifestWithoutALayoutIsReadRowFirst() throws Exception {
     assertEquals(
         PositionLayout.POSITION_LAYOUT_UNSPECIFIED,
-        ModelPackages.readManifest(Models.DEFAULT_MODEL).getArchitecture().getPositionLayout());
+        ModelPackages.readManifest(VERSION_ONE).getArchitecture().getPositionLayout());
     assertEquals(PositionLayout.ROW_FIRST, model.config().positionLayout());
   }
 
