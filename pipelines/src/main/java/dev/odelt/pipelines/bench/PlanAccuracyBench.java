@@ -113,6 +113,8 @@ public final class PlanAccuracyBench implements Benchmark {
               "tiers", rawTiers,
               "predicted_device_seconds", c.plan().getSummary().getDeviceSeconds(),
               "actual_device_seconds", c.run().getDeviceSeconds(),
+              "predicted_warm_up_seconds", c.plan().getSummary().getWarmUpSeconds(),
+              "actual_warm_up_seconds", c.run().getWarmUpSeconds(),
               "plan_seconds", c.planChild().seconds(),
               "run_seconds", c.runChild().seconds(),
               "calibration_seconds", c.plan().getCalibrationSeconds(),
@@ -196,7 +198,9 @@ public final class PlanAccuracyBench implements Benchmark {
                 + " (shaded jar, --device=cpu, embedded Flink, default parallelism and batch size),"
                 + " one after the other on the same machine. Predicted device seconds per tier come"
                 + " from plan.json, actual ones from the run's accounting (the sum of its sampler"
-                + " calls' wall time). Manifests: the example manifests (pipelines/examples), and a"
+                + " calls' wall time); the warm-up row is the worker threads' warm-up calls, in no"
+                + " tier, and part of the totals. Manifests: the example manifests"
+                + " (pipelines/examples), and a"
                 + " generated mixed manifest (seed 20261201) of %d images in requests of 1–12"
                 + " images over %d tiers (%s). Scale: plans of %,d and %,d one-image requests over"
                 + " the same mix, each in a JVM with %s; peak RSS is the child's VmHWM; the run's"
@@ -305,6 +309,15 @@ public final class PlanAccuracyBench implements Benchmark {
               f("%+.1f%%", 100 * error(p.getDeviceSeconds(), a.getDeviceSeconds()))));
     }
     RunSummary ps = c.plan().getSummary();
+    rows.add(
+        List.of(
+            "warm-up (no tier)",
+            "",
+            "",
+            "",
+            f("%.3f", ps.getWarmUpSeconds()),
+            f("%.3f", c.run().getWarmUpSeconds()),
+            f("%+.1f%%", 100 * error(ps.getWarmUpSeconds(), c.run().getWarmUpSeconds()))));
     rows.add(
         List.of(
             "total",
