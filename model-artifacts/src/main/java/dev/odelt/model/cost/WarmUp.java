@@ -132,11 +132,14 @@ public final class WarmUp {
     return Optional.of(stats);
   }
 
+  /** New threads whose warm-up calls {@link #measure()} times (their median is used). */
+  public static final int NEW_THREADS = 3;
+
   /**
    * What warming up costs, timed here: {@code firstNanos} is this thread's warm-up call (in a
-   * fresh process, the process's first sampler call), {@code nextNanos} a warm-up call on a new
-   * thread made right after it. A run with {@code T} worker threads pays about {@code firstNanos +
-   * (T − 1) × nextNanos}.
+   * fresh process, the process's first sampler call), {@code nextNanos} the median warm-up call on
+   * {@link #NEW_THREADS} new threads made one after another right after it. A run with {@code T}
+   * worker threads pays about {@code firstNanos + (T − 1) × nextNanos}.
    */
   public record Cost(long firstNanos, long nextNanos) {
     /** The predicted warm-up of {@code threads} worker threads (0 for none). */
@@ -158,14 +161,24 @@ public final class WarmUp {
   }
 
   /**
-   * Times the warm-up on this thread and on one new thread, leaving this thread warmed. When this
-   * thread was warmed already, its warm-up is timed as a repeat call of the warm-up shape (what
-   * the first call costs then can no longer be seen).
+   * Times the warm-up on this thread and on {@link #NEW_THREADS} new threads, leaving this thread
+   * warmed. When this thread was warmed already, its warm-up is timed as a repeat call of the
+   * warm-up shape (what the first call costs then can no longer be seen).
    *
-   * @throws IllegalStateException when the call on the new thread fails
+   * @throws IllegalStateException when the call on a new thread fails
    */
   public Cost measure() {
     long first = onThisThread().orElseGet(() -> sampler.apply(items, tier)).wallNanos();
+    long[] next = new long[NEW_THREADS];
+    for (int i = 0; i < NEW_THREADS; i++) {
+      next[i] = onNewThread();
+    }
+    java.util.Arrays.sort(next);
+    return new Cost(first, next[NEW_THREADS / 2]);
+  }
+
+  /** The wall time of the warm-up call on a new thread. */
+  private long onNewThread() {
     AtomicReference<SampleStats> next = new AtomicReference<>();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread thread =
@@ -188,6 +201,6 @@ public final class WarmUp {
     if (failure.get() != null) {
       throw new IllegalStateException("the warm-up call on a new thread failed", failure.get());
     }
-    return new Cost(first, next.get().wallNanos());
+    return next.get().wallNanos();
   }
 }

@@ -77,7 +77,28 @@ class WarmUpTest {
     WarmUp.Cost once = w.measuredOnce();
     assertEquals(new WarmUp.Cost(100, 5000), once);
     assertSame(once, w.measuredOnce(), "measured once, then remembered");
-    assertEquals(calls + 2, s.calls.get());
+    assertEquals(calls + 1 + WarmUp.NEW_THREADS, s.calls.get());
+  }
+
+  @Test
+  void theNewThreadsMedianIsUsed() {
+    AtomicInteger newThreadCalls = new AtomicInteger();
+    Thread caller = Thread.currentThread();
+    long[] costs = {900, 300, 500};
+    WarmUp w =
+        WarmUp.using(
+            (items, tier) -> {
+              long nanos =
+                  Thread.currentThread() == caller
+                      ? 7000
+                      : costs[newThreadCalls.getAndIncrement() % costs.length];
+              return new SampleStats(1, 1, nanos, 1, "test");
+            },
+            TIER,
+            1,
+            1);
+    assertEquals(new WarmUp.Cost(7000, 500), w.measure());
+    assertEquals(WarmUp.NEW_THREADS, newThreadCalls.get());
   }
 
   @Test
