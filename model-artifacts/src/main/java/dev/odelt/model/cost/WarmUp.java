@@ -6,10 +6,12 @@ import dev.odelt.model.sample.SampleItem;
 import dev.odelt.model.sample.SampleStats;
 import dev.odelt.proto.v1.Solver;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 
@@ -36,7 +38,8 @@ public final class WarmUp {
   /** The guidance of the warm-up call: any value other than 0 and 1 runs both halves. */
   static final float GUIDANCE = 2f;
 
-  private static final Map<Object, Map<Integer, WarmUp>> SHARED = new WeakHashMap<>();
+  /** Kept for the life of the process: one entry per model copy and batch size, a handful. */
+  private static final Map<Object, Map<Integer, WarmUp>> SHARED = new IdentityHashMap<>();
 
   private final BiFunction<List<SampleItem>, Tier, SampleStats> sampler;
   private final Tier tier;
@@ -53,8 +56,8 @@ public final class WarmUp {
 
   /**
    * The warm-up of this model's sampler for batches of at most {@code maxBatchSize}: one instance
-   * per (sampler, batch size) in the process, so that threads are warmed once however many DoFn
-   * instances share the model.
+   * per (sampler, batch size) in the process, kept for its life, so that threads are warmed once
+   * however many DoFn instances share the model.
    */
   public static WarmUp shared(LoadedModel model, int maxBatchSize) {
     if (maxBatchSize < 1) {
@@ -62,7 +65,7 @@ public final class WarmUp {
     }
     synchronized (SHARED) {
       return SHARED
-          .computeIfAbsent(model.sampler(), k -> new java.util.HashMap<>())
+          .computeIfAbsent(model.sampler(), k -> new HashMap<>())
           .computeIfAbsent(
               maxBatchSize,
               b ->
@@ -173,7 +176,7 @@ public final class WarmUp {
     for (int i = 0; i < NEW_THREADS; i++) {
       next[i] = onNewThread();
     }
-    java.util.Arrays.sort(next);
+    Arrays.sort(next);
     return new Cost(first, next[NEW_THREADS / 2]);
   }
 
