@@ -413,17 +413,29 @@ public final class GenerateJob {
           tierLine(
               latent,
               t.getTierLabel(),
-              t.getImages(),
+              Long.toString(t.getImages()),
               String.format(Locale.ROOT, "%.2f", rate),
               t.getDeviceSeconds(),
               t.getDecodeSeconds(),
               t.getEstimatedCost()));
     }
+    if (s.getWarmUpSeconds() > 0) {
+      // The worker threads' warm-up calls (one each, before its first batch): in no tier.
+      out.println(
+          tierLine(
+              latent,
+              "warm-up",
+              "",
+              "",
+              s.getWarmUpSeconds(),
+              0,
+              s.getWarmUpSeconds() / 3600 * s.getDeviceHourPrice()));
+    }
     out.println(
         tierLine(
             latent,
             "total",
-            s.getImages(),
+            Long.toString(s.getImages()),
             "",
             s.getDeviceSeconds(),
             s.getDecodeSeconds(),
@@ -445,7 +457,7 @@ public final class GenerateJob {
   private static String tierLine(
       boolean latent,
       String label,
-      long images,
+      String images,
       String imagesPerSecond,
       double deviceSeconds,
       double decodeSeconds,
@@ -453,7 +465,12 @@ public final class GenerateJob {
     StringBuilder row =
         new StringBuilder(
             String.format(
-                Locale.ROOT, "%-24s %9d %9s %10.2f", label, images, imagesPerSecond, deviceSeconds));
+                Locale.ROOT,
+                "%-24s %9s %9s %10.2f",
+                label,
+                images,
+                imagesPerSecond,
+                deviceSeconds));
     if (latent) {
       row.append(
           String.format(
@@ -515,6 +532,18 @@ public final class GenerateJob {
           tierBlocks,
           t.getDeviceSeconds(),
           t.getEstimatedCost());
+    }
+    if (s.getWarmUpSeconds() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "%-24s %9s %9s %8s %14s %10.2f %12.6f%n",
+          "warm-up",
+          "",
+          "",
+          "",
+          "",
+          s.getWarmUpSeconds(),
+          s.getWarmUpSeconds() / 3600 * s.getDeviceHourPrice());
     }
     out.printf(
         Locale.ROOT,

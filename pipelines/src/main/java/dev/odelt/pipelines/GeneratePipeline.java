@@ -201,6 +201,7 @@ public final class GeneratePipeline {
         PCollectionTuple.of(WriteAccounting.TIERS, accounts.get(AccountCosts.TIERS))
             .and(WriteAccounting.REQUEST_COSTS, accounts.get(AccountCosts.REQUEST_COSTS))
             .and(WriteAccounting.DEAD_LETTERS, deadLetters)
+            .and(WriteAccounting.WARM_UP_NANOS, accounts.get(AccountCosts.WARM_UP_NANOS))
             .apply(
                 "WriteAccounting",
                 WriteAccounting.to(out, s.info()).withRequestShards(s.recordShards()));

@@ -24,10 +24,12 @@ import java.util.function.BiFunction;
  * from the field, so its step count cannot be known in advance: it is predicted by one real
  * calibration solve of a full batch of that size (the model's measured NFE on that batch).
  *
- * <p>Every measurement is the median of {@link #REPEATS} calls after one warm-up call at the same
- * shape. The first call at a new shape takes longer (allocations, kernel choice); that excess,
- * measured on a one-step call and capped at one warm one-step call, is reported apart ({@link
- * Prediction#firstCallExtraNanos()}) to be charged once per shape. The calibration items are fixed
+ * <p>Every measurement is the median of {@link #REPEATS} calls after one untimed call at the same
+ * tier and batch size. The calling thread must have been warmed up first ({@link WarmUp}), as the
+ * run's worker threads are before their first batch: a prediction is a warm call's time, and the
+ * one-off costs of a process and a thread are predicted apart ({@link WarmUp#measure()}), charged
+ * once per worker thread rather than to any shape or tier (measured on the CPU: after the warm-up,
+ * the first call at a new shape costs what its repeats cost). The calibration items are fixed
  * (seeds 0..B−1, classes cycling over the model's classes), so a calibration does the same work
  * every time; only the device's speed varies. Wall time is the sampler's own {@link
  * SampleStats#wallNanos()}, the quantity the job's accounting sums.
@@ -47,8 +49,6 @@ public final class CostCalibration {
    * @param velocityEvaluations predicted velocity evaluations, summed over the batch's items
    * @param blockEvaluations predicted block evaluations (velocity evaluations × L × guidance
    *     passes)
-   * @param firstCallExtraNanos how much longer the first call at this shape takes in a process
-   *     (charged once per shape, not per batch)
    * @param method how it was predicted, in words
    * @param calibrationNanos device time the calibration itself took
    */
@@ -56,7 +56,6 @@ public final class CostCalibration {
       long wallNanos,
       long velocityEvaluations,
       long blockEvaluations,
-      long firstCallExtraNanos,
       String method,
       long calibrationNanos) {}
 
@@ -105,21 +104,12 @@ public final class CostCalibration {
     }
     List<SampleItem> items = items(batchSize);
     long start = System.nanoTime();
-    // The first call at a shape costs more (allocations, kernel choice): measured on the one-step
-    // Euler call of the same blocks, guidance and batch size, and charged once per shape.
-    Tier oneStep = new Tier(1, tier.blocks(), Solver.EULER, tier.guidance(), 1e-3f);
-    long cold = sampler.apply(items, oneStep).wallNanos();
-    Measured warm = measure(items, oneStep);
-    // Capped at one warm call: a single cold measurement that another process stalled must not
-    // add an arbitrary amount to the quote.
-    long firstCallExtra = Math.min(warm.nanos(), Math.max(0, cold - warm.nanos()));
     if (tier.solver() == Solver.DOPRI5) {
       Measured m = measure(items, tier);
       return new Prediction(
           m.nanos(),
           m.velocityEvaluations(),
           m.blockEvaluations(),
-          firstCallExtra,
           String.format(
               Locale.ROOT,
               "%s solves of a calibration batch of %d: %.1f evaluations per image",
@@ -129,19 +119,16 @@ public final class CostCalibration {
           System.nanoTime() - start);
     }
     if (tier.steps() <= MEASURED_STEPS) {
-      Measured m = tier.equals(oneStep) ? warm : measure(items, tier);
+      Measured m = measure(items, tier);
       return new Prediction(
           m.nanos(),
           m.velocityEvaluations(),
           m.blockEvaluations(),
-          firstCallExtra,
           "measured at S=" + tier.steps(),
           System.nanoTime() - start);
     }
-    Tier one = withSteps(tier, 1);
-    Tier many = withSteps(tier, MEASURED_STEPS);
-    Measured a = one.equals(oneStep) ? warm : measure(items, one);
-    Measured b = measure(items, many);
+    Measured a = measure(items, withSteps(tier, 1));
+    Measured b = measure(items, withSteps(tier, MEASURED_STEPS));
     double perStep = Math.max(0, (double) (b.nanos() - a.nanos()) / (MEASURED_STEPS - 1));
     long extraSteps = tier.steps() - 1L;
     long nanos = a.nanos() + Math.round(perStep * extraSteps);
@@ -157,7 +144,6 @@ public final class CostCalibration {
         nanos,
         velocity,
         block,
-        firstCallExtra,
         "measured at S=1 and S=" + MEASURED_STEPS + ", extrapolated to S=" + tier.steps(),
         System.nanoTime() - start);
   }
@@ -168,8 +154,12 @@ public final class CostCalibration {
 
   private record Measured(long nanos, long velocityEvaluations, long blockEvaluations) {}
 
-  /** Median wall time of {@link #REPEATS} calls; evaluations of the last (they never vary). */
+  /**
+   * Median wall time of {@link #REPEATS} calls after one untimed call (code that is still being
+   * compiled after the warm-up settles there); evaluations of the last (they never vary).
+   */
   private Measured measure(List<SampleItem> items, Tier tier) {
+    sampler.apply(items, tier);
     long[] nanos = new long[REPEATS];
     SampleStats last = null;
     for (int r = 0; r < REPEATS; r++) {

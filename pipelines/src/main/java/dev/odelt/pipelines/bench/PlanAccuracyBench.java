@@ -98,7 +98,13 @@ public final class PlanAccuracyBench implements Benchmark {
                 "batches_run", a.getBatches(),
                 "predicted_device_seconds", p.getDeviceSeconds(),
                 "actual_device_seconds", a.getDeviceSeconds(),
-                "error", err));
+                "error", err,
+                "share_error",
+                    shareError(
+                        p.getDeviceSeconds(),
+                        tierSum(c.plan().getSummary().getTiersList()),
+                        a.getDeviceSeconds(),
+                        tierSum(c.run().getTiersList()))));
       }
       double totalErr = error(c.plan().getSummary().getDeviceSeconds(), c.run().getDeviceSeconds());
       goals.add(
@@ -113,6 +119,8 @@ public final class PlanAccuracyBench implements Benchmark {
               "tiers", rawTiers,
               "predicted_device_seconds", c.plan().getSummary().getDeviceSeconds(),
               "actual_device_seconds", c.run().getDeviceSeconds(),
+              "predicted_warm_up_seconds", c.plan().getSummary().getWarmUpSeconds(),
+              "actual_warm_up_seconds", c.run().getWarmUpSeconds(),
               "plan_seconds", c.planChild().seconds(),
               "run_seconds", c.runChild().seconds(),
               "calibration_seconds", c.plan().getCalibrationSeconds(),
@@ -196,7 +204,9 @@ public final class PlanAccuracyBench implements Benchmark {
                 + " (shaded jar, --device=cpu, embedded Flink, default parallelism and batch size),"
                 + " one after the other on the same machine. Predicted device seconds per tier come"
                 + " from plan.json, actual ones from the run's accounting (the sum of its sampler"
-                + " calls' wall time). Manifests: the example manifests (pipelines/examples), and a"
+                + " calls' wall time); the warm-up row is the worker threads' warm-up calls, in no"
+                + " tier, and part of the totals. Manifests: the example manifests"
+                + " (pipelines/examples), and a"
                 + " generated mixed manifest (seed 20261201) of %d images in requests of 1–12"
                 + " images over %d tiers (%s). Scale: plans of %,d and %,d one-image requests over"
                 + " the same mix, each in a JVM with %s; peak RSS is the child's VmHWM; the run's"
@@ -286,9 +296,22 @@ public final class PlanAccuracyBench implements Benchmark {
     return new Child((System.nanoTime() - start) / 1e9, peak, code);
   }
 
+  /**
+   * The error of a tier's share of all tiers' device seconds, (predicted share) / (actual share) −
+   * 1: a slowdown of the whole machine between plan and run (other processes on a shared host)
+   * moves every tier alike and leaves this at 0, so it shows how well the quote splits the cost
+   * over the tiers whatever the load.
+   */
+  static double shareError(
+      double predicted, double predictedTiers, double actual, double actualTiers) {
+    return error(predicted / predictedTiers, actual / actualTiers);
+  }
+
   private static Section.Table table(Comparison c) {
     List<List<String>> rows = new ArrayList<>();
     Map<String, TierAccount> actual = byLabel(c.run().getTiersList());
+    double predictedTiers = tierSum(c.plan().getSummary().getTiersList());
+    double actualTiers = tierSum(c.run().getTiersList());
     for (TierAccount p : c.plan().getSummary().getTiersList()) {
       TierAccount a = actual.get(p.getTierLabel());
       if (a == null) {
@@ -302,9 +325,27 @@ public final class PlanAccuracyBench implements Benchmark {
               f("%.0f", p.getBlockEvaluationsPerImage() * p.getImagesGenerated()),
               f("%.3f", p.getDeviceSeconds()),
               f("%.3f", a.getDeviceSeconds()),
-              f("%+.1f%%", 100 * error(p.getDeviceSeconds(), a.getDeviceSeconds()))));
+              f("%+.1f%%", 100 * error(p.getDeviceSeconds(), a.getDeviceSeconds())),
+              f(
+                  "%+.1f%%",
+                  100
+                      * shareError(
+                          p.getDeviceSeconds(),
+                          predictedTiers,
+                          a.getDeviceSeconds(),
+                          actualTiers))));
     }
     RunSummary ps = c.plan().getSummary();
+    rows.add(
+        List.of(
+            "warm-up (no tier)",
+            "",
+            "",
+            "",
+            f("%.3f", ps.getWarmUpSeconds()),
+            f("%.3f", c.run().getWarmUpSeconds()),
+            f("%+.1f%%", 100 * error(ps.getWarmUpSeconds(), c.run().getWarmUpSeconds())),
+            ""));
     rows.add(
         List.of(
             "total",
@@ -319,7 +360,8 @@ public final class PlanAccuracyBench implements Benchmark {
                     .sum()),
             f("%.3f", ps.getDeviceSeconds()),
             f("%.3f", c.run().getDeviceSeconds()),
-            f("%+.1f%%", 100 * error(ps.getDeviceSeconds(), c.run().getDeviceSeconds()))));
+            f("%+.1f%%", 100 * error(ps.getDeviceSeconds(), c.run().getDeviceSeconds())),
+            ""));
     return new Section.Table(
         c.name() + ": predicted (plan) vs actual (run) device seconds per tier",
         List.of(
@@ -329,8 +371,13 @@ public final class PlanAccuracyBench implements Benchmark {
             "block evaluations (plan)",
             "predicted device s",
             "actual device s",
-            "error"),
+            "error",
+            "error of the tier's share"),
         rows);
+  }
+
+  private static double tierSum(List<TierAccount> tiers) {
+    return tiers.stream().mapToDouble(TierAccount::getDeviceSeconds).sum();
   }
 
   private static Map<String, TierAccount> byLabel(List<TierAccount> tiers) {

@@ -91,5 +91,15 @@ class JobBenchesTest {
       Map<?, ?> t = (Map<?, ?>) tier.getValue();
       assertEquals(t.get("batches_run"), t.get("batches_planned"), "batches of " + tier.getKey());
     }
+    assertTrue((Double) mixed.get("predicted_warm_up_seconds") > 0, "the quote has a warm-up");
+    assertTrue((Double) mixed.get("actual_warm_up_seconds") > 0, "the run made its warm-up");
+  }
+
+  @Test
+  void shareErrorIgnoresAUniformSlowdown() {
+    // The run twice as slow on every tier: each tier's share is right.
+    assertEquals(0, PlanAccuracyBench.shareError(1, 4, 2, 8), 1e-12);
+    // A tier predicted at 1 of 4 that took 3 of 6: its share is half what it should be.
+    assertEquals(-0.5, PlanAccuracyBench.shareError(1, 4, 3, 6), 1e-12);
   }
 }

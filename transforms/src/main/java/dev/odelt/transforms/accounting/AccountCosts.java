@@ -7,10 +7,12 @@ import dev.odelt.proto.v1.ResolvedRequest;
 import dev.odelt.proto.v1.TierAccount;
 import dev.odelt.proto.v1.TierTotals;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.SerializableBiFunction;
+import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -28,7 +30,10 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * written; device seconds, batches and evaluations come from the batch stats (what the device
  * really did) plus the recorded shares of images recovered after a failover ({@link
  * #recordTotals}); {@link #REQUEST_COSTS}, one {@link RequestCost} per request from its records'
- * shares. Estimated cost = device seconds / 3600 × {@code deviceHourPrice}.
+ * shares. Estimated cost = device seconds / 3600 × {@code deviceHourPrice}. Warm-up calls ({@link
+ * BatchStats#getWarmUp()}: one per worker thread, before its first batch) belong to no tier: their
+ * wall time is summed into {@link #WARM_UP_NANOS}, a single value (0 when there were none), so
+ * that a tier's device seconds do not depend on which tier a thread happened to run first.
  */
 public final class AccountCosts extends PTransform<PCollectionTuple, PCollectionTuple> {
 
@@ -39,6 +44,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
   public static final TupleTag<BatchStats> STATS = new TupleTag<BatchStats>() {};
   public static final TupleTag<TierAccount> TIERS = new TupleTag<TierAccount>() {};
   public static final TupleTag<RequestCost> REQUEST_COSTS = new TupleTag<RequestCost>() {};
+  public static final TupleTag<Long> WARM_UP_NANOS = new TupleTag<Long>() {};
 
   private final double deviceHourPrice;
 
@@ -66,9 +72,17 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
             .apply(
                 "RecordTotals",
                 MapElements.into(KEYED_TOTALS).via(r -> KV.of(r.getTierLabel(), recordTotals(r))));
+    PCollection<Long> warmUp =
+        input
+            .get(STATS)
+            .apply("WarmUpCalls", Filter.by(BatchStats::getWarmUp))
+            .apply(
+                "WarmUpNanos", MapElements.into(TypeDescriptors.longs()).via(BatchStats::getWallNanos))
+            .apply("SumWarmUp", Sum.longsGlobally());
     PCollection<KV<String, TierTotals>> fromStats =
         input
             .get(STATS)
+            .apply("BatchCalls", Filter.by(s -> !s.getWarmUp()))
             .apply(
                 "BatchTotals",
                 MapElements.into(KEYED_TOTALS)
@@ -119,7 +133,9 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
                             kv.getValue().toBuilder()
                                 .setEstimatedCost(kv.getValue().getDeviceSeconds() / 3600 * price)
                                 .build()));
-    return PCollectionTuple.of(TIERS, tiers).and(REQUEST_COSTS, requests);
+    return PCollectionTuple.of(TIERS, tiers)
+        .and(REQUEST_COSTS, requests)
+        .and(WARM_UP_NANOS, warmUp);
   }
 
   /**

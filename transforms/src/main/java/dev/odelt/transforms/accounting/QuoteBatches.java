@@ -5,6 +5,7 @@ import dev.odelt.model.Models;
 import dev.odelt.model.Precision;
 import dev.odelt.model.Tier;
 import dev.odelt.model.cost.CostCalibration;
+import dev.odelt.model.cost.WarmUp;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.transforms.inference.TorchThreads;
@@ -22,7 +23,10 @@ import org.apache.beam.sdk.values.PCollection;
  * combine: nothing per image or per batch is held in one place), and each distinct shape is
  * calibrated once on the device at hand with {@link CostCalibration} — a few short solves of the
  * real sampler at that tier and batch size. Output: one {@link BatchCost} per shape with its batch
- * count and predicted per-batch device time and evaluations.
+ * count and predicted per-batch device time and evaluations of a warm worker thread, and the
+ * warm-up of a worker thread as timed in this process ({@link WarmUp#measuredOnce()}: the first in
+ * the process, and one on a further thread), which the run makes once per worker thread before its
+ * first batch. Each calibrating thread is warmed up before it measures, as the run's threads are.
  *
  * <p>Like {@code GenerateImages}, the calibrating DoFn loads the shared model once per JVM; a model
  * or device fault throws so that the runner retries.
@@ -95,7 +99,10 @@ public final class QuoteBatches
     return batches
         .apply("BatchShapes", ParDo.of(new ShapeFn(maxBatchSize)))
         .apply("CountShapes", Combine.perKey(new SumBatchesFn()))
-        .apply("Calibrate", ParDo.of(new CalibrateFn(modelLocation, device, precision, torchThreads)));
+        .apply(
+            "Calibrate",
+            ParDo.of(
+                new CalibrateFn(modelLocation, device, precision, maxBatchSize, torchThreads)));
   }
 
   /** The key of a batch shape: {@code <tier label>#<images>}. */
@@ -152,14 +159,22 @@ public final class QuoteBatches
     private final String modelLocation;
     private final String device;
     private final String precision;
+    private final int maxBatchSize;
     private final int torchThreads;
     private transient CostCalibration calibration;
+    private transient WarmUp warmUp;
     private transient String deviceName;
 
-    CalibrateFn(String modelLocation, String device, String precision, int torchThreads) {
+    CalibrateFn(
+        String modelLocation,
+        String device,
+        String precision,
+        int maxBatchSize,
+        int torchThreads) {
       this.modelLocation = modelLocation;
       this.device = device;
       this.precision = precision;
+      this.maxBatchSize = maxBatchSize;
       this.torchThreads = torchThreads;
     }
 
@@ -170,12 +185,17 @@ public final class QuoteBatches
           Models.shared(
               modelLocation, device, precision.isEmpty() ? null : Precision.parse(precision));
       calibration = CostCalibration.of(model.sampler(), model.config().numClasses());
+      warmUp = WarmUp.shared(model, maxBatchSize);
       deviceName = model.device().toString();
     }
 
     @ProcessElement
     public void process(@Element KV<String, BatchCost> shape, OutputReceiver<BatchCost> out) {
       BatchCost b = shape.getValue();
+      // The first thread here times the warm-up (in a fresh process, with the process's one-off
+      // costs); every thread is warmed before it measures, as the run's are before their batches.
+      WarmUp.Cost warm = warmUp.measuredOnce();
+      warmUp.onThisThread();
       CostCalibration.Prediction p =
           calibration.predict(Tier.fromProto(b.getTier()), b.getBatchSize());
       out.output(
@@ -183,7 +203,8 @@ public final class QuoteBatches
               .setWallNanos(p.wallNanos())
               .setVelocityEvaluations(p.velocityEvaluations())
               .setBlockEvaluations(p.blockEvaluations())
-              .setFirstCallExtraNanos(p.firstCallExtraNanos())
+              .setWarmUpFirstNanos(warm.firstNanos())
+              .setWarmUpNextNanos(warm.nextNanos())
               .setMethod(p.method())
               .setDevice(deviceName)
               .setCalibrationSeconds(p.calibrationNanos() / 1e9)

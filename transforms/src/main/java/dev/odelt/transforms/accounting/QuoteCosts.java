@@ -20,8 +20,10 @@ import org.apache.beam.sdk.values.TupleTag;
  * {@link #RESUMED} (images {@code --resume} would keep) and {@link #BATCH_COSTS} ({@link
  * QuoteBatches}). Output {@link #TIERS}: one {@link TierAccount} per tier, where requests, images,
  * images generated and resumed, batches and mean fill are what the run would have, and evaluations,
- * device seconds and estimated cost are predictions. Everything is summed per tier by a combine, so
- * a plan of millions of requests holds only per-tier totals in one place.
+ * device seconds and estimated cost are predictions: batches × the shape's warm per-batch time, as
+ * the run charges a tier only its batches' calls (the workers' warm-up is quoted apart, by {@link
+ * WritePlan}). Everything is summed per tier by a combine, so a plan of millions of requests holds
+ * only per-tier totals in one place.
  */
 public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTuple> {
 
@@ -73,9 +75,7 @@ public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTu
                                     .setVelocityEvaluations(
                                         b.getBatches() * b.getVelocityEvaluations())
                                     .setBlockEvaluations(b.getBatches() * b.getBlockEvaluations())
-                                    .setWallNanos(
-                                        b.getBatches() * b.getWallNanos()
-                                            + b.getFirstCallExtraNanos())
+                                    .setWallNanos(b.getBatches() * b.getWallNanos())
                                     .build())));
     PCollection<TierAccount> tiers =
         AccountCosts.tierAccounts(

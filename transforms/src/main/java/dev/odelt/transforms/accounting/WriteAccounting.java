@@ -40,8 +40,10 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * shards by a hash of the request id, sorted by request id within a shard: {@link
  * WriteShardedLines}) and {@code run.json}. Always written, also when every request was rejected.
  * Only O(tiers) and O(reject reasons) data travel as side inputs; per-request costs and dead
- * letters never meet in one worker. Input: {@link #TIERS}, {@link #REQUEST_COSTS} and {@link
- * #DEAD_LETTERS}; output: the {@link RunSummary} written.
+ * letters never meet in one worker. Input: {@link #TIERS}, {@link #REQUEST_COSTS}, {@link
+ * #DEAD_LETTERS} and, optionally, {@link #WARM_UP_NANOS} (the workers' warm-up calls, one value:
+ * added to the run's device seconds and cost as {@code warm_up_seconds}, in no tier); output: the
+ * {@link RunSummary} written.
  */
 public final class WriteAccounting extends PTransform<PCollectionTuple, PCollection<RunSummary>> {
 
@@ -50,6 +52,7 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
   public static final TupleTag<TierAccount> TIERS = AccountCosts.TIERS;
   public static final TupleTag<RequestCost> REQUEST_COSTS = AccountCosts.REQUEST_COSTS;
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>() {};
+  public static final TupleTag<Long> WARM_UP_NANOS = AccountCosts.WARM_UP_NANOS;
 
   /** The tiers.csv header. */
   public static final String CSV_HEADER =
@@ -114,12 +117,18 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
                 MapElements.into(TypeDescriptors.strings()).via(d -> d.getReason().name()))
             .apply("CountReasons", Count.perElement())
             .apply("ReasonCounts", View.asMap());
+    PCollection<Long> warmUpNanos =
+        input.has(WARM_UP_NANOS)
+            ? input.get(WARM_UP_NANOS)
+            : input.getPipeline().apply("NoWarmUp", Create.of(0L));
+    PCollectionView<Long> warmUp = warmUpNanos.apply("WarmUp", View.asSingleton());
     return input
         .getPipeline()
         .apply("Once", Create.of(outputRoot))
         .apply(
             "WriteSummary",
-            ParDo.of(new WriteFn(info, tiers, rejects)).withSideInputs(tiers, rejects));
+            ParDo.of(new WriteFn(info, tiers, rejects, warmUp))
+                .withSideInputs(tiers, rejects, warmUp));
   }
 
   static final class WriteFn extends DoFn<String, RunSummary> {
@@ -127,14 +136,17 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
     private final RunSummary info;
     private final PCollectionView<List<TierAccount>> tiers;
     private final PCollectionView<Map<String, Long>> rejects;
+    private final PCollectionView<Long> warmUp;
 
     WriteFn(
         RunSummary info,
         PCollectionView<List<TierAccount>> tiers,
-        PCollectionView<Map<String, Long>> rejects) {
+        PCollectionView<Map<String, Long>> rejects,
+        PCollectionView<Long> warmUp) {
       this.info = info;
       this.tiers = tiers;
       this.rejects = rejects;
+      this.warmUp = warmUp;
     }
 
     @ProcessElement
@@ -177,6 +189,7 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
             .setRecoveredSeconds(s.getRecoveredSeconds() + t.getRecoveredSeconds())
             .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
       }
+      addWarmUp(s, c.sideInput(warmUp) / 1e9);
       RunSummary summary = s.build();
       write(store, root, OutputLayout.RUN_JSON, JsonLines.pretty(summary) + "\n");
       c.output(summary);
@@ -191,6 +204,16 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
           type,
           Map.of());
     }
+  }
+
+  /**
+   * Adds the workers' warm-up to a summary whose tiers are summed: its own field, and part of the
+   * device seconds and cost at the summary's device hour price.
+   */
+  public static void addWarmUp(RunSummary.Builder s, double warmUpSeconds) {
+    s.setWarmUpSeconds(warmUpSeconds)
+        .setDeviceSeconds(s.getDeviceSeconds() + warmUpSeconds)
+        .setEstimatedCost(s.getEstimatedCost() + warmUpSeconds / 3600 * s.getDeviceHourPrice());
   }
 
   /** One tiers.csv row. */

@@ -1,5 +1,6 @@
 package dev.odelt.transforms.accounting;
 
+import dev.odelt.model.cost.WarmUp;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.Plan;
@@ -38,7 +39,12 @@ import org.apache.commons.csv.CSVFormat;
 /**
  * Writes the quote of a plan: {@code plan.json} (a {@link Plan}: the run summary the run would
  * write, with predicted device seconds and cost, plus the cost model and per batch shape
- * predictions) and {@code plan.csv} (one row per tier, sorted by label, then a {@code total} row).
+ * predictions) and {@code plan.csv} (one row per tier, sorted by label, a {@code warm-up} row when
+ * a warm-up is predicted, then a {@code total} row). The warm-up is what the run's worker threads
+ * spend before their first batch ({@code WarmUp}), in no tier: the first thread's warm-up as timed
+ * in the calibrating process plus, for each further thread, a warm-up on a new thread; threads =
+ * min(the run's parallelism, batches), the parallelism taken from {@code info}'s {@code
+ * parallelism} option (1 when absent).
  * Always written, also when every request was rejected. Input: {@link #TIERS} ({@link QuoteCosts}),
  * {@link #BATCH_COSTS} ({@link QuoteBatches}) and {@link #DEAD_LETTERS}; only per-tier, per-shape
  * and per-reason values are gathered in one place. Output: the {@link Plan}.
@@ -148,6 +154,7 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
       rejectCount += r.getValue();
     }
     s.setRejects(rejectCount);
+    long batches = 0;
     for (TierAccount t : tiers) {
       s.setRequestsAccepted(s.getRequestsAccepted() + t.getRequests())
           .setImages(s.getImages() + t.getImages())
@@ -155,7 +162,14 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
           .setImagesResumed(s.getImagesResumed() + t.getImagesResumed())
           .setDeviceSeconds(s.getDeviceSeconds() + t.getDeviceSeconds())
           .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
+      batches += t.getBatches();
     }
+    long threads = Math.min(parallelism(info), batches);
+    WarmUp.Cost warmUp =
+        new WarmUp.Cost(
+            shapes.stream().mapToLong(BatchCost::getWarmUpFirstNanos).max().orElse(0),
+            shapes.stream().mapToLong(BatchCost::getWarmUpNextNanos).max().orElse(0));
+    WriteAccounting.addWarmUp(s, warmUp.forThreads(threads) / 1e9);
     double calibration = shapes.stream().mapToDouble(BatchCost::getCalibrationSeconds).sum();
     String device =
         shapes.isEmpty() ? "no device (nothing to generate)" : shapes.get(0).getDevice();
@@ -163,10 +177,13 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
         String.format(
             Locale.ROOT,
             "calibrated on %s when planning: short solves of the model's sampler at each of the %d"
-                + " (tier, batch size) shapes of this plan, %.1f device seconds",
+                + " (tier, batch size) shapes of this plan, %.1f device seconds; warm-up of %d"
+                + " worker thread(s) %.2f device seconds",
             device,
             shapes.size(),
-            calibration);
+            calibration,
+            threads,
+            warmUp.forThreads(threads) / 1e9);
     return Plan.newBuilder()
         .setSummary(s.build())
         .setCostModel(costModel)
@@ -175,7 +192,17 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
         .build();
   }
 
-  /** plan.csv: one row per tier, then a total row. */
+  /** The run's parallelism as {@code info} records it in its options; 1 when absent. */
+  static int parallelism(RunSummary info) {
+    String value = info.getOptionsMap().getOrDefault("parallelism", "1");
+    try {
+      return Math.max(1, Integer.parseInt(value));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("option parallelism is not a number: " + value, e);
+    }
+  }
+
+  /** plan.csv: one row per tier, a warm-up row when there is one, then a total row. */
   public static String csv(Plan plan) {
     StringBuilder text = new StringBuilder();
     CSVFormat format = CSVFormat.DEFAULT.builder().setRecordSeparator('\n').get();
@@ -206,6 +233,26 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
             num(t.getDeviceSeconds()),
             num(t.getSecondsPerImage()),
             num(t.getEstimatedCost()));
+      }
+      if (s.getWarmUpSeconds() > 0) {
+        format.printRecord(
+            text,
+            "warm-up",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            num(s.getWarmUpSeconds()),
+            "",
+            num(s.getWarmUpSeconds() / 3600 * s.getDeviceHourPrice()));
       }
       format.printRecord(
           text,

@@ -5,6 +5,7 @@ import dev.odelt.model.LoadedModel;
 import dev.odelt.model.Models;
 import dev.odelt.model.Precision;
 import dev.odelt.model.Tier;
+import dev.odelt.model.cost.WarmUp;
 import dev.odelt.model.sample.BatchSplitter;
 import dev.odelt.model.sample.GeneratedImage;
 import dev.odelt.model.sample.SampleBatch;
@@ -42,8 +43,14 @@ import org.apache.beam.sdk.values.TupleTagList;
  * order; a batch that runs the device out of memory is split and retried ({@link BatchSplitter}).
  * Outputs: {@link #IMAGES} — one PNG per task with its equal share of its call's device seconds and
  * evaluations; {@link #STATS} — one {@link BatchStats} per sampler call. Images depend only on
- * (class, seed, tier, model), never on the batch. Failures (device, model) throw: the runner
- * retries the bundle; no work is dropped silently.
+ * (class, seed, tier, model), never on the batch.
+ *
+ * <p>Before its first batch, each worker thread makes one warm-up call ({@link WarmUp}: the
+ * largest working set a batch of at most {@code maxBatchSize} can have), so that the one-off costs
+ * of the process and of the thread land on no batch; its stats go to {@link #STATS} marked {@code
+ * warm_up} (no images), for the accounting to charge to the run, not to a tier. Without a batch
+ * capacity ({@link #withMaxBatchSize}) there is no warm-up. Failures (device, model) throw: the
+ * runner retries the bundle; no work is dropped silently.
  */
 public final class GenerateImages
     extends PTransform<PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
@@ -178,6 +185,7 @@ public final class GenerateImages
     private final Distribution batchMillis =
         Metrics.distribution(GenerateImages.class, "batch_millis");
     private transient Sampler sampler;
+    private transient WarmUp warmUp;
     private transient String deviceName;
     private transient int nullClass;
 
@@ -207,6 +215,7 @@ public final class GenerateImages
           Models.shared(
               modelLocation, device, precision.isEmpty() ? null : Precision.parse(precision));
       sampler = model.sampler();
+      warmUp = maxBatchSize > 0 ? WarmUp.shared(model, maxBatchSize) : null;
       deviceName = model.device().toString();
       nullClass = model.config().nullClass();
     }
@@ -233,6 +242,26 @@ public final class GenerateImages
         // No class: a request to an unconditional model, sampled with the null label.
         int classId = t.getRequest().hasClassId() ? t.getRequest().getClassId() : nullClass;
         items.add(new SampleItem(classId, t.getSeed()));
+      }
+      if (warmUp != null) {
+        warmUp
+            .onThisThread()
+            .ifPresent(
+                stats ->
+                    out.get(STATS)
+                        .output(
+                            BatchStats.newBuilder()
+                                .setTierLabel(warmUp.tier().label())
+                                .setTier(warmUp.tier().toProto())
+                                .setBatchSize(warmUp.batchSize())
+                                .setMaxBatchSize(maxBatchSize)
+                                .setVelocityEvaluations(stats.velocityEvaluations())
+                                .setBlockEvaluations(stats.blockEvaluations())
+                                .setWallNanos(stats.wallNanos())
+                                .setDecodeNanos(stats.decodeNanos())
+                                .setDevice(stats.device())
+                                .setWarmUp(true)
+                                .build()));
       }
       List<BatchSplitter.Part<SampleItem, SampleBatch>> parts =
           BatchSplitter.run(items, sub -> sampler.sample(sub, tier));

@@ -124,6 +124,14 @@ public final class ReportPage {
           .append(f("%.5f", t.getSecondsPerImage()))
           .append("</td></tr>\n");
     }
+    if (s.getWarmUpSeconds() > 0) {
+      // The worker threads' warm-up calls, one each before its first batch: in no tier.
+      h.append("<tr id=\"warm-up\"><td>warm-up</td><td></td><td></td><td></td><td></td><td>")
+          .append(f("%.3f", s.getWarmUpSeconds()))
+          .append("</td><td>")
+          .append(f("%.6f", s.getWarmUpSeconds() / 3600 * s.getDeviceHourPrice()))
+          .append("</td><td></td></tr>\n");
+    }
     h.append("<tr class=\"sum\"><td>total</td><td>")
         .append(s.getRequestsAccepted())
         .append("</td><td>")
@@ -137,7 +145,12 @@ public final class ReportPage {
         .append("</td><td></td></tr>\n</tbody>\n</table>\n");
     h.append("<p class=\"note\">Cost = device seconds / 3600 × ")
         .append(f("%s", trim(s.getDeviceHourPrice())))
-        .append(" per device hour.</p>\n");
+        .append(" per device hour.");
+    if (s.getWarmUpSeconds() > 0) {
+      h.append(" Warm-up: each worker thread's first sampler call, made before its first batch")
+          .append(" so that no tier pays the process's and thread's one-off costs.");
+    }
+    h.append("</p>\n");
 
     h.append("<h2>Charts</h2>\n<div class=\"charts\">\n");
     if (!s.getTiersList().isEmpty()) {

@@ -79,8 +79,18 @@ class AccountCostsTest {
                         record("a", 2, false),
                         record("b", 0, true),
                         record("b", 1, false))))
-            .and(AccountCosts.STATS, pipeline.apply("Stats", Create.of(stats(3), stats(1))));
+            .and(
+                AccountCosts.STATS,
+                pipeline.apply(
+                    "Stats",
+                    Create.of(
+                        stats(3),
+                        stats(1),
+                        // Warm-up calls of two worker threads: in no tier.
+                        stats(4).toBuilder().setWarmUp(true).setWallNanos(700_000_000L).build(),
+                        stats(4).toBuilder().setWarmUp(true).setWallNanos(200_000_000L).build())));
     PCollectionTuple out = input.apply(AccountCosts.withDeviceHourPrice(3600));
+    PAssert.thatSingleton(out.get(AccountCosts.WARM_UP_NANOS)).isEqualTo(900_000_000L);
     PAssert.thatSingleton(out.get(AccountCosts.TIERS))
         .isEqualTo(
             TierAccount.newBuilder()
@@ -200,6 +210,7 @@ class AccountCostsTest {
     PAssert.thatSingleton(input.apply(WriteAccounting.to(out.toString(), info)))
         .satisfies(
             s -> {
+              assertEquals(0, s.getWarmUpSeconds(), "no warm-up input: none");
               assertEquals(3, s.getRejects());
               assertEquals(2, s.getRejectsByReasonMap().get("NO_SUBJECT"));
               assertEquals(0, s.getImages());
@@ -218,5 +229,38 @@ class AccountCostsTest {
     for (int shard = 0; shard < 16; shard++) {
       assertEquals(0, Files.size(out.resolve(OutputLayout.requestsPath(shard))));
     }
+  }
+
+  @Test
+  void theWarmUpIsPartOfTheRunsDeviceSecondsAndCostButOfNoTier(TestPipeline pipeline) {
+    TierAccount tier =
+        TierAccount.newBuilder()
+            .setTierLabel("s4-b4")
+            .setTier(S4)
+            .setImages(2)
+            .setImagesGenerated(2)
+            .setDeviceSeconds(3)
+            .setEstimatedCost(3)
+            .build();
+    PCollectionTuple input =
+        PCollectionTuple.of(WriteAccounting.TIERS, pipeline.apply("Tiers", Create.of(tier)))
+            .and(
+                WriteAccounting.REQUEST_COSTS,
+                pipeline.apply("Costs", Create.empty(ProtoCoder.of(RequestCost.class))))
+            .and(
+                WriteAccounting.DEAD_LETTERS,
+                pipeline.apply("Dead", Create.empty(ProtoCoder.of(DeadLetter.class))))
+            .and(WriteAccounting.WARM_UP_NANOS, pipeline.apply("WarmUp", Create.of(500_000_000L)));
+    RunSummary info = RunSummary.newBuilder().setModelName("m").setDeviceHourPrice(3600).build();
+    PAssert.thatSingleton(input.apply(WriteAccounting.to(out.toString(), info)))
+        .satisfies(
+            s -> {
+              assertEquals(0.5, s.getWarmUpSeconds(), 1e-12);
+              assertEquals(3.5, s.getDeviceSeconds(), 1e-12);
+              assertEquals(3.5, s.getEstimatedCost(), 1e-12);
+              assertEquals(3, s.getTiers(0).getDeviceSeconds(), 1e-12, "the tier is unchanged");
+              return null;
+            });
+    pipeline.run().waitUntilFinish();
   }
 }

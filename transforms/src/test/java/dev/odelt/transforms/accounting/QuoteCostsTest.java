@@ -1,6 +1,7 @@
 package dev.odelt.transforms.accounting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
@@ -81,8 +82,9 @@ class QuoteCostsTest {
                 pipeline.apply(
                     "Shapes",
                     Create.of(
-                        shape(4, 1, 2_000_000_000L).toBuilder()
-                            .setFirstCallExtraNanos(400_000_000L)
+                        shape(4, 1, 2_400_000_000L).toBuilder()
+                            .setWarmUpFirstNanos(400_000_000L)
+                            .setWarmUpNextNanos(100_000_000L)
                             .build(),
                         shape(1, 1, 1_600_000_000L))));
     PAssert.thatSingleton(input.apply(QuoteCosts.withDeviceHourPrice(3600)).get(QuoteCosts.TIERS))
@@ -132,12 +134,21 @@ class QuoteCostsTest {
                 DeadLetter.newBuilder().setReason(RejectReason.NO_SUBJECT).setLine(2).build(),
                 DeadLetter.newBuilder().setReason(RejectReason.EMPTY_FILE).build()));
     RunSummary info =
-        RunSummary.newBuilder().setModelName("m").setStarted("2026-01-01T00:00:00Z").build();
+        RunSummary.newBuilder()
+            .setModelName("m")
+            .setStarted("2026-01-01T00:00:00Z")
+            .setDeviceHourPrice(1.0)
+            .putOptions("parallelism", "3")
+            .build();
+    // Two batches on a parallelism of 3: two worker threads warm up, 0.4 s + 0.1 s.
+    BatchCost warmed =
+        shape(4, 1, 2_000_000_000L).toBuilder()
+            .setWarmUpFirstNanos(400_000_000L)
+            .setWarmUpNextNanos(100_000_000L)
+            .build();
     PCollection<Plan> plan =
         PCollectionTuple.of(WritePlan.TIERS, pipeline.apply("Tiers", Create.of(tier)))
-            .and(
-                WritePlan.BATCH_COSTS,
-                pipeline.apply("Shapes", Create.of(shape(4, 1, 2_000_000_000L))))
+            .and(WritePlan.BATCH_COSTS, pipeline.apply("Shapes", Create.of(warmed)))
             .and(WritePlan.DEAD_LETTERS, dead)
             .apply(WritePlan.to(out.toString(), info));
     PAssert.thatSingleton(plan)
@@ -145,8 +156,11 @@ class QuoteCostsTest {
             p -> {
               assertEquals(3, p.getSummary().getRejects());
               assertEquals(2, p.getSummary().getRejectsByReasonMap().get("NO_SUBJECT"));
-              assertEquals(3.6, p.getSummary().getDeviceSeconds(), 1e-9);
+              assertEquals(0.5, p.getSummary().getWarmUpSeconds(), 1e-9);
+              assertEquals(3.6 + 0.5, p.getSummary().getDeviceSeconds(), 1e-9);
+              assertEquals(4.1 / 3600, p.getSummary().getEstimatedCost(), 1e-12);
               assertTrue(p.getCostModel().contains("cpu()"), p.getCostModel());
+              assertTrue(p.getCostModel().contains("warm-up of 2 worker"), p.getCostModel());
               return null;
             });
     pipeline.run().waitUntilFinish();
@@ -155,13 +169,16 @@ class QuoteCostsTest {
     assertEquals(5, written.getSummary().getImagesGenerated());
     assertEquals(1, written.getBatchCostsCount());
     List<CSVRecord> rows = csv(Files.readString(out.resolve(WritePlan.PLAN_CSV)));
-    assertEquals(2, rows.size());
+    assertEquals(3, rows.size());
     assertEquals("s4-b4", rows.get(0).get("tier"));
     assertEquals("2", rows.get(0).get("batches"));
     assertEquals(3.6, Double.parseDouble(rows.get(0).get("predicted_device_seconds")), 1e-6);
     assertEquals("80", rows.get(0).get("block_evaluations"));
-    assertEquals("total", rows.get(1).get("tier"));
-    assertEquals(0.001, Double.parseDouble(rows.get(1).get("predicted_cost")), 1e-9);
+    assertEquals("warm-up", rows.get(1).get("tier"));
+    assertEquals(0.5, Double.parseDouble(rows.get(1).get("predicted_device_seconds")), 1e-6);
+    assertEquals("total", rows.get(2).get("tier"));
+    assertEquals(4.1, Double.parseDouble(rows.get(2).get("predicted_device_seconds")), 1e-6);
+    assertEquals(4.1 / 3600, Double.parseDouble(rows.get(2).get("predicted_cost")), 1e-8);
   }
 
   @Test
@@ -177,6 +194,45 @@ class QuoteCostsTest {
     List<CSVRecord> rows = csv(WritePlan.csv(plan));
     assertEquals("a,\"b\"", rows.get(0).get("tier"));
     assertEquals(1, plan.getSummary().getRejects());
+    assertEquals(0, plan.getSummary().getWarmUpSeconds(), "no batches, no warm-up");
+    assertEquals(2, rows.size(), "no warm-up row");
+  }
+
+  @Test
+  void warmUpThreadsAreBoundedByTheBatches() {
+    TierAccount one =
+        TierAccount.newBuilder().setTierLabel("s4-b4").setTier(S4).setBatches(1).build();
+    BatchCost warmed =
+        shape(4, 1, 2_000_000_000L).toBuilder()
+            .setWarmUpFirstNanos(300_000_000L)
+            .setWarmUpNextNanos(200_000_000L)
+            .build();
+    RunSummary info = RunSummary.newBuilder().putOptions("parallelism", "8").build();
+    Instant t = Instant.parse("2026-01-01T00:00:00Z");
+    assertEquals(
+        0.3,
+        WritePlan.plan(info, List.of(one), List.of(warmed), List.of(), t)
+            .getSummary()
+            .getWarmUpSeconds(),
+        1e-9,
+        "one batch: one thread");
+    TierAccount nine = one.toBuilder().setBatches(9).build();
+    assertEquals(
+        0.3 + 7 * 0.2,
+        WritePlan.plan(info, List.of(nine), List.of(warmed), List.of(), t)
+            .getSummary()
+            .getWarmUpSeconds(),
+        1e-9,
+        "nine batches on eight threads");
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            WritePlan.plan(
+                info.toBuilder().putOptions("parallelism", "many").build(),
+                List.of(one),
+                List.of(warmed),
+                List.of(),
+                t));
   }
 
   private static List<CSVRecord> csv(String text) throws IOException {

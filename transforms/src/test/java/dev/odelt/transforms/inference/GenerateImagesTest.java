@@ -97,7 +97,18 @@ class GenerateImagesTest {
         .satisfies(
             stats -> {
               long images = 0;
+              long warmUps = 0;
               for (BatchStats s : stats) {
+                if (s.getWarmUp()) {
+                  // One guided Euler step through all blocks at the full batch size.
+                  warmUps++;
+                  assertEquals(batchSize, s.getBatchSize());
+                  assertEquals(
+                      Tier.of(1, TestModels.TINY.depth()).withGuidance(2f).label(),
+                      s.getTierLabel());
+                  assertEquals(batchSize, s.getVelocityEvaluations());
+                  continue;
+                }
                 assertTrue(s.getBatchSize() >= 1 && s.getBatchSize() <= batchSize);
                 Tier tier = Tier.fromProto(s.getTier());
                 assertEquals(tier.label(), s.getTierLabel());
@@ -110,6 +121,13 @@ class GenerateImagesTest {
                 images += s.getBatchSize();
               }
               assertEquals(all.size(), images);
+              long batches = 0;
+              for (BatchStats s : stats) {
+                batches += s.getWarmUp() ? 0 : 1;
+              }
+              assertTrue(
+                  warmUps >= 1 && warmUps <= batches,
+                  "a warm-up per worker thread, before its first batch: " + warmUps);
               return null;
             });
     p.run().waitUntilFinish();

@@ -116,4 +116,25 @@ class ReportPageTest {
     assertTrue(html.contains("predicted device s"));
     assertFalse(html.contains("Contact sheets"));
   }
+
+  @Test
+  void theWarmUpHasItsOwnRowWhenThereIsOne() throws IOException {
+    assertFalse(ReportPage.html(content(false)).contains("id=\"warm-up\""), "none: no row");
+    ReportPage.Content c = content(false);
+    RunSummary warmed =
+        c.summary().toBuilder().setWarmUpSeconds(0.36).setDeviceSeconds(1.86).build();
+    String html =
+        ReportPage.html(
+            new ReportPage.Content(
+                c.quote(),
+                warmed,
+                c.costModel(),
+                c.manifest(),
+                c.deadLetterSamples(),
+                c.previews()));
+    assertTrue(
+        html.contains("<tr id=\"warm-up\"><td>warm-up</td><td></td><td></td><td></td><td></td>"
+            + "<td>0.360</td><td>0.060000</td>"),
+        html);
+  }
 }
