@@ -172,23 +172,8 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
         Instant started = Instant.parse(info.getStarted());
         s.setWallSeconds(Duration.between(started, finished).toMillis() / 1000.0);
       }
-      long rejectCount = 0;
-      for (Map.Entry<String, Long> e : byReason.entrySet()) {
-        s.putRejectsByReason(e.getKey(), e.getValue());
-        rejectCount += e.getValue();
-      }
-      s.setRejects(rejectCount);
-      for (TierAccount t : tierList) {
-        s.setRequestsAccepted(s.getRequestsAccepted() + t.getRequests())
-            .setImages(s.getImages() + t.getImages())
-            .setImagesGenerated(s.getImagesGenerated() + t.getImagesGenerated())
-            .setImagesResumed(s.getImagesResumed() + t.getImagesResumed())
-            .setDeviceSeconds(s.getDeviceSeconds() + t.getDeviceSeconds())
-            .setDecodeSeconds(s.getDecodeSeconds() + t.getDecodeSeconds())
-            .setImagesRecovered(s.getImagesRecovered() + t.getImagesRecovered())
-            .setRecoveredSeconds(s.getRecoveredSeconds() + t.getRecoveredSeconds())
-            .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
-      }
+      addRejects(s, byReason);
+      addTiers(s, tierList);
       addWarmUp(s, c.sideInput(warmUp) / 1e9);
       RunSummary summary = s.build();
       write(store, root, OutputLayout.RUN_JSON, JsonLines.pretty(summary) + "\n");
@@ -203,6 +188,31 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
           text.getBytes(StandardCharsets.UTF_8),
           type,
           Map.of());
+    }
+  }
+
+  /** Records the rejected inputs per reason and their total. */
+  static void addRejects(RunSummary.Builder s, Map<String, Long> byReason) {
+    long rejectCount = 0;
+    for (Map.Entry<String, Long> e : byReason.entrySet()) {
+      s.putRejectsByReason(e.getKey(), e.getValue());
+      rejectCount += e.getValue();
+    }
+    s.setRejects(rejectCount);
+  }
+
+  /** Adds the tiers' requests, images, device seconds and cost to the run's totals. */
+  static void addTiers(RunSummary.Builder s, List<TierAccount> tiers) {
+    for (TierAccount t : tiers) {
+      s.setRequestsAccepted(s.getRequestsAccepted() + t.getRequests())
+          .setImages(s.getImages() + t.getImages())
+          .setImagesGenerated(s.getImagesGenerated() + t.getImagesGenerated())
+          .setImagesResumed(s.getImagesResumed() + t.getImagesResumed())
+          .setDeviceSeconds(s.getDeviceSeconds() + t.getDeviceSeconds())
+          .setDecodeSeconds(s.getDecodeSeconds() + t.getDecodeSeconds())
+          .setImagesRecovered(s.getImagesRecovered() + t.getImagesRecovered())
+          .setRecoveredSeconds(s.getRecoveredSeconds() + t.getRecoveredSeconds())
+          .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
     }
   }
 

@@ -7,10 +7,10 @@ import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
 import dev.odelt.storage.ObjectStore;
-import dev.odelt.storage.ObjectStores;
 import dev.odelt.transforms.CollectFn;
 import dev.odelt.transforms.JsonLines;
 import dev.odelt.transforms.io.OutputLayout;
+import dev.odelt.transforms.io.RetryingStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +20,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
@@ -148,22 +149,13 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
       s.setWallSeconds(
           Duration.between(Instant.parse(info.getStarted()), finished).toMillis() / 1000.0);
     }
-    long rejectCount = 0;
+    Map<String, Long> byReason = new TreeMap<>();
     for (KV<String, Long> r : rejects) {
-      s.putRejectsByReason(r.getKey(), r.getValue());
-      rejectCount += r.getValue();
+      byReason.put(r.getKey(), r.getValue());
     }
-    s.setRejects(rejectCount);
-    long batches = 0;
-    for (TierAccount t : tiers) {
-      s.setRequestsAccepted(s.getRequestsAccepted() + t.getRequests())
-          .setImages(s.getImages() + t.getImages())
-          .setImagesGenerated(s.getImagesGenerated() + t.getImagesGenerated())
-          .setImagesResumed(s.getImagesResumed() + t.getImagesResumed())
-          .setDeviceSeconds(s.getDeviceSeconds() + t.getDeviceSeconds())
-          .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
-      batches += t.getBatches();
-    }
+    WriteAccounting.addRejects(s, byReason);
+    WriteAccounting.addTiers(s, tiers);
+    long batches = tiers.stream().mapToLong(TierAccount::getBatches).sum();
     long threads = Math.min(parallelism(info), batches);
     WarmUp.Cost warmUp =
         new WarmUp.Cost(
@@ -305,7 +297,7 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
       String root = c.element();
       Plan plan =
           plan(info, c.sideInput(tiers), c.sideInput(shapes), c.sideInput(rejects), Instant.now());
-      ObjectStore store = ObjectStores.forLocation(root);
+      ObjectStore store = RetryingStore.forLocation(root);
       store.write(
           OutputLayout.location(root, PLAN_JSON),
           (JsonLines.pretty(plan) + "\n").getBytes(StandardCharsets.UTF_8),
