@@ -10,7 +10,8 @@
 #
 # Everything (config.yaml, logs, pid files) lives in $ODELT_CLUSTER_DIR (default
 # /tmp/odelt-cluster), printed by every command. The class path is deploy/flink-lib/target/lib,
-# built with `mvn -f deploy/flink-lib/pom.xml package` when missing. See deploy/README.md.
+# built with `mvn -f deploy/flink-lib/pom.xml package` when missing. ODELT_TM_JAVA_OPTS adds JVM
+# flags to every TaskManager (e.g. a flight recording; "{name}" in them becomes taskmanager-N). See deploy/README.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,12 +81,12 @@ registered() {
 }
 
 start_taskmanager() {
-  local i="$1" params jvm dynamic
+  local i="$1" params jvm dynamic tm_opts="${ODELT_TM_JAVA_OPTS:-}"
   params=$(java_utils GET_TM_RESOURCE_PARAMS)
   jvm=$(printf '%s\n' "$params" | head -n1)
   dynamic=$(printf '%s\n' "$params" | tail -n1)
   # shellcheck disable=SC2086  # the flags are word lists by design
-  nohup "$JAVA" $jvm -Dai.djl.offline=true -XX:+UseG1GC \
+  nohup "$JAVA" $jvm -Dai.djl.offline=true -XX:+UseG1GC ${tm_opts//\{name\}/taskmanager-$i} \
     -Xlog:gc*:file="$DIR/log/taskmanager-$i.gc.log":time,uptime \
     -cp "$LIB/*" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
     --configDir "$CONF" $dynamic -D taskmanager.resource-id="taskmanager-$i" \

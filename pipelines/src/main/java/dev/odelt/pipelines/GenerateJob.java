@@ -17,7 +17,6 @@ import dev.odelt.storage.gcs.GcsObjectStore;
 import dev.odelt.transforms.accounting.WritePlan;
 import dev.odelt.transforms.inference.TorchThreads;
 import dev.odelt.transforms.io.OutputLayout;
-import dev.odelt.transforms.io.OutputLayout;
 import dev.odelt.transforms.report.WriteReport;
 import dev.odelt.transforms.requests.MatchManifests;
 import java.io.IOException;
@@ -207,6 +206,13 @@ public final class GenerateJob {
       parallelism = flink.getParallelism();
       String master = flink.getFlinkMaster();
       local = isEmbedded(master);
+      boolean ownConf =
+          (flink.getFlinkConfDir() != null && !flink.getFlinkConfDir().isEmpty())
+              || System.getenv("FLINK_CONF_DIR") != null;
+      if (local && !ownConf) {
+        // Otherwise Flink's adaptive batch scheduler runs small jobs' generation on one thread.
+        flink.setFlinkConfDir(EmbeddedFlinkConf.write(parallelism).toString());
+      }
       if (o.getRestartAttempts() < 0) {
         throw new IllegalArgumentException("--restartAttempts must be >= 0");
       }
@@ -335,6 +341,7 @@ public final class GenerateJob {
             ? ""
             : OutputLayout.location(output, OutputLayout.progressPath(info.getStarted())),
         torchThreads,
+        parallelism,
         info,
         o.getPlan());
   }
@@ -402,11 +409,21 @@ public final class GenerateJob {
             ? String.format(
                 Locale.ROOT,
                 "%-24s %9s %9s %10s %10s %10s %12s",
-                "tier", "images", "img/s", "device s", "sampling s", "decode s", "cost")
+                "tier",
+                "images",
+                "img/s",
+                "device s",
+                "sampling s",
+                "decode s",
+                "cost")
             : String.format(
                 Locale.ROOT,
                 "%-24s %9s %9s %10s %12s",
-                "tier", "images", "img/s", "device s", "cost"));
+                "tier",
+                "images",
+                "img/s",
+                "device s",
+                "cost"));
     for (TierAccount t : s.getTiersList()) {
       double rate = t.getDeviceSeconds() > 0 ? t.getImagesGenerated() / t.getDeviceSeconds() : 0.0;
       out.println(

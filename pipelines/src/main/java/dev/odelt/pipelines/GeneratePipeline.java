@@ -74,7 +74,8 @@ public final class GeneratePipeline {
   /**
    * Everything the job needs, already checked and defaulted by {@link GenerateJob}. {@code
    * progressSnapshots} is the folder where workers publish their progress for the launcher on a
-   * cluster ({@link ProgressSnapshots}); empty for none.
+   * cluster ({@link ProgressSnapshots}); empty for none. {@code parallelism} is the job's (the
+   * worker threads that generate), which a quote needs to time the threads' warm-up.
    */
   public record Settings(
       List<String> manifests,
@@ -94,6 +95,7 @@ public final class GeneratePipeline {
       long progressSeconds,
       String progressSnapshots,
       int torchThreads,
+      int parallelism,
       RunSummary info,
       boolean plan) {}
 
@@ -241,7 +243,8 @@ public final class GeneratePipeline {
                 .onDevice(s.device())
                 .withPrecision(s.precision())
                 .withMaxBatchSize(s.maxBatchSize())
-                .withTorchThreads(s.torchThreads()));
+                .withTorchThreads(s.torchThreads())
+                .withWorkerThreads(s.parallelism()));
     PCollectionTuple quotes =
         PCollectionTuple.of(QuoteCosts.REQUESTS, resolved.get(ResolveRequests.RESOLVED))
             .and(QuoteCosts.TASKS, tasks.get(ExpandRequests.TASKS))

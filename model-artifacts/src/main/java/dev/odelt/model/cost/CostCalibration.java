@@ -27,11 +27,11 @@ import java.util.function.BiFunction;
  * <p>Every measurement is the median of {@link #REPEATS} calls after one untimed call at the same
  * tier and batch size. The calling thread must have been warmed up first ({@link WarmUp}), as the
  * run's worker threads are before their first batch: a prediction is a warm call's time, and the
- * one-off costs of a process and a thread are predicted apart ({@link WarmUp#measure()}), charged
- * once per worker thread rather than to any shape or tier (measured on the CPU: after the warm-up,
- * the first call at a new shape costs what its repeats cost). The calibration items are fixed
- * (seeds 0..B−1, classes cycling over the model's classes), so a calibration does the same work
- * every time; only the device's speed varies. Wall time is the sampler's own {@link
+ * one-off costs of a process and a thread are predicted apart ({@link WarmUp#measureTogether}),
+ * charged once per worker thread rather than to any shape or tier (measured on the CPU: after the
+ * warm-up, the first call at a new shape costs what its repeats cost). The calibration items are
+ * fixed (seeds 0..B−1, classes cycling over the model's classes), so a calibration does the same
+ * work every time; only the device's speed varies. Wall time is the sampler's own {@link
  * SampleStats#wallNanos()}, the quantity the job's accounting sums.
  */
 public final class CostCalibration {

@@ -12,6 +12,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 
@@ -45,7 +46,7 @@ public final class WarmUp {
   private final Tier tier;
   private final List<SampleItem> items;
   private final ThreadLocal<Boolean> warmed = ThreadLocal.withInitial(() -> false);
-  private Cost measured;
+  private final Map<Integer, Cost> measured = new HashMap<>();
 
   private WarmUp(
       BiFunction<List<SampleItem>, Tier, SampleStats> sampler, Tier tier, List<SampleItem> items) {
@@ -135,75 +136,70 @@ public final class WarmUp {
     return Optional.of(stats);
   }
 
-  /** New threads whose warm-up calls {@link #measure()} times (their median is used). */
-  public static final int NEW_THREADS = 3;
+  /**
+   * What warming up {@code threads} worker threads together costs: the sum of their warm-up calls'
+   * wall times, timed by {@link #measureTogether(int)}.
+   */
+  public record Cost(int threads, long nanos) {}
 
   /**
-   * What warming up costs, timed here: {@code firstNanos} is this thread's warm-up call (in a
-   * fresh process, the process's first sampler call), {@code nextNanos} the median warm-up call on
-   * {@link #NEW_THREADS} new threads made one after another right after it. A run with {@code T}
-   * worker threads pays about {@code firstNanos + (T − 1) × nextNanos}.
+   * {@link #measureTogether(int)} made once per instance and thread count (by the first thread to
+   * ask; the others wait) and remembered: in a fresh process the first measurement includes the
+   * process's one-off costs, as a run's worker threads do, which warm up together when generation
+   * starts. A later measurement for another thread count (several plans in one process, as in
+   * tests) runs in a warm process and is cheaper than a fresh process would make it.
    */
-  public record Cost(long firstNanos, long nextNanos) {
-    /** The predicted warm-up of {@code threads} worker threads (0 for none). */
-    public long forThreads(long threads) {
-      return threads <= 0 ? 0 : firstNanos + (threads - 1) * nextNanos;
-    }
+  public synchronized Cost measuredOnce(int threads) {
+    return measured.computeIfAbsent(threads, this::measureTogether);
   }
 
   /**
-   * {@link #measure()} made once per instance (by the first thread to ask; the others wait) and
-   * remembered: in a fresh process its first number includes the process's one-off costs, as the
-   * first worker thread's warm-up in a run does.
-   */
-  public synchronized Cost measuredOnce() {
-    if (measured == null) {
-      measured = measure();
-    }
-    return measured;
-  }
-
-  /**
-   * Times the warm-up on this thread and on {@link #NEW_THREADS} new threads, leaving this thread
-   * warmed. When this thread was warmed already, its warm-up is timed as a repeat call of the
-   * warm-up shape (what the first call costs then can no longer be seen).
+   * Starts {@code threads} new threads at once, each making its warm-up call, as a run's worker
+   * threads do when generation starts (each Flink slot runs one generation subtask, all at once),
+   * and sums their wall times. Timed this way because the calls slow each other down: in a fresh
+   * process on the 2-core CPU, two threads warming up together took 170–210 ms each, against
+   * 155–165 ms for the process's first call alone and 130–140 ms for a later thread's
+   * (BENCHMARKS.md "Quote accuracy"). The calling thread is not warmed.
    *
-   * @throws IllegalStateException when the call on a new thread fails
+   * @throws IllegalArgumentException for fewer than one thread
+   * @throws IllegalStateException when a warm-up call fails (its cause attached)
    */
-  public Cost measure() {
-    long first = onThisThread().orElseGet(() -> sampler.apply(items, tier)).wallNanos();
-    long[] next = new long[NEW_THREADS];
-    for (int i = 0; i < NEW_THREADS; i++) {
-      next[i] = onNewThread();
+  public Cost measureTogether(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
-    Arrays.sort(next);
-    return new Cost(first, next[NEW_THREADS / 2]);
-  }
-
-  /** The wall time of the warm-up call on a new thread. */
-  private long onNewThread() {
-    AtomicReference<SampleStats> next = new AtomicReference<>();
+    CountDownLatch start = new CountDownLatch(1);
+    long[] nanos = new long[threads];
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread thread =
-        new Thread(
-            () -> {
-              try {
-                next.set(onThisThread().orElseThrow());
-              } catch (Throwable t) { // handed to the caller below
-                failure.set(t);
-              }
-            },
-            "odelt-warm-up-probe");
-    thread.start();
+    List<Thread> started = new ArrayList<>(threads);
+    for (int i = 0; i < threads; i++) {
+      int index = i;
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  nanos[index] = onThisThread().orElseThrow().wallNanos();
+                } catch (Throwable t) { // handed to the caller below
+                  failure.compareAndSet(null, t);
+                }
+              },
+              "odelt-warm-up-probe-" + i);
+      thread.start();
+      started.add(thread);
+    }
+    start.countDown();
     try {
-      thread.join();
+      for (Thread thread : started) {
+        thread.join();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while timing a warm-up call", e);
+      throw new IllegalStateException("interrupted while timing the warm-up", e);
     }
     if (failure.get() != null) {
-      throw new IllegalStateException("the warm-up call on a new thread failed", failure.get());
+      throw new IllegalStateException("a warm-up call failed", failure.get());
     }
-    return next.get().wallNanos();
+    return new Cost(threads, Arrays.stream(nanos).sum());
   }
 }

@@ -20,6 +20,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,67 +65,65 @@ class WarmUpTest {
   }
 
   @Test
-  void measureTimesThisThreadAndAFreshOne() {
+  void measureTogetherWarmsNewThreadsAtOnceAndSumsThem() {
     ThreadCostSampler s = new ThreadCostSampler();
     WarmUp w = WarmUp.using(s::call, TIER, 2, 10);
-    WarmUp.Cost cost = w.measure();
-    assertEquals(new WarmUp.Cost(5000, 5000), cost);
-    assertEquals(Optional.empty(), w.onThisThread(), "measure leaves this thread warmed");
-    assertEquals(5000 + 2 * 5000, cost.forThreads(3));
-    assertEquals(0, cost.forThreads(0));
-    // Measured again on a warmed thread: a repeat call here, a first call on the new thread.
-    assertEquals(new WarmUp.Cost(100, 5000), w.measure());
-    int calls = s.calls.get();
-    WarmUp.Cost once = w.measuredOnce();
-    assertEquals(new WarmUp.Cost(100, 5000), once);
-    assertSame(once, w.measuredOnce(), "measured once, then remembered");
-    assertEquals(calls + 1 + WarmUp.NEW_THREADS, s.calls.get());
+    WarmUp.Cost cost = w.measureTogether(3);
+    assertEquals(new WarmUp.Cost(3, 3 * 5000), cost, "three first calls, one per new thread");
+    assertEquals(3, s.calls.get());
+    assertTrue(w.onThisThread().isPresent(), "the calling thread is not warmed");
   }
 
   @Test
-  void theNewThreadsMedianIsUsed() {
-    AtomicInteger newThreadCalls = new AtomicInteger();
-    Thread caller = Thread.currentThread();
-    long[] costs = {900, 300, 500};
+  void theThreadsMakeTheirWarmUpCallsAtTheSameTime() {
+    // Each call waits until all three have begun: it finishes only if the calls overlap.
+    CyclicBarrier together = new CyclicBarrier(3);
     WarmUp w =
         WarmUp.using(
             (items, tier) -> {
-              long nanos =
-                  Thread.currentThread() == caller
-                      ? 7000
-                      : costs[newThreadCalls.getAndIncrement() % costs.length];
-              return new SampleStats(1, 1, nanos, 1, "test");
-            },
-            TIER,
-            1,
-            1);
-    assertEquals(new WarmUp.Cost(7000, 500), w.measure());
-    assertEquals(WarmUp.NEW_THREADS, newThreadCalls.get());
-  }
-
-  @Test
-  void measureReportsAFailureOnTheNewThread() {
-    Thread caller = Thread.currentThread();
-    WarmUp w =
-        WarmUp.using(
-            (items, tier) -> {
-              if (Thread.currentThread() != caller) {
-                throw new IllegalStateException("device lost");
+              try {
+                together.await(20, TimeUnit.SECONDS);
+              } catch (Exception e) {
+                throw new IllegalStateException("the warm-up calls did not overlap", e);
               }
-              return new SampleStats(1, 1, 1, 1, "test");
+              return new SampleStats(1, 1, 700, 1, "test");
             },
             TIER,
             1,
             1);
-    IllegalStateException e = assertThrows(IllegalStateException.class, w::measure);
+    assertEquals(new WarmUp.Cost(3, 2100), w.measureTogether(3));
+  }
+
+  @Test
+  void measuredOnceIsRememberedForItsThreadCount() {
+    ThreadCostSampler s = new ThreadCostSampler();
+    WarmUp w = WarmUp.using(s::call, TIER, 1, 1);
+    WarmUp.Cost once = w.measuredOnce(2);
+    assertSame(once, w.measuredOnce(2), "measured once, then remembered");
+    assertEquals(2, s.calls.get());
+    assertEquals(new WarmUp.Cost(3, 3 * 5000), w.measuredOnce(3), "three more new threads");
+    assertEquals(5, s.calls.get());
+  }
+
+  @Test
+  void measureReportsAFailedWarmUpCall() {
+    WarmUp w =
+        WarmUp.using(
+            (items, tier) -> {
+              throw new IllegalStateException("device lost");
+            },
+            TIER,
+            1,
+            1);
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.measureTogether(2));
     assertEquals("device lost", e.getCause().getMessage());
+    assertThrows(IllegalArgumentException.class, () -> w.measureTogether(0));
   }
 
   @Test
   void rejectsAnEmptyBatch() {
     assertThrows(
-        IllegalArgumentException.class,
-        () -> WarmUp.using((items, tier) -> null, TIER, 0, 10));
+        IllegalArgumentException.class, () -> WarmUp.using((items, tier) -> null, TIER, 0, 10));
   }
 
   @Test

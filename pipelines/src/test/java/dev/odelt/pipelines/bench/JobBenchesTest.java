@@ -4,7 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.odelt.model.ModelConfig;
+import dev.odelt.model.Models;
+import dev.odelt.model.Tier;
+import dev.odelt.model.io.ModelPackages;
 import dev.odelt.model.testing.TestModels;
+import dev.odelt.proto.v1.ModelManifest;
+import dev.odelt.proto.v1.Plan;
+import dev.odelt.proto.v1.RunSummary;
+import dev.odelt.proto.v1.Solver;
+import dev.odelt.proto.v1.TierAccount;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -93,6 +102,53 @@ class JobBenchesTest {
     }
     assertTrue((Double) mixed.get("predicted_warm_up_seconds") > 0, "the quote has a warm-up");
     assertTrue((Double) mixed.get("actual_warm_up_seconds") > 0, "the run made its warm-up");
+  }
+
+  @Test
+  void theMixedManifestHasSixDistinctTiersWithGuidedHeunAndDopri5() throws Exception {
+    // The bundled model: its presets coincide with plain tiers and carry no guidance.
+    ModelManifest manifest = ModelPackages.readManifest(Models.DEFAULT_MODEL);
+    Map<JobManifests.TierChoice, Double> mix =
+        PlanAccuracyBench.mix(manifest, ModelConfig.fromProto(manifest.getArchitecture()));
+    Map<String, Tier> presets = new java.util.HashMap<>();
+    manifest.getTiersList().forEach(p -> presets.put(p.getName(), Tier.fromProto(p.getTier())));
+    List<Tier> tiers =
+        mix.keySet().stream()
+            .map(c -> c.preset() != null ? presets.get(c.preset()) : c.explicit())
+            .toList();
+    assertEquals(
+        tiers.size(), tiers.stream().map(Tier::label).distinct().count(), tiers.toString());
+    assertTrue(tiers.size() >= 6, tiers.toString());
+    assertTrue(tiers.stream().anyMatch(t -> t.guidance() != 1f && t.guidance() != 0f), "guided");
+    assertTrue(tiers.stream().anyMatch(t -> t.solver() == Solver.HEUN), "Heun");
+    assertTrue(tiers.stream().anyMatch(t -> t.solver() == Solver.DOPRI5), "Dopri5");
+  }
+
+  @Test
+  void roundsAreComparedByTheirMedians() {
+    RunSummary plan1 = summary(1.0, 0.3, 2.0);
+    RunSummary plan2 = summary(3.0, 0.1, 4.0);
+    RunSummary plan3 = summary(2.0, 0.2, 3.0);
+    PlanAccuracyBench.Child child = new PlanAccuracyBench.Child(1, 10, 0);
+    List<PlanAccuracyBench.Comparison> rounds = new java.util.ArrayList<>();
+    for (RunSummary p : List.of(plan1, plan2, plan3)) {
+      rounds.add(
+          new PlanAccuracyBench.Comparison(
+              "examples", Plan.newBuilder().setSummary(p).build(), child, p, child));
+    }
+    PlanAccuracyBench.Comparison m = PlanAccuracyBench.medianOf(rounds);
+    assertEquals(2.0, m.plan().getSummary().getTiers(0).getDeviceSeconds(), 1e-12);
+    assertEquals(0.2, m.run().getWarmUpSeconds(), 1e-12);
+    assertEquals(3.0, m.run().getDeviceSeconds(), 1e-12);
+    assertEquals(2.5, PlanAccuracyBench.median(new double[] {4, 1, 2, 3}), 1e-12);
+  }
+
+  private static RunSummary summary(double tierSeconds, double warmUp, double total) {
+    return RunSummary.newBuilder()
+        .addTiers(TierAccount.newBuilder().setTierLabel("s2-b2").setDeviceSeconds(tierSeconds))
+        .setWarmUpSeconds(warmUp)
+        .setDeviceSeconds(total)
+        .build();
   }
 
   @Test

@@ -11,11 +11,15 @@ import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.transforms.inference.TorchThreads;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.util.ShardedKey;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Predicts what the batches of a run would cost without running them: the batches that {@code
@@ -24,9 +28,10 @@ import org.apache.beam.sdk.values.PCollection;
  * calibrated once on the device at hand with {@link CostCalibration} — a few short solves of the
  * real sampler at that tier and batch size. Output: one {@link BatchCost} per shape with its batch
  * count and predicted per-batch device time and evaluations of a warm worker thread, and the
- * warm-up of a worker thread as timed in this process ({@link WarmUp#measuredOnce()}: the first in
- * the process, and one on a further thread), which the run makes once per worker thread before its
- * first batch. Each calibrating thread is warmed up before it measures, as the run's threads are.
+ * warm-up the run's worker threads would make before their first batches, timed once in this
+ * process ({@link WarmUp#measuredOnce(int)}: {@code min(worker threads, batches)} new threads
+ * warming up at once, the first sampler calls of the process). Each calibrating thread is warmed up
+ * before it measures, as the run's threads are.
  *
  * <p>Like {@code GenerateImages}, the calibrating DoFn loads the shared model once per JVM; a model
  * or device fault throws so that the runner retries.
@@ -42,14 +47,21 @@ public final class QuoteBatches
   private final String precision;
   private final int maxBatchSize;
   private final int torchThreads;
+  private final int workerThreads;
 
   private QuoteBatches(
-      String modelLocation, String device, String precision, int maxBatchSize, int torchThreads) {
+      String modelLocation,
+      String device,
+      String precision,
+      int maxBatchSize,
+      int torchThreads,
+      int workerThreads) {
     this.modelLocation = modelLocation;
     this.device = device;
     this.precision = precision;
     this.maxBatchSize = maxBatchSize;
     this.torchThreads = torchThreads;
+    this.workerThreads = workerThreads;
   }
 
   /** Calibrates with the model package at this location, on device {@code auto}. */
@@ -57,12 +69,13 @@ public final class QuoteBatches
     if (modelLocation == null || modelLocation.isEmpty()) {
       throw new IllegalArgumentException("model location must not be empty");
     }
-    return new QuoteBatches(modelLocation, "auto", "", 1, 0);
+    return new QuoteBatches(modelLocation, "auto", "", 1, 0, 1);
   }
 
   /** {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}: the device the run would use. */
   public QuoteBatches onDevice(String newDevice) {
-    return new QuoteBatches(modelLocation, newDevice, precision, maxBatchSize, torchThreads);
+    return new QuoteBatches(
+        modelLocation, newDevice, precision, maxBatchSize, torchThreads, workerThreads);
   }
 
   /**
@@ -74,7 +87,8 @@ public final class QuoteBatches
     if (!value.isEmpty()) {
       Precision.parse(value);
     }
-    return new QuoteBatches(modelLocation, device, value, maxBatchSize, torchThreads);
+    return new QuoteBatches(
+        modelLocation, device, value, maxBatchSize, torchThreads, workerThreads);
   }
 
   /** The batch capacity of the run, recorded to compute batch fill. */
@@ -82,7 +96,7 @@ public final class QuoteBatches
     if (size < 1) {
       throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + size);
     }
-    return new QuoteBatches(modelLocation, device, precision, size, torchThreads);
+    return new QuoteBatches(modelLocation, device, precision, size, torchThreads, workerThreads);
   }
 
   /** PyTorch intra-op threads per call, as the run would set them; 0 leaves DJL's default. */
@@ -90,19 +104,52 @@ public final class QuoteBatches
     if (threads < 0) {
       throw new IllegalArgumentException("torch threads must be >= 0, got " + threads);
     }
-    return new QuoteBatches(modelLocation, device, precision, maxBatchSize, threads);
+    return new QuoteBatches(modelLocation, device, precision, maxBatchSize, threads, workerThreads);
+  }
+
+  /**
+   * The run's generation threads (its parallelism; default 1): the warm-up is timed on as many new
+   * threads at once as the run would warm up, {@code min(threads, batches)}.
+   */
+  public QuoteBatches withWorkerThreads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("worker threads must be >= 1, got " + threads);
+    }
+    return new QuoteBatches(modelLocation, device, precision, maxBatchSize, torchThreads, threads);
   }
 
   @Override
   public PCollection<BatchCost> expand(
       PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches) {
-    return batches
-        .apply("BatchShapes", ParDo.of(new ShapeFn(maxBatchSize)))
-        .apply("CountShapes", Combine.perKey(new SumBatchesFn()))
-        .apply(
-            "Calibrate",
-            ParDo.of(
-                new CalibrateFn(modelLocation, device, precision, maxBatchSize, torchThreads)));
+    PCollection<KV<String, BatchCost>> shapes =
+        batches
+            .apply("BatchShapes", ParDo.of(new ShapeFn(maxBatchSize)))
+            .apply("CountShapes", Combine.perKey(new SumBatchesFn()));
+    // One number for the whole run, so that every calibrating process knows how many threads the
+    // run would warm up (and, as a side input, calibration waits for the batching to finish).
+    PCollectionView<Long> totalBatches =
+        shapes
+            .apply(
+                "BatchCounts",
+                MapElements.into(TypeDescriptors.longs()).via(kv -> kv.getValue().getBatches()))
+            .apply("TotalBatches", Sum.longsGlobally().asSingletonView());
+    return shapes.apply(
+        "Calibrate",
+        ParDo.of(
+                new CalibrateFn(
+                    modelLocation,
+                    device,
+                    precision,
+                    maxBatchSize,
+                    torchThreads,
+                    workerThreads,
+                    totalBatches))
+            .withSideInputs(totalBatches));
+  }
+
+  /** The threads a run warms up: one per worker thread that gets a batch. */
+  static int warmUpThreads(int workerThreads, long batches) {
+    return (int) Math.max(1, Math.min(workerThreads, batches));
   }
 
   /** The key of a batch shape: {@code <tier label>#<images>}. */
@@ -161,6 +208,8 @@ public final class QuoteBatches
     private final String precision;
     private final int maxBatchSize;
     private final int torchThreads;
+    private final int workerThreads;
+    private final PCollectionView<Long> totalBatches;
     private transient CostCalibration calibration;
     private transient WarmUp warmUp;
     private transient String deviceName;
@@ -170,12 +219,16 @@ public final class QuoteBatches
         String device,
         String precision,
         int maxBatchSize,
-        int torchThreads) {
+        int torchThreads,
+        int workerThreads,
+        PCollectionView<Long> totalBatches) {
       this.modelLocation = modelLocation;
       this.device = device;
       this.precision = precision;
       this.maxBatchSize = maxBatchSize;
       this.torchThreads = torchThreads;
+      this.workerThreads = workerThreads;
+      this.totalBatches = totalBatches;
     }
 
     @Setup
@@ -190,21 +243,23 @@ public final class QuoteBatches
     }
 
     @ProcessElement
-    public void process(@Element KV<String, BatchCost> shape, OutputReceiver<BatchCost> out) {
-      BatchCost b = shape.getValue();
-      // The first thread here times the warm-up (in a fresh process, with the process's one-off
-      // costs); every thread is warmed before it measures, as the run's are before their batches.
-      WarmUp.Cost warm = warmUp.measuredOnce();
+    public void process(ProcessContext c) {
+      BatchCost b = c.element().getValue();
+      // The first thread here times the warm-up of the run's threads, started together in this
+      // fresh process as the run's are; every calibrating thread is then warmed before it
+      // measures, as the run's are before their batches.
+      WarmUp.Cost warm =
+          warmUp.measuredOnce(warmUpThreads(workerThreads, c.sideInput(totalBatches)));
       warmUp.onThisThread();
       CostCalibration.Prediction p =
           calibration.predict(Tier.fromProto(b.getTier()), b.getBatchSize());
-      out.output(
+      c.output(
           b.toBuilder()
               .setWallNanos(p.wallNanos())
               .setVelocityEvaluations(p.velocityEvaluations())
               .setBlockEvaluations(p.blockEvaluations())
-              .setWarmUpFirstNanos(warm.firstNanos())
-              .setWarmUpNextNanos(warm.nextNanos())
+              .setWarmUpNanos(warm.nanos())
+              .setWarmUpThreads(warm.threads())
               .setMethod(p.method())
               .setDevice(deviceName)
               .setCalibrationSeconds(p.calibrationNanos() / 1e9)

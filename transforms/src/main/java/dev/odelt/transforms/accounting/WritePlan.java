@@ -1,6 +1,5 @@
 package dev.odelt.transforms.accounting;
 
-import dev.odelt.model.cost.WarmUp;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.Plan;
@@ -42,10 +41,8 @@ import org.apache.commons.csv.CSVFormat;
  * write, with predicted device seconds and cost, plus the cost model and per batch shape
  * predictions) and {@code plan.csv} (one row per tier, sorted by label, a {@code warm-up} row when
  * a warm-up is predicted, then a {@code total} row). The warm-up is what the run's worker threads
- * spend before their first batch ({@code WarmUp}), in no tier: the first thread's warm-up as timed
- * in the calibrating process plus, for each further thread, a warm-up on a new thread; threads =
- * min(the run's parallelism, batches), the parallelism taken from {@code info}'s {@code
- * parallelism} option (1 when absent).
+ * spend before their first batch ({@code WarmUp}), in no tier, as {@link QuoteBatches} timed it:
+ * min(the run's worker threads, batches) new threads warming up at once in the calibrating process.
  * Always written, also when every request was rejected. Input: {@link #TIERS} ({@link QuoteCosts}),
  * {@link #BATCH_COSTS} ({@link QuoteBatches}) and {@link #DEAD_LETTERS}; only per-tier, per-shape
  * and per-reason values are gathered in one place. Output: the {@link Plan}.
@@ -155,13 +152,14 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
     }
     WriteAccounting.addRejects(s, byReason);
     WriteAccounting.addTiers(s, tiers);
-    long batches = tiers.stream().mapToLong(TierAccount::getBatches).sum();
-    long threads = Math.min(parallelism(info), batches);
-    WarmUp.Cost warmUp =
-        new WarmUp.Cost(
-            shapes.stream().mapToLong(BatchCost::getWarmUpFirstNanos).max().orElse(0),
-            shapes.stream().mapToLong(BatchCost::getWarmUpNextNanos).max().orElse(0));
-    WriteAccounting.addWarmUp(s, warmUp.forThreads(threads) / 1e9);
+    // Every shape calibrated in one process carries the same warm-up; on a runner that calibrates
+    // in several processes each timed it for the same threads, and the largest is charged.
+    BatchCost warmUp =
+        shapes.stream()
+            .max(Comparator.comparingLong(BatchCost::getWarmUpNanos))
+            .orElse(BatchCost.getDefaultInstance());
+    int threads = warmUp.getWarmUpThreads();
+    WriteAccounting.addWarmUp(s, warmUp.getWarmUpNanos() / 1e9);
     double calibration = shapes.stream().mapToDouble(BatchCost::getCalibrationSeconds).sum();
     String device =
         shapes.isEmpty() ? "no device (nothing to generate)" : shapes.get(0).getDevice();
@@ -170,28 +168,19 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
             Locale.ROOT,
             "calibrated on %s when planning: short solves of the model's sampler at each of the %d"
                 + " (tier, batch size) shapes of this plan, %.1f device seconds; warm-up of %d"
-                + " worker thread(s) %.2f device seconds",
+                + " worker thread(s) %.2f device seconds (timed as the run pays it: those threads"
+                + " warming up at once in a fresh process)",
             device,
             shapes.size(),
             calibration,
             threads,
-            warmUp.forThreads(threads) / 1e9);
+            warmUp.getWarmUpNanos() / 1e9);
     return Plan.newBuilder()
         .setSummary(s.build())
         .setCostModel(costModel)
         .addAllBatchCosts(shapes)
         .setCalibrationSeconds(calibration)
         .build();
-  }
-
-  /** The run's parallelism as {@code info} records it in its options; 1 when absent. */
-  static int parallelism(RunSummary info) {
-    String value = info.getOptionsMap().getOrDefault("parallelism", "1");
-    try {
-      return Math.max(1, Integer.parseInt(value));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("option parallelism is not a number: " + value, e);
-    }
   }
 
   /** plan.csv: one row per tier, a warm-up row when there is one, then a total row. */

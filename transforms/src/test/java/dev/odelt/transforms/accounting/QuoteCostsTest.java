@@ -1,7 +1,6 @@
 package dev.odelt.transforms.accounting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.util.JsonFormat;
@@ -83,8 +82,8 @@ class QuoteCostsTest {
                     "Shapes",
                     Create.of(
                         shape(4, 1, 2_400_000_000L).toBuilder()
-                            .setWarmUpFirstNanos(400_000_000L)
-                            .setWarmUpNextNanos(100_000_000L)
+                            .setWarmUpNanos(500_000_000L)
+                            .setWarmUpThreads(2)
                             .build(),
                         shape(1, 1, 1_600_000_000L))));
     PAssert.thatSingleton(input.apply(QuoteCosts.withDeviceHourPrice(3600)).get(QuoteCosts.TIERS))
@@ -138,13 +137,12 @@ class QuoteCostsTest {
             .setModelName("m")
             .setStarted("2026-01-01T00:00:00Z")
             .setDeviceHourPrice(1.0)
-            .putOptions("parallelism", "3")
             .build();
-    // Two batches on a parallelism of 3: two worker threads warm up, 0.4 s + 0.1 s.
+    // Two worker threads warming up together took 0.5 s when calibrating.
     BatchCost warmed =
         shape(4, 1, 2_000_000_000L).toBuilder()
-            .setWarmUpFirstNanos(400_000_000L)
-            .setWarmUpNextNanos(100_000_000L)
+            .setWarmUpNanos(500_000_000L)
+            .setWarmUpThreads(2)
             .build();
     PCollection<Plan> plan =
         PCollectionTuple.of(WritePlan.TIERS, pipeline.apply("Tiers", Create.of(tier)))
@@ -200,39 +198,28 @@ class QuoteCostsTest {
 
   @Test
   void warmUpThreadsAreBoundedByTheBatches() {
+    assertEquals(1, QuoteBatches.warmUpThreads(8, 1), "one batch: one thread");
+    assertEquals(8, QuoteBatches.warmUpThreads(8, 9), "nine batches on eight threads");
+    assertEquals(1, QuoteBatches.warmUpThreads(2, 0), "no batches: a plan still times one");
+  }
+
+  @Test
+  void theLargestWarmUpOfTheCalibratingProcessesIsCharged() {
     TierAccount one =
-        TierAccount.newBuilder().setTierLabel("s4-b4").setTier(S4).setBatches(1).build();
-    BatchCost warmed =
-        shape(4, 1, 2_000_000_000L).toBuilder()
-            .setWarmUpFirstNanos(300_000_000L)
-            .setWarmUpNextNanos(200_000_000L)
-            .build();
-    RunSummary info = RunSummary.newBuilder().putOptions("parallelism", "8").build();
-    Instant t = Instant.parse("2026-01-01T00:00:00Z");
-    assertEquals(
-        0.3,
-        WritePlan.plan(info, List.of(one), List.of(warmed), List.of(), t)
-            .getSummary()
-            .getWarmUpSeconds(),
-        1e-9,
-        "one batch: one thread");
-    TierAccount nine = one.toBuilder().setBatches(9).build();
-    assertEquals(
-        0.3 + 7 * 0.2,
-        WritePlan.plan(info, List.of(nine), List.of(warmed), List.of(), t)
-            .getSummary()
-            .getWarmUpSeconds(),
-        1e-9,
-        "nine batches on eight threads");
-    assertThrows(
-        IllegalArgumentException.class,
-        () ->
-            WritePlan.plan(
-                info.toBuilder().putOptions("parallelism", "many").build(),
-                List.of(one),
-                List.of(warmed),
-                List.of(),
-                t));
+        TierAccount.newBuilder().setTierLabel("s4-b4").setTier(S4).setBatches(3).build();
+    BatchCost a = shape(4, 1, 2_000_000_000L).toBuilder().setWarmUpNanos(300_000_000L).build();
+    BatchCost b = shape(2, 2, 1_000_000_000L).toBuilder().setWarmUpNanos(420_000_000L).build();
+    Plan plan =
+        WritePlan.plan(
+            RunSummary.getDefaultInstance(),
+            List.of(one),
+            List.of(
+                a.toBuilder().setWarmUpThreads(3).build(),
+                b.toBuilder().setWarmUpThreads(3).build()),
+            List.of(),
+            Instant.parse("2026-01-01T00:00:00Z"));
+    assertEquals(0.42, plan.getSummary().getWarmUpSeconds(), 1e-9);
+    assertTrue(plan.getCostModel().contains("warm-up of 3 worker"), plan.getCostModel());
   }
 
   private static List<CSVRecord> csv(String text) throws IOException {
