@@ -158,7 +158,7 @@ public final class WarmUp {
    * threads do when generation starts (each Flink slot runs one generation subtask, all at once),
    * and sums their wall times. Timed this way because the calls slow each other down: in a fresh
    * process on the 2-core CPU, two threads warming up together took 170–210 ms each, against
-   * 155–165 ms for the process's first call alone and 130–140 ms for a later thread's
+   * 153–167 ms for the process's first call alone and 134–139 ms for a later thread's
    * (BENCHMARKS.md "Quote accuracy"). The calling thread is not warmed.
    *
    * @throws IllegalArgumentException for fewer than one thread

@@ -287,10 +287,7 @@ public final class PlanAccuracyBench implements Benchmark {
   }
 
   static double median(double[] values) {
-    double[] v = values.clone();
-    java.util.Arrays.sort(v);
-    int n = v.length;
-    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return Timing.median(java.util.Arrays.stream(values).boxed().toList());
   }
 
   /** Each pair's total error and, per tier, the range of its errors over the pairs. */
