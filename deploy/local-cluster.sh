@@ -19,6 +19,10 @@ LIB="${ODELT_FLINK_LIB:-$ROOT/deploy/flink-lib/target/lib}"
 DIR="${ODELT_CLUSTER_DIR:-/tmp/odelt-cluster}"
 CONF="$DIR/conf"
 JAVA="${JAVA:-java}"
+# slf4j-simple (the lib's logging backend) prints no time by default; the logs need it to line up
+# what the JobManager scheduled with what each TaskManager did.
+LOG_TIME=(-Dorg.slf4j.simpleLogger.showDateTime=true
+  "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS")
 
 usage() {
   sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -86,7 +90,7 @@ start_taskmanager() {
   jvm=$(printf '%s\n' "$params" | head -n1)
   dynamic=$(printf '%s\n' "$params" | tail -n1)
   # shellcheck disable=SC2086  # the flags are word lists by design
-  nohup "$JAVA" $jvm -Dai.djl.offline=true -XX:+UseG1GC ${tm_opts//\{name\}/taskmanager-$i} \
+  nohup "$JAVA" $jvm "${LOG_TIME[@]}" -Dai.djl.offline=true -XX:+UseG1GC ${tm_opts//\{name\}/taskmanager-$i} \
     -Xlog:gc*:file="$DIR/log/taskmanager-$i.gc.log":time,uptime \
     -cp "$LIB/*" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
     --configDir "$CONF" $dynamic -D taskmanager.resource-id="taskmanager-$i" \
@@ -164,7 +168,7 @@ EOF
   local jm
   jm=$(java_utils GET_JM_RESOURCE_PARAMS | head -n1)
   # shellcheck disable=SC2086
-  nohup "$JAVA" $jm -cp "$LIB/*" \
+  nohup "$JAVA" $jm "${LOG_TIME[@]}" -cp "$LIB/*" \
     org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
     --configDir "$CONF" >"$DIR/log/jobmanager.log" 2>&1 </dev/null &
   echo $! >"$DIR/pids/jobmanager.pid"
