@@ -31,8 +31,9 @@ import java.util.function.BiFunction;
  * charged once per worker thread rather than to any shape or tier (measured on the CPU: after the
  * warm-up, the first call at a new shape costs what its repeats cost). The calibration items are
  * fixed (seeds 0..B−1, classes cycling over the model's classes), so a calibration does the same
- * work every time; only the device's speed varies. Wall time is the sampler's own {@link
- * SampleStats#wallNanos()}, the quantity the job's accounting sums.
+ * work every time; only the device's speed varies. Time is the sampler's own {@link
+ * SampleStats#deviceNanos()} (its {@link dev.odelt.model.sample.DeviceClock}), the quantity the
+ * job's accounting sums.
  */
 public final class CostCalibration {
 
@@ -45,7 +46,7 @@ public final class CostCalibration {
   /**
    * A predicted sampler call.
    *
-   * @param wallNanos predicted wall time of the call
+   * @param deviceNanos predicted device time of the call ({@link SampleStats#deviceNanos()})
    * @param velocityEvaluations predicted velocity evaluations, summed over the batch's items
    * @param blockEvaluations predicted block evaluations (velocity evaluations × L × guidance
    *     passes)
@@ -53,7 +54,7 @@ public final class CostCalibration {
    * @param calibrationNanos device time the calibration itself took
    */
   public record Prediction(
-      long wallNanos,
+      long deviceNanos,
       long velocityEvaluations,
       long blockEvaluations,
       String method,
@@ -155,7 +156,7 @@ public final class CostCalibration {
   private record Measured(long nanos, long velocityEvaluations, long blockEvaluations) {}
 
   /**
-   * Median wall time of {@link #REPEATS} calls after one untimed call (code that is still being
+   * Median device time of {@link #REPEATS} calls after one untimed call (code that is still being
    * compiled after the warm-up settles there); evaluations of the last (they never vary).
    */
   private Measured measure(List<SampleItem> items, Tier tier) {
@@ -164,7 +165,7 @@ public final class CostCalibration {
     SampleStats last = null;
     for (int r = 0; r < REPEATS; r++) {
       last = sampler.apply(items, tier);
-      nanos[r] = last.wallNanos();
+      nanos[r] = last.deviceNanos();
     }
     Arrays.sort(nanos);
     return new Measured(nanos[REPEATS / 2], last.velocityEvaluations(), last.blockEvaluations());

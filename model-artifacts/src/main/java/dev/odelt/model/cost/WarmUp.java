@@ -138,7 +138,7 @@ public final class WarmUp {
 
   /**
    * What warming up {@code threads} worker threads together costs: the sum of their warm-up calls'
-   * wall times, timed by {@link #measureTogether(int)}.
+   * device times ({@link SampleStats#deviceNanos()}), timed by {@link #measureTogether(int)}.
    */
   public record Cost(int threads, long nanos) {}
 
@@ -156,9 +156,9 @@ public final class WarmUp {
   /**
    * Starts {@code threads} new threads at once, each making its warm-up call, as a run's worker
    * threads do when generation starts (each Flink slot runs one generation subtask, all at once),
-   * and sums their wall times. Timed this way because the calls slow each other down: in a fresh
-   * process on the 2-core CPU, two threads warming up together took 170–210 ms each, against
-   * 153–167 ms for the process's first call alone and 134–139 ms for a later thread's
+   * and sums their device times. Timed this way because the calls slow each other down: in a fresh
+   * process on the 2-core CPU, two threads warming up together took 170–210 ms each (wall time),
+   * against 153–167 ms for the process's first call alone and 134–139 ms for a later thread's
    * (BENCHMARKS.md "Quote accuracy"). The calling thread is not warmed.
    *
    * @throws IllegalArgumentException for fewer than one thread
@@ -179,7 +179,7 @@ public final class WarmUp {
               () -> {
                 try {
                   start.await();
-                  nanos[index] = onThisThread().orElseThrow().wallNanos();
+                  nanos[index] = onThisThread().orElseThrow().deviceNanos();
                 } catch (Throwable t) { // handed to the caller below
                   failure.compareAndSet(null, t);
                 }

@@ -11,7 +11,10 @@ package dev.odelt.model.sample;
  * @param wallNanos wall time of the call, decoding included
  * @param batchSize images in the call
  * @param device the DJL device that ran it, e.g. {@code cpu()} or {@code gpu(0)}
- * @param decodeNanos the part of {@code wallNanos} spent decoding latents (0 for pixel models)
+ * @param decodeNanos the part of {@code deviceNanos} spent decoding latents (0 for pixel models)
+ * @param deviceNanos the device time the call is charged, read from its {@link DeviceClock}
+ *     (decoding included): the calling thread's CPU time on a CPU with one PyTorch thread per call,
+ *     else equal to {@code wallNanos}
  */
 public record SampleStats(
     long velocityEvaluations,
@@ -19,11 +22,34 @@ public record SampleStats(
     long wallNanos,
     int batchSize,
     String device,
-    long decodeNanos) {
+    long decodeNanos,
+    long deviceNanos) {
 
-  /** Stats of a call that decoded nothing (a pixel model). */
+  /** Stats of a call charged its wall time. */
   public SampleStats(
-      long velocityEvaluations, long blockEvaluations, long wallNanos, int batchSize, String device) {
+      long velocityEvaluations,
+      long blockEvaluations,
+      long wallNanos,
+      int batchSize,
+      String device,
+      long decodeNanos) {
+    this(
+        velocityEvaluations,
+        blockEvaluations,
+        wallNanos,
+        batchSize,
+        device,
+        decodeNanos,
+        wallNanos);
+  }
+
+  /** Stats of a call that decoded nothing (a pixel model), charged its wall time. */
+  public SampleStats(
+      long velocityEvaluations,
+      long blockEvaluations,
+      long wallNanos,
+      int batchSize,
+      String device) {
     this(velocityEvaluations, blockEvaluations, wallNanos, batchSize, device, 0L);
   }
 }

@@ -70,13 +70,12 @@ public final class Sampler {
   /**
    * A sampler for a latent model: each solved batch goes through {@code decoder} in slices of at
    * most {@code decodeBatch} images (halved again on a device out-of-memory failure), and pixels
-   * are round(255 · clamp(0.5·x + 0.5, 0, 1)) of the decoder's output; the manifest's
-   * normalization is not used.
+   * are round(255 · clamp(0.5·x + 0.5, 0, 1)) of the decoder's output; the manifest's normalization
+   * is not used.
    *
    * @throws IllegalArgumentException when the decoder's latent channels are not the network's
    */
-  public Sampler(
-      OdeltNetwork network, NDManager manager, LatentDecoder decoder, int decodeBatch) {
+  public Sampler(OdeltNetwork network, NDManager manager, LatentDecoder decoder, int decodeBatch) {
     this(network, manager, LATENT_PIXELS, decoder, decodeBatch);
     if (decoder.latentChannels() != config.channels()) {
       throw new IllegalArgumentException(
@@ -128,13 +127,19 @@ public final class Sampler {
     return decodeBatch;
   }
 
+  /** The clock a call made now on the calling thread would be charged by ({@link DeviceClock}). */
+  public DeviceClock deviceClock() {
+    return DeviceClock.forCall(device(), pytorch);
+  }
+
   /** The device the sampler runs on. */
   public Device device() {
     return manager.getDevice();
   }
 
   /**
-   * Generates one image per item.
+   * Generates one image per item. Its stats charge the call's device time from the {@link
+   * DeviceClock} that applies on the calling thread.
    *
    * @param items the images to make, in output order; not empty
    * @param tier steps, solver, blocks and guidance; its blocks must be allowed by the model
@@ -142,6 +147,8 @@ public final class Sampler {
    */
   public SampleBatch sample(List<SampleItem> items, Tier tier) {
     long start = System.nanoTime();
+    DeviceClock clock = deviceClock();
+    long deviceStart = clock.now();
     int batch = items.size();
     int channels = config.channels();
     int side = config.imageSize();
@@ -154,9 +161,9 @@ public final class Sampler {
       if (decoder == null) {
         values = solution.x().toFloatArray();
       } else {
-        long decodeStart = System.nanoTime();
+        long decodeStart = clock.now();
         values = decode(solution.x());
-        decodeNanos = System.nanoTime() - decodeStart;
+        decodeNanos = clock.now() - decodeStart;
         channels = decoder.imageChannels();
         side = side * decoder.upsampling();
       }
@@ -166,14 +173,17 @@ public final class Sampler {
     for (int i = 0; i < batch; i++) {
       images.add(toImage(values, i * perImage, channels, side));
     }
+    long deviceEnd = clock.now(); // read first: the device interval lies within the wall one
+    long wallNanos = System.nanoTime() - start;
     SampleStats stats =
         new SampleStats(
             evaluations,
             evaluations * config.blocksRun(tier.blocks()) * tier.guidanceFactor(),
-            System.nanoTime() - start,
+            wallNanos,
             batch,
             device().toString(),
-            decodeNanos);
+            decodeNanos,
+            clock == DeviceClock.WALL ? wallNanos : deviceEnd - deviceStart);
     return new SampleBatch(images, stats);
   }
 

@@ -4,6 +4,7 @@ import dev.odelt.model.LoadedModel;
 import dev.odelt.model.Models;
 import dev.odelt.model.Tier;
 import dev.odelt.model.sample.SampleItem;
+import dev.odelt.model.sample.SampleStats;
 import dev.odelt.model.sample.Sampler;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,16 +14,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * Wall time of sampler calls made in the order given, in this one process: shows which calls pay a
- * one-off cost (the process's first call, a thread's first call, a larger working set than the
- * thread held before) and which cost what their repeats cost. Run it in a fresh JVM per sequence.
+ * Device and wall time of sampler calls made in the order given, in this one process: shows which
+ * calls pay a one-off cost (the process's first call, a thread's first call, a larger working set
+ * than the thread held before) and which cost what their repeats cost. Run it in a fresh JVM per
+ * sequence.
  *
  * <p>Usage: {@code CallOrderTiming [--model=LOCATION] [--device=cpu] CALL…}, each CALL {@code
  * TIER:BATCH[@THREAD]} with a tier label ({@code s2-b6}, {@code s1-b6-g3}), the number of images
  * and the worker thread (0 or 1; default 0), e.g. {@code s2-b6:16 s2-b6:6 s2-b6:6@1}. Items are
- * seeds 1000.., classes cycling. Prints one line per call: the call and its wall milliseconds
- * ({@link dev.odelt.model.sample.SampleStats#wallNanos()}, what the job's accounting sums). Set the
- * PyTorch thread counts with {@code -Dai.djl.pytorch.num_threads=…} as the job would.
+ * seeds 1000.., classes cycling. Prints one line per call: the call, its device milliseconds
+ * ({@link dev.odelt.model.sample.SampleStats#deviceNanos()}, what the job's accounting sums) and
+ * its wall milliseconds. Set the PyTorch thread counts with {@code -Dai.djl.pytorch.num_threads=…}
+ * as the job would (one thread: device time is CPU time).
  */
 public final class CallOrderTiming {
 
@@ -92,17 +95,21 @@ public final class CallOrderTiming {
         for (int i = 0; i < call.batch(); i++) {
           items.add(new SampleItem(i % classes, 1000 + i));
         }
-        long nanos;
+        SampleStats stats;
         try {
-          nanos =
-              threads[call.thread()]
-                  .submit(() -> sampler.sample(items, call.tier()).stats().wallNanos())
-                  .get();
+          stats =
+              threads[call.thread()].submit(() -> sampler.sample(items, call.tier()).stats()).get();
         } catch (ExecutionException e) {
           throw new IllegalStateException("Call " + call.spec() + " failed", e.getCause());
         }
         // Printed at the end, so that printing never runs between two calls.
-        out.append(String.format(Locale.ROOT, "%s %.1f%n", call.spec(), nanos / 1e6));
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "%s %.1f %.1f%n",
+                call.spec(),
+                stats.deviceNanos() / 1e6,
+                stats.wallNanos() / 1e6));
       }
       System.out.print(out);
     } finally {

@@ -43,7 +43,7 @@ class CostCalibrationTest {
     Tier tier = Tier.of(64, 4).withSolver(Solver.HEUN).withGuidance(3f);
     CostCalibration.Prediction p = c.predict(tier, 16);
     SampleStats truth = linear(c.items(16), tier, new ArrayList<>());
-    assertEquals(truth.wallNanos(), p.wallNanos());
+    assertEquals(truth.deviceNanos(), p.deviceNanos());
     assertEquals(truth.velocityEvaluations(), p.velocityEvaluations());
     assertEquals(truth.blockEvaluations(), p.blockEvaluations());
     assertTrue(seen.stream().allMatch(t -> t.steps() <= CostCalibration.MEASURED_STEPS), "" + seen);
@@ -56,7 +56,7 @@ class CostCalibrationTest {
     CostCalibration c = CostCalibration.using((items, tier) -> linear(items, tier, seen), 10);
     Tier tier = Tier.of(4, 2);
     CostCalibration.Prediction p = c.predict(tier, 3);
-    assertEquals(1000 + 50L * 4 * 3 * 2, p.wallNanos());
+    assertEquals(1000 + 50L * 4 * 3 * 2, p.deviceNanos());
     assertEquals(12, p.velocityEvaluations());
     assertEquals(1 + CostCalibration.REPEATS, seen.size(), "one untimed call, then the repeats");
     assertTrue(seen.stream().allMatch(tier::equals), "" + seen);
@@ -80,11 +80,32 @@ class CostCalibrationTest {
                   s.device());
             },
             10);
-    assertEquals(1000 + 50L * 32 * 4 * 2, c.predict(Tier.of(32, 2), 4).wallNanos());
-    assertEquals(1000 + 50L * 2, c.predict(Tier.of(1, 2), 1).wallNanos());
+    assertEquals(1000 + 50L * 32 * 4 * 2, c.predict(Tier.of(32, 2), 4).deviceNanos());
+    assertEquals(1000 + 50L * 2, c.predict(Tier.of(1, 2), 1).deviceNanos());
     assertEquals(
         1000 + 50L * 37 * 3 * 2,
-        c.predict(Tier.of(4, 2).withSolver(Solver.DOPRI5), 3).wallNanos());
+        c.predict(Tier.of(4, 2).withSolver(Solver.DOPRI5), 3).deviceNanos());
+  }
+
+  @Test
+  void thePredictionIsTheCallsDeviceTimeNotItsWallTime() {
+    // A call preempted for 5 ms (wall) that used its device for the linear cost: the quote predicts
+    // what the run charges, the device time.
+    CostCalibration c =
+        CostCalibration.using(
+            (items, tier) -> {
+              SampleStats s = linear(items, tier, new ArrayList<>());
+              return new SampleStats(
+                  s.velocityEvaluations(),
+                  s.blockEvaluations(),
+                  s.wallNanos() + 5_000_000,
+                  s.batchSize(),
+                  s.device(),
+                  0L,
+                  s.wallNanos());
+            },
+            10);
+    assertEquals(1000 + 50L * 2 * 4 * 2, c.predict(Tier.of(2, 2), 4).deviceNanos());
   }
 
   @Test
@@ -94,7 +115,7 @@ class CostCalibrationTest {
     Tier tier = Tier.of(4, 4).withSolver(Solver.DOPRI5).withTolerance(1e-2f);
     CostCalibration.Prediction p = c.predict(tier, 8);
     assertEquals(37L * 8, p.velocityEvaluations());
-    assertEquals(1000 + 50L * 37 * 8 * 4, p.wallNanos());
+    assertEquals(1000 + 50L * 37 * 8 * 4, p.deviceNanos());
     assertEquals(1 + CostCalibration.REPEATS, seen.stream().filter(tier::equals).count());
     assertEquals(1 + CostCalibration.REPEATS, seen.size(), "no other calls: " + seen);
   }
@@ -123,7 +144,7 @@ class CostCalibrationTest {
         SampleStats real = model.sampler().sample(c.items(5), tier).stats();
         assertEquals(real.velocityEvaluations(), p.velocityEvaluations(), tier.label());
         assertEquals(real.blockEvaluations(), p.blockEvaluations(), tier.label());
-        assertTrue(p.wallNanos() > 0 && p.calibrationNanos() > 0, tier.label());
+        assertTrue(p.deviceNanos() > 0 && p.calibrationNanos() > 0, tier.label());
       }
     }
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
@@ -76,11 +77,36 @@ class SamplerTest {
   }
 
   @Test
+  void deviceTimeIsTheThreadsCpuTimeWithOnePyTorchThreadAndWallTimeWithAPool() {
+    List<SampleItem> items = batchAround(new SampleItem(0, 1), 4, 0);
+    int threads = JniUtils.getNumThreads();
+    try {
+      JniUtils.setNumThreads(1);
+      assertEquals(DeviceClock.THREAD_CPU, DeviceClock.forCall(Device.cpu(), true));
+      SampleStats one = model.sampler().sample(items, Tier.of(4, 2)).stats();
+      assertTrue(one.deviceNanos() > 0, "" + one);
+      assertTrue(one.deviceNanos() <= one.wallNanos(), "CPU time within the wall time: " + one);
+
+      JniUtils.setNumThreads(2);
+      assertEquals(DeviceClock.WALL, DeviceClock.forCall(Device.cpu(), true));
+      SampleStats pool = model.sampler().sample(items, Tier.of(4, 2)).stats();
+      assertEquals(pool.wallNanos(), pool.deviceNanos(), "an intra-op pool is charged wall time");
+    } finally {
+      JniUtils.setNumThreads(threads);
+    }
+    assertEquals(DeviceClock.WALL, DeviceClock.forCall(Device.gpu(), true));
+    assertEquals(DeviceClock.WALL, DeviceClock.forCall(Device.cpu(), false));
+  }
+
+  @Test
   void statsCountEvaluationsBlocksAndGuidance() {
     List<SampleItem> items = batchAround(new SampleItem(0, 1), 3, 0);
     SampleBatch euler = model.sampler().sample(items, Tier.of(4, 2));
     assertEquals(3, euler.images().size());
-    assertEquals(new SampleStats(12, 24, euler.stats().wallNanos(), 3, "cpu()"), euler.stats());
+    assertEquals(
+        new SampleStats(
+            12, 24, euler.stats().wallNanos(), 3, "cpu()", 0L, euler.stats().deviceNanos()),
+        euler.stats());
     assertTrue(euler.stats().wallNanos() > 0);
     GeneratedImage image = euler.images().get(0);
     assertEquals(8, image.width());

@@ -27,13 +27,14 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * <p>Input: a tuple of {@link #REQUESTS} (resolved requests), {@link #RECORDS} (image records,
  * generated and resumed) and {@link #STATS} (one per sampler call). Output: {@link #TIERS}, one
  * {@link TierAccount} per tier with images = records of that tier, so the totals equal the images
- * written; device seconds, batches and evaluations come from the batch stats (what the device
- * really did) plus the recorded shares of images recovered after a failover ({@link
- * #recordTotals}); {@link #REQUEST_COSTS}, one {@link RequestCost} per request from its records'
- * shares. Estimated cost = device seconds / 3600 × {@code deviceHourPrice}. Warm-up calls ({@link
- * BatchStats#getWarmUp()}: one per worker thread, before its first batch) belong to no tier: their
- * wall time is summed into {@link #WARM_UP_NANOS}, a single value (0 when there were none), so
- * that a tier's device seconds do not depend on which tier a thread happened to run first.
+ * written; device seconds (each call's {@link BatchStats#getDeviceNanos()}), batches and
+ * evaluations come from the batch stats (what the device really did) plus the recorded shares of
+ * images recovered after a failover ({@link #recordTotals}); {@link #REQUEST_COSTS}, one {@link
+ * RequestCost} per request from its records' shares. Estimated cost = device seconds / 3600 ×
+ * {@code deviceHourPrice}. Warm-up calls ({@link BatchStats#getWarmUp()}: one per worker thread,
+ * before its first batch) belong to no tier: their device time is summed into {@link
+ * #WARM_UP_NANOS}, a single value (0 when there were none), so that a tier's device seconds do not
+ * depend on which tier a thread happened to run first.
  */
 public final class AccountCosts extends PTransform<PCollectionTuple, PCollectionTuple> {
 
@@ -77,7 +78,8 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
             .get(STATS)
             .apply("WarmUpCalls", Filter.by(BatchStats::getWarmUp))
             .apply(
-                "WarmUpNanos", MapElements.into(TypeDescriptors.longs()).via(BatchStats::getWallNanos))
+                "WarmUpNanos",
+                MapElements.into(TypeDescriptors.longs()).via(BatchStats::getDeviceNanos))
             .apply("SumWarmUp", Sum.longsGlobally());
     PCollection<KV<String, TierTotals>> fromStats =
         input
@@ -97,7 +99,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
                                     .setBatchCapacity(s.getMaxBatchSize())
                                     .setVelocityEvaluations(s.getVelocityEvaluations())
                                     .setBlockEvaluations(s.getBlockEvaluations())
-                                    .setWallNanos(s.getWallNanos())
+                                    .setDeviceNanos(s.getDeviceNanos())
                                     .setDecodeNanos(s.getDecodeNanos())
                                     .build())));
     double price = deviceHourPrice;
@@ -154,7 +156,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
       long nanos = Math.round(r.getDeviceSeconds() * 1e9);
       t.setImagesRecovered(1)
           .setRecoveredNanos(nanos)
-          .setWallNanos(nanos)
+          .setDeviceNanos(nanos)
           .setDecodeNanos(Math.round(r.getDecodeSeconds() * 1e9));
     }
     return t.build();
@@ -210,7 +212,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
         .setBatchCapacity(a.getBatchCapacity() + b.getBatchCapacity())
         .setVelocityEvaluations(a.getVelocityEvaluations() + b.getVelocityEvaluations())
         .setBlockEvaluations(a.getBlockEvaluations() + b.getBlockEvaluations())
-        .setWallNanos(a.getWallNanos() + b.getWallNanos())
+        .setDeviceNanos(a.getDeviceNanos() + b.getDeviceNanos())
         .setDecodeNanos(a.getDecodeNanos() + b.getDecodeNanos())
         .setImagesRecovered(a.getImagesRecovered() + b.getImagesRecovered())
         .setRecoveredNanos(a.getRecoveredNanos() + b.getRecoveredNanos())
@@ -228,7 +230,7 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
 
   /** The account of one tier from its totals. */
   public static TierAccount account(String label, TierTotals t, double deviceHourPrice) {
-    double seconds = t.getWallNanos() / 1e9;
+    double seconds = t.getDeviceNanos() / 1e9;
     long generated = t.getImagesGenerated();
     return TierAccount.newBuilder()
         .setTierLabel(label)

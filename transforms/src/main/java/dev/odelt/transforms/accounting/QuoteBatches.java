@@ -6,6 +6,7 @@ import dev.odelt.model.Precision;
 import dev.odelt.model.Tier;
 import dev.odelt.model.cost.CostCalibration;
 import dev.odelt.model.cost.WarmUp;
+import dev.odelt.model.sample.Sampler;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.transforms.inference.TorchThreads;
@@ -210,6 +211,7 @@ public final class QuoteBatches
     private final int torchThreads;
     private final int workerThreads;
     private final PCollectionView<Long> totalBatches;
+    private transient Sampler sampler;
     private transient CostCalibration calibration;
     private transient WarmUp warmUp;
     private transient String deviceName;
@@ -237,7 +239,8 @@ public final class QuoteBatches
       LoadedModel model =
           Models.shared(
               modelLocation, device, precision.isEmpty() ? null : Precision.parse(precision));
-      calibration = CostCalibration.of(model.sampler(), model.config().numClasses());
+      sampler = model.sampler();
+      calibration = CostCalibration.of(sampler, model.config().numClasses());
       warmUp = WarmUp.shared(model, maxBatchSize);
       deviceName = model.device().toString();
     }
@@ -255,13 +258,14 @@ public final class QuoteBatches
           calibration.predict(Tier.fromProto(b.getTier()), b.getBatchSize());
       c.output(
           b.toBuilder()
-              .setWallNanos(p.wallNanos())
+              .setDeviceNanos(p.deviceNanos())
               .setVelocityEvaluations(p.velocityEvaluations())
               .setBlockEvaluations(p.blockEvaluations())
               .setWarmUpNanos(warm.nanos())
               .setWarmUpThreads(warm.threads())
               .setMethod(p.method())
               .setDevice(deviceName)
+              .setDeviceClock(sampler.deviceClock().describe())
               .setCalibrationSeconds(p.calibrationNanos() / 1e9)
               .build());
     }

@@ -35,7 +35,6 @@ public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTu
   public static final TupleTag<BatchCost> BATCH_COSTS = new TupleTag<BatchCost>() {};
   public static final TupleTag<TierAccount> TIERS = AccountCosts.TIERS;
 
-
   private final double deviceHourPrice;
 
   private QuoteCosts(double deviceHourPrice) {
@@ -52,8 +51,7 @@ public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTu
 
   @Override
   public PCollectionTuple expand(PCollectionTuple input) {
-    PCollection<KV<String, TierTotals>> requests =
-        AccountCosts.requestTotals(input.get(REQUESTS));
+    PCollection<KV<String, TierTotals>> requests = AccountCosts.requestTotals(input.get(REQUESTS));
     PCollection<KV<String, TierTotals>> tasks = imageTotals(input.get(TASKS), "TaskTotals", false);
     PCollection<KV<String, TierTotals>> resumed =
         imageTotals(input.get(RESUMED), "ResumedTotals", true);
@@ -75,7 +73,7 @@ public final class QuoteCosts extends PTransform<PCollectionTuple, PCollectionTu
                                     .setVelocityEvaluations(
                                         b.getBatches() * b.getVelocityEvaluations())
                                     .setBlockEvaluations(b.getBatches() * b.getBlockEvaluations())
-                                    .setWallNanos(b.getBatches() * b.getWallNanos())
+                                    .setDeviceNanos(b.getBatches() * b.getDeviceNanos())
                                     .build())));
     PCollection<TierAccount> tiers =
         AccountCosts.tierAccounts(

@@ -169,12 +169,13 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
             "calibrated on %s when planning: short solves of the model's sampler at each of the %d"
                 + " (tier, batch size) shapes of this plan, %.1f device seconds; warm-up of %d"
                 + " worker thread(s) %.2f device seconds (timed as the run pays it: those threads"
-                + " warming up at once in a fresh process)",
+                + " warming up at once in a fresh process); device time is the %s",
             device,
             shapes.size(),
             calibration,
             threads,
-            warmUp.getWarmUpNanos() / 1e9);
+            warmUp.getWarmUpNanos() / 1e9,
+            shapes.isEmpty() ? "wall time of the call" : shapes.get(0).getDeviceClock());
     return Plan.newBuilder()
         .setSummary(s.build())
         .setCostModel(costModel)

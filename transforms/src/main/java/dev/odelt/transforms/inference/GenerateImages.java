@@ -45,12 +45,12 @@ import org.apache.beam.sdk.values.TupleTagList;
  * evaluations; {@link #STATS} — one {@link BatchStats} per sampler call. Images depend only on
  * (class, seed, tier, model), never on the batch.
  *
- * <p>Before its first batch, each worker thread makes one warm-up call ({@link WarmUp}: the
- * largest working set a batch of at most {@code maxBatchSize} can have), so that the one-off costs
- * of the process and of the thread land on no batch; its stats go to {@link #STATS} marked {@code
- * warm_up} (no images), for the accounting to charge to the run, not to a tier. Without a batch
- * capacity ({@link #withMaxBatchSize}) there is no warm-up. Failures (device, model) throw: the
- * runner retries the bundle; no work is dropped silently.
+ * <p>Before its first batch, each worker thread makes one warm-up call ({@link WarmUp}: the largest
+ * working set a batch of at most {@code maxBatchSize} can have), so that the one-off costs of the
+ * process and of the thread land on no batch; its stats go to {@link #STATS} marked {@code warm_up}
+ * (no images), for the accounting to charge to the run, not to a tier. Without a batch capacity
+ * ({@link #withMaxBatchSize}) there is no warm-up. Failures (device, model) throw: the runner
+ * retries the bundle; no work is dropped silently.
  */
 public final class GenerateImages
     extends PTransform<PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>>, PCollectionTuple> {
@@ -257,6 +257,7 @@ public final class GenerateImages
                                 .setMaxBatchSize(maxBatchSize)
                                 .setVelocityEvaluations(stats.velocityEvaluations())
                                 .setBlockEvaluations(stats.blockEvaluations())
+                                .setDeviceNanos(stats.deviceNanos())
                                 .setWallNanos(stats.wallNanos())
                                 .setDecodeNanos(stats.decodeNanos())
                                 .setDevice(stats.device())
@@ -277,11 +278,12 @@ public final class GenerateImages
                     .setMaxBatchSize(Math.max(maxBatchSize, n))
                     .setVelocityEvaluations(stats.velocityEvaluations())
                     .setBlockEvaluations(stats.blockEvaluations())
+                    .setDeviceNanos(stats.deviceNanos())
                     .setWallNanos(stats.wallNanos())
                     .setDecodeNanos(stats.decodeNanos())
                     .setDevice(stats.device())
                     .build());
-        double seconds = stats.wallNanos() / 1e9 / n;
+        double seconds = stats.deviceNanos() / 1e9 / n;
         for (int i = 0; i < n; i++) {
           GeneratedImage image = part.result().images().get(i);
           out.get(IMAGES)

@@ -59,7 +59,7 @@ class AccountCostsTest {
         .setMaxBatchSize(4)
         .setVelocityEvaluations(4L * size)
         .setBlockEvaluations(16L * size)
-        .setWallNanos(1_500_000_000L * size)
+        .setDeviceNanos(1_500_000_000L * size)
         .build();
   }
 
@@ -87,8 +87,11 @@ class AccountCostsTest {
                         stats(3),
                         stats(1),
                         // Warm-up calls of two worker threads: in no tier.
-                        stats(4).toBuilder().setWarmUp(true).setWallNanos(700_000_000L).build(),
-                        stats(4).toBuilder().setWarmUp(true).setWallNanos(200_000_000L).build())));
+                        stats(4).toBuilder().setWarmUp(true).setDeviceNanos(700_000_000L).build(),
+                        stats(4).toBuilder()
+                            .setWarmUp(true)
+                            .setDeviceNanos(200_000_000L)
+                            .build())));
     PCollectionTuple out = input.apply(AccountCosts.withDeviceHourPrice(3600));
     PAssert.thatSingleton(out.get(AccountCosts.WARM_UP_NANOS)).isEqualTo(900_000_000L);
     PAssert.thatSingleton(out.get(AccountCosts.TIERS))

@@ -55,7 +55,7 @@ class QuoteCostsTest {
         .setBatchSize(size)
         .setMaxBatchSize(4)
         .setBatches(batches)
-        .setWallNanos(nanos)
+        .setDeviceNanos(nanos)
         .setVelocityEvaluations(4L * size)
         .setBlockEvaluations(16L * size)
         .setDevice("cpu()")
@@ -122,7 +122,7 @@ class QuoteCostsTest {
                 .setBatchCapacity(8)
                 .setVelocityEvaluations(20)
                 .setBlockEvaluations(80)
-                .setWallNanos(3_600_000_000L)
+                .setDeviceNanos(3_600_000_000L)
                 .build(),
             1.0);
     PCollection<DeadLetter> dead =

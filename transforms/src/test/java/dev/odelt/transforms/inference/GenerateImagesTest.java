@@ -117,7 +117,8 @@ class GenerateImagesTest {
                         * TestModels.TINY.blocksRun(tier.blocks())
                         * tier.guidanceFactor(),
                     s.getBlockEvaluations());
-                assertTrue(s.getWallNanos() > 0);
+                assertTrue(
+                    s.getDeviceNanos() > 0 && s.getDeviceNanos() <= s.getWallNanos(), "" + s);
                 images += s.getBatchSize();
               }
               assertEquals(all.size(), images);
