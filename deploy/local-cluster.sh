@@ -100,7 +100,7 @@ start_taskmanager() {
 }
 
 cmd_start() {
-  local tms=2 slots=1 port="${ODELT_REST_PORT:-8081}" tm_memory=1536m heartbeat=50000
+  local tms=2 slots=1 port="${ODELT_REST_PORT:-8081}" tm_memory="" heartbeat=50000
   local -a extra=()
   while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -116,6 +116,10 @@ cmd_start() {
   [[ "$tms" =~ ^[1-9][0-9]*$ ]] || die "--taskmanagers must be >= 1"
   [[ "$slots" =~ ^[1-9][0-9]*$ ]] || die "--slots must be >= 1"
   [[ "$heartbeat" =~ ^[0-9]+$ && "$heartbeat" -ge 2000 ]] || die "--heartbeat-timeout: ms >= 2000"
+  # 1536 MB per slot: a generation subtask writes four sort-merge partitions of at least 512
+  # network buffers each, and network memory is a tenth of the process; with 1536 MB for two
+  # slots the second subtask failed for buffers and waited for the first to finish.
+  [[ -n "$tm_memory" ]] || tm_memory="$((1536 * slots))m"
   for f in "$DIR"/pids/*.pid; do
     [[ -f "$f" ]] && ours "$(cat "$f")" && die "already running ($DIR); stop it first"
   done
