@@ -25,24 +25,6 @@ public record SampleStats(
     long decodeNanos,
     long deviceNanos) {
 
-  /** Stats of a call charged its wall time. */
-  public SampleStats(
-      long velocityEvaluations,
-      long blockEvaluations,
-      long wallNanos,
-      int batchSize,
-      String device,
-      long decodeNanos) {
-    this(
-        velocityEvaluations,
-        blockEvaluations,
-        wallNanos,
-        batchSize,
-        device,
-        decodeNanos,
-        wallNanos);
-  }
-
   /** Stats of a call that decoded nothing (a pixel model), charged its wall time. */
   public SampleStats(
       long velocityEvaluations,
@@ -50,6 +32,6 @@ public record SampleStats(
       long wallNanos,
       int batchSize,
       String device) {
-    this(velocityEvaluations, blockEvaluations, wallNanos, batchSize, device, 0L);
+    this(velocityEvaluations, blockEvaluations, wallNanos, batchSize, device, 0L, wallNanos);
   }
 }

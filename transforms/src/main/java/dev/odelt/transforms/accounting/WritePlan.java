@@ -1,5 +1,6 @@
 package dev.odelt.transforms.accounting;
 
+import dev.odelt.model.sample.DeviceClock;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.Plan;
@@ -175,7 +176,7 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
             calibration,
             threads,
             warmUp.getWarmUpNanos() / 1e9,
-            shapes.isEmpty() ? "wall time of the call" : shapes.get(0).getDeviceClock());
+            shapes.isEmpty() ? DeviceClock.WALL.describe() : shapes.get(0).getDeviceClock());
     return Plan.newBuilder()
         .setSummary(s.build())
         .setCostModel(costModel)

@@ -15,6 +15,7 @@ import dev.odelt.model.sample.Sampler;
 import dev.odelt.proto.v1.BatchStats;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.RenderedImage;
+import dev.odelt.proto.v1.TierSpec;
 import dev.odelt.transforms.accounting.Progress;
 import dev.odelt.transforms.accounting.ProgressSnapshots;
 import dev.odelt.transforms.io.PngImages;
@@ -250,17 +251,12 @@ public final class GenerateImages
                 stats ->
                     out.get(STATS)
                         .output(
-                            BatchStats.newBuilder()
-                                .setTierLabel(warmUp.tier().label())
-                                .setTier(warmUp.tier().toProto())
-                                .setBatchSize(warmUp.batchSize())
-                                .setMaxBatchSize(maxBatchSize)
-                                .setVelocityEvaluations(stats.velocityEvaluations())
-                                .setBlockEvaluations(stats.blockEvaluations())
-                                .setDeviceNanos(stats.deviceNanos())
-                                .setWallNanos(stats.wallNanos())
-                                .setDecodeNanos(stats.decodeNanos())
-                                .setDevice(stats.device())
+                            batchStats(
+                                    warmUp.tier().label(),
+                                    warmUp.tier().toProto(),
+                                    warmUp.batchSize(),
+                                    maxBatchSize,
+                                    stats)
                                 .setWarmUp(true)
                                 .build()));
       }
@@ -271,17 +267,7 @@ public final class GenerateImages
         int n = part.items().size();
         out.get(STATS)
             .output(
-                BatchStats.newBuilder()
-                    .setTierLabel(label)
-                    .setTier(first.getRequest().getTier())
-                    .setBatchSize(n)
-                    .setMaxBatchSize(Math.max(maxBatchSize, n))
-                    .setVelocityEvaluations(stats.velocityEvaluations())
-                    .setBlockEvaluations(stats.blockEvaluations())
-                    .setDeviceNanos(stats.deviceNanos())
-                    .setWallNanos(stats.wallNanos())
-                    .setDecodeNanos(stats.decodeNanos())
-                    .setDevice(stats.device())
+                batchStats(label, first.getRequest().getTier(), n, Math.max(maxBatchSize, n), stats)
                     .build());
         double seconds = stats.deviceNanos() / 1e9 / n;
         for (int i = 0; i < n; i++) {
@@ -310,6 +296,22 @@ public final class GenerateImages
         batchMillis.update(stats.wallNanos() / 1_000_000);
       }
       Progress.global().done(label, tasks.size());
+    }
+
+    /** The record of one sampler call of {@code batchSize} images at {@code tier}. */
+    private static BatchStats.Builder batchStats(
+        String label, TierSpec tier, int batchSize, int maxBatchSize, SampleStats stats) {
+      return BatchStats.newBuilder()
+          .setTierLabel(label)
+          .setTier(tier)
+          .setBatchSize(batchSize)
+          .setMaxBatchSize(maxBatchSize)
+          .setVelocityEvaluations(stats.velocityEvaluations())
+          .setBlockEvaluations(stats.blockEvaluations())
+          .setDeviceNanos(stats.deviceNanos())
+          .setWallNanos(stats.wallNanos())
+          .setDecodeNanos(stats.decodeNanos())
+          .setDevice(stats.device());
     }
 
     @FinishBundle
