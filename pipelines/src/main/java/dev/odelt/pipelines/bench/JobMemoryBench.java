@@ -251,11 +251,14 @@ public final class JobMemoryBench implements Benchmark {
   }
 
   /** VmRSS and VmHWM of a live process, or null when it has just exited. */
-  static Sample readStatus(Path status, double seconds) throws IOException {
+  static Sample readStatus(Path status, double seconds) {
     List<String> lines;
     try {
       lines = Files.readAllLines(status, StandardCharsets.UTF_8);
-    } catch (java.nio.file.NoSuchFileException e) {
+    } catch (IOException e) {
+      // The process ended between the caller's isAlive() and this read: the file is gone
+      // (NoSuchFileException) or still listed but the read fails with ESRCH ("No such process").
+      // Either way there is no sample; the caller's loop ends on its next isAlive().
       return null;
     }
     double rss = -1;
@@ -356,7 +359,8 @@ public final class JobMemoryBench implements Benchmark {
                 series.add(
                     Plots.Series.of(
                         "warm-up ends",
-                        List.of(new double[] {s.seconds(), 0}, new double[] {s.seconds(), maxRss}))));
+                        List.of(
+                            new double[] {s.seconds(), 0}, new double[] {s.seconds(), maxRss}))));
     Plots.write(
         new Plots.Chart(
             "RSS of the job process", "seconds after launch", "RSS (MB)", false, false, true),

@@ -158,4 +158,17 @@ class JobBenchesTest {
     // A tier predicted at 1 of 4 that took 3 of 6: its share is half what it should be.
     assertEquals(-0.5, PlanAccuracyBench.shareError(1, 4, 3, 6), 1e-12);
   }
+
+  @Test
+  void readStatusGivesNoSampleOnceTheProcessIsGone() throws Exception {
+    JobMemoryBench.Sample self = JobMemoryBench.readStatus(Path.of("/proc", "self", "status"), 1.5);
+    assertTrue(self != null && self.rssMb() > 0 && self.hwmMb() >= self.rssMb(), "" + self);
+    assertEquals(1.5, self.seconds(), 1e-12);
+    // A reaped process: its /proc entry is gone (or, in a race, reads fail with ESRCH).
+    Process p = new ProcessBuilder("true").start();
+    long pid = p.pid();
+    p.waitFor();
+    assertEquals(
+        null, JobMemoryBench.readStatus(Path.of("/proc", Long.toString(pid), "status"), 0));
+  }
 }
