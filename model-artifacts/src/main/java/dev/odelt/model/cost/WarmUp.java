@@ -46,7 +46,7 @@ public final class WarmUp {
   private final Tier tier;
   private final List<SampleItem> items;
   private final ThreadLocal<Boolean> warmed = ThreadLocal.withInitial(() -> false);
-  private final Map<Integer, Cost> measured = new HashMap<>();
+  private final Map<Integer, Quote> measured = new HashMap<>();
 
   private WarmUp(
       BiFunction<List<SampleItem>, Tier, SampleStats> sampler, Tier tier, List<SampleItem> items) {
@@ -143,14 +143,21 @@ public final class WarmUp {
   public record Cost(int threads, long nanos) {}
 
   /**
-   * {@link #measureTogether(int)} made once per instance and thread count (by the first thread to
-   * ask; the others wait) and remembered: in a fresh process the first measurement includes the
-   * process's one-off costs, as a run's worker threads do, which warm up together when generation
-   * starts. A later measurement for another thread count (several plans in one process, as in
-   * tests) runs in a warm process and is cheaper than a fresh process would make it.
+   * What a plan needs to know about the run's start: the warm-up of its worker threads, and what
+   * their first calls after it cost beyond settled ones.
    */
-  public synchronized Cost measuredOnce(int threads) {
-    return measured.computeIfAbsent(threads, this::measureTogether);
+  public record Quote(Cost warmUp, FirstCalls.Curve firstCalls) {}
+
+  /**
+   * {@link #measureTogether(int, boolean)} with the first-calls probe, made once per instance and
+   * thread count (by the first thread to ask; the others wait) and remembered: in a fresh process
+   * the first measurement includes the process's one-off costs, as a run's worker threads do, which
+   * warm up together when generation starts. A later measurement for another thread count (several
+   * plans in one process, as in tests) runs in a warm process and is cheaper than a fresh process
+   * would make it.
+   */
+  public synchronized Quote quotedOnce(int threads) {
+    return measured.computeIfAbsent(threads, n -> measureTogether(n, true));
   }
 
   /**
@@ -165,11 +172,23 @@ public final class WarmUp {
    * @throws IllegalStateException when a warm-up call fails (its cause attached)
    */
   public Cost measureTogether(int threads) {
+    return measureTogether(threads, false).warmUp();
+  }
+
+  /**
+   * {@link #measureTogether(int)}; with {@code probeFirstCalls}, each thread then goes on straight
+   * into the {@link FirstCalls} probe, as the run's threads go on into their batches, all at once:
+   * the cores are shared as in the run (the JIT compiles the Java side of the operator calls on
+   * whatever core time the sampling threads leave it, which is what sets how long the first calls
+   * stay dear). The curves are combined with {@link FirstCalls#together}.
+   */
+  Quote measureTogether(int threads, boolean probeFirstCalls) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
     CountDownLatch start = new CountDownLatch(1);
     long[] nanos = new long[threads];
+    FirstCalls.Curve[] curves = new FirstCalls.Curve[threads];
     AtomicReference<Throwable> failure = new AtomicReference<>();
     List<Thread> started = new ArrayList<>(threads);
     for (int i = 0; i < threads; i++) {
@@ -180,6 +199,9 @@ public final class WarmUp {
                 try {
                   start.await();
                   nanos[index] = onThisThread().orElseThrow().deviceNanos();
+                  if (probeFirstCalls) {
+                    curves[index] = FirstCalls.measure(sampler, tier, items.get(0));
+                  }
                 } catch (Throwable t) { // handed to the caller below
                   failure.compareAndSet(null, t);
                 }
@@ -200,6 +222,11 @@ public final class WarmUp {
     if (failure.get() != null) {
       throw new IllegalStateException("a warm-up call failed", failure.get());
     }
-    return new Cost(threads, Arrays.stream(nanos).sum());
+    Cost cost = new Cost(threads, Arrays.stream(nanos).sum());
+    return new Quote(
+        cost,
+        probeFirstCalls
+            ? FirstCalls.together(Arrays.asList(curves))
+            : FirstCalls.Curve.none("not probed"));
   }
 }

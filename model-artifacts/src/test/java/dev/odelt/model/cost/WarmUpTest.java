@@ -95,14 +95,19 @@ class WarmUpTest {
   }
 
   @Test
-  void measuredOnceIsRememberedForItsThreadCount() {
+  void quotedOnceIsRememberedForItsThreadCount() {
     ThreadCostSampler s = new ThreadCostSampler();
     WarmUp w = WarmUp.using(s::call, TIER, 1, 1);
-    WarmUp.Cost once = w.measuredOnce(2);
-    assertSame(once, w.measuredOnce(2), "measured once, then remembered");
-    assertEquals(2, s.calls.get());
-    assertEquals(new WarmUp.Cost(3, 3 * 5000), w.measuredOnce(3), "three more new threads");
-    assertEquals(5, s.calls.get());
+    WarmUp.Quote once = w.quotedOnce(2);
+    assertSame(once, w.quotedOnce(2), "measured once, then remembered");
+    assertEquals(new WarmUp.Cost(2, 2 * 5000), once.warmUp());
+    // Each thread: its warm-up call, then the probe's calls of 12 block evaluations each (this
+    // sampler counts two per block) until 600.
+    int perThread = 1 + (int) (FirstCalls.PROBE_BLOCK_CALLS / 12);
+    assertEquals(2 * perThread, s.calls.get());
+    assertEquals(0, once.firstCalls().excessNanosOf(Long.MAX_VALUE), "settled from the start");
+    assertEquals(new WarmUp.Cost(3, 3 * 5000), w.quotedOnce(3).warmUp(), "three more new threads");
+    assertEquals(5 * perThread, s.calls.get());
   }
 
   @Test

@@ -5,33 +5,39 @@ import dev.odelt.model.Models;
 import dev.odelt.model.Precision;
 import dev.odelt.model.Tier;
 import dev.odelt.model.cost.CostCalibration;
+import dev.odelt.model.cost.FirstCalls;
 import dev.odelt.model.cost.WarmUp;
 import dev.odelt.model.sample.Sampler;
 import dev.odelt.proto.v1.BatchCost;
+import dev.odelt.proto.v1.FirstCallsCurve;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.transforms.inference.TorchThreads;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.Values;
+import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.util.ShardedKey;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Predicts what the batches of a run would cost without running them: the batches that {@code
  * BatchByTier} made are reduced to their shapes (tier, number of images), the shapes are counted (a
- * combine: nothing per image or per batch is held in one place), and each distinct shape is
- * calibrated once on the device at hand with {@link CostCalibration} — a few short solves of the
- * real sampler at that tier and batch size. Output: one {@link BatchCost} per shape with its batch
+ * combine: nothing per image or per batch is held in one place), and the distinct shapes are
+ * calibrated together, in one process, on the device at hand with {@link CostCalibration} — a few
+ * short solves of the real sampler at each tier and batch size, timed in rounds over all shapes
+ * ({@link CostCalibration#predictAll}). Output: one {@link BatchCost} per shape with its batch
  * count and predicted per-batch device time and evaluations of a warm worker thread, and the
  * warm-up the run's worker threads would make before their first batches, timed once in this
- * process ({@link WarmUp#measuredOnce(int)}: {@code min(worker threads, batches)} new threads
- * warming up at once, the first sampler calls of the process). Each calibrating thread is warmed up
+ * process ({@link WarmUp#quotedOnce(int)}: {@code min(worker threads, batches)} new threads warming
+ * up at once, the first sampler calls of the process, then probing together what their first calls
+ * after it cost beyond settled ones, {@link FirstCalls}). The calibrating thread is warmed up
  * before it measures, as the run's threads are.
  *
  * <p>Like {@code GenerateImages}, the calibrating DoFn loads the shared model once per JVM; a model
@@ -122,30 +128,35 @@ public final class QuoteBatches
   @Override
   public PCollection<BatchCost> expand(
       PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches) {
-    PCollection<KV<String, BatchCost>> shapes =
-        batches
-            .apply("BatchShapes", ParDo.of(new ShapeFn(maxBatchSize)))
-            .apply("CountShapes", Combine.perKey(new SumBatchesFn()));
-    // One number for the whole run, so that every calibrating process knows how many threads the
-    // run would warm up (and, as a side input, calibration waits for the batching to finish).
-    PCollectionView<Long> totalBatches =
-        shapes
-            .apply(
-                "BatchCounts",
-                MapElements.into(TypeDescriptors.longs()).via(kv -> kv.getValue().getBatches()))
-            .apply("TotalBatches", Sum.longsGlobally().asSingletonView());
-    return shapes.apply(
-        "Calibrate",
-        ParDo.of(
+    // The distinct shapes (a combine: nothing per image or per batch is held in one place), then
+    // all of them together to one calibrating call, which times them in rounds
+    // (CostCalibration.predictAll) and knows how many threads the run would warm up. A plan has
+    // O(tiers × batch sizes) shapes.
+    return batches
+        .apply("BatchShapes", ParDo.of(new ShapeFn(maxBatchSize)))
+        .apply("CountShapes", Combine.perKey(new SumBatchesFn()))
+        .apply("Shapes", Values.create())
+        .apply("OneKey", WithKeys.of(0))
+        .apply("AllShapes", GroupByKey.create())
+        .apply(
+            "Calibrate",
+            ParDo.of(
                 new CalibrateFn(
-                    modelLocation,
-                    device,
-                    precision,
-                    maxBatchSize,
-                    torchThreads,
-                    workerThreads,
-                    totalBatches))
-            .withSideInputs(totalBatches));
+                    modelLocation, device, precision, maxBatchSize, torchThreads, workerThreads)));
+  }
+
+  static FirstCallsCurve toProto(FirstCalls.Curve curve) {
+    FirstCallsCurve.Builder b =
+        FirstCallsCurve.newBuilder()
+            .setSettledNanosPerBlockCall(curve.settledNanosPerBlockCall())
+            .setMethod(curve.method());
+    for (long x : curve.blockCalls()) {
+      b.addBlockCalls(x);
+    }
+    for (long y : curve.excessNanos()) {
+      b.addExcessNanos(y);
+    }
+    return b.build();
   }
 
   /** The threads a run warms up: one per worker thread that gets a batch. */
@@ -202,7 +213,7 @@ public final class QuoteBatches
     }
   }
 
-  static final class CalibrateFn extends DoFn<KV<String, BatchCost>, BatchCost> {
+  static final class CalibrateFn extends DoFn<KV<Integer, Iterable<BatchCost>>, BatchCost> {
     private static final long serialVersionUID = 1L;
     private final String modelLocation;
     private final String device;
@@ -210,7 +221,6 @@ public final class QuoteBatches
     private final int maxBatchSize;
     private final int torchThreads;
     private final int workerThreads;
-    private final PCollectionView<Long> totalBatches;
     private transient Sampler sampler;
     private transient CostCalibration calibration;
     private transient WarmUp warmUp;
@@ -222,15 +232,13 @@ public final class QuoteBatches
         String precision,
         int maxBatchSize,
         int torchThreads,
-        int workerThreads,
-        PCollectionView<Long> totalBatches) {
+        int workerThreads) {
       this.modelLocation = modelLocation;
       this.device = device;
       this.precision = precision;
       this.maxBatchSize = maxBatchSize;
       this.torchThreads = torchThreads;
       this.workerThreads = workerThreads;
-      this.totalBatches = totalBatches;
     }
 
     @Setup
@@ -246,28 +254,42 @@ public final class QuoteBatches
     }
 
     @ProcessElement
-    public void process(ProcessContext c) {
-      BatchCost b = c.element().getValue();
-      // The first thread here times the warm-up of the run's threads, started together in this
-      // fresh process as the run's are; every calibrating thread is then warmed before it
-      // measures, as the run's are before their batches.
-      WarmUp.Cost warm =
-          warmUp.measuredOnce(warmUpThreads(workerThreads, c.sideInput(totalBatches)));
+    public void process(
+        @Element KV<Integer, Iterable<BatchCost>> all, OutputReceiver<BatchCost> out) {
+      List<BatchCost> shapes = new ArrayList<>();
+      all.getValue().forEach(shapes::add);
+      shapes.sort(
+          Comparator.comparing(BatchCost::getTierLabel).thenComparingInt(BatchCost::getBatchSize));
+      long batches = shapes.stream().mapToLong(BatchCost::getBatches).sum();
+      // The run's worker threads warm up together in this fresh process, as the run's do, and then
+      // make the first-calls probe together, as the run's go on into their first batches; this
+      // thread is then warmed before it measures, as the run's are before their batches.
+      WarmUp.Quote start = warmUp.quotedOnce(warmUpThreads(workerThreads, batches));
+      WarmUp.Cost warm = start.warmUp();
       warmUp.onThisThread();
-      CostCalibration.Prediction p =
-          calibration.predict(Tier.fromProto(b.getTier()), b.getBatchSize());
-      c.output(
-          b.toBuilder()
-              .setDeviceNanos(p.deviceNanos())
-              .setVelocityEvaluations(p.velocityEvaluations())
-              .setBlockEvaluations(p.blockEvaluations())
-              .setWarmUpNanos(warm.nanos())
-              .setWarmUpThreads(warm.threads())
-              .setMethod(p.method())
-              .setDevice(deviceName)
-              .setDeviceClock(sampler.deviceClock().describe())
-              .setCalibrationSeconds(p.calibrationNanos() / 1e9)
-              .build());
+      List<CostCalibration.Prediction> predictions =
+          calibration.predictAll(
+              shapes.stream()
+                  .map(
+                      b -> new CostCalibration.Shape(Tier.fromProto(b.getTier()), b.getBatchSize()))
+                  .toList());
+      FirstCallsCurve first = toProto(start.firstCalls());
+      for (int i = 0; i < shapes.size(); i++) {
+        CostCalibration.Prediction p = predictions.get(i);
+        out.output(
+            shapes.get(i).toBuilder()
+                .setDeviceNanos(p.deviceNanos())
+                .setVelocityEvaluations(p.velocityEvaluations())
+                .setBlockEvaluations(p.blockEvaluations())
+                .setWarmUpNanos(warm.nanos())
+                .setWarmUpThreads(warm.threads())
+                .setMethod(p.method())
+                .setDevice(deviceName)
+                .setDeviceClock(sampler.deviceClock().describe())
+                .setCalibrationSeconds(p.calibrationNanos() / 1e9)
+                .setFirstCalls(first)
+                .build());
+      }
     }
   }
 }

@@ -1,8 +1,11 @@
 package dev.odelt.transforms.accounting;
 
+import dev.odelt.model.Tier;
+import dev.odelt.model.cost.FirstCalls;
 import dev.odelt.model.sample.DeviceClock;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
+import dev.odelt.proto.v1.FirstCallsCurve;
 import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
@@ -141,6 +144,8 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
       List<BatchCost> shapes,
       List<KV<String, Long>> rejects,
       Instant finished) {
+    FirstCallsShare first = firstCalls(tiers, shapes, info.getDeviceHourPrice());
+    tiers = first.tiers();
     RunSummary.Builder s =
         info.toBuilder().setFinished(finished.toString()).addAllTiers(tiers).clearRejectsByReason();
     if (!info.getStarted().isEmpty()) {
@@ -170,19 +175,105 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
             "calibrated on %s when planning: short solves of the model's sampler at each of the %d"
                 + " (tier, batch size) shapes of this plan, %.1f device seconds; warm-up of %d"
                 + " worker thread(s) %.2f device seconds (timed as the run pays it: those threads"
-                + " warming up at once in a fresh process); device time is the %s",
+                + " warming up at once in a fresh process); first calls after the warm-up %.3f"
+                + " device seconds over the run's %d block calls, in the tiers by their block calls"
+                + " (%s); device time is the %s",
             device,
             shapes.size(),
             calibration,
             threads,
             warmUp.getWarmUpNanos() / 1e9,
+            first.nanos() / 1e9,
+            first.blockCalls(),
+            first.curve().getMethod().isEmpty() ? "not probed" : first.curve().getMethod(),
             shapes.isEmpty() ? DeviceClock.WALL.describe() : shapes.get(0).getDeviceClock());
     return Plan.newBuilder()
         .setSummary(s.build())
         .setCostModel(costModel)
         .addAllBatchCosts(shapes)
         .setCalibrationSeconds(calibration)
+        .setBlockCalls(first.blockCalls())
+        .setFirstCallsSeconds(first.nanos() / 1e9)
         .build();
+  }
+
+  /**
+   * The tiers with the first-call excess added, and what was added.
+   *
+   * @param tiers the tiers as quoted from warm calls
+   * @param blockCalls the block calls of all the run's batches
+   * @param nanos the excess of that many first block calls, added to the tiers
+   * @param curve the probe's curve it was read from
+   */
+  record FirstCallsShare(
+      List<TierAccount> tiers, long blockCalls, long nanos, FirstCallsCurve curve) {}
+
+  /**
+   * Adds to each tier its share of what a process's first block calls after the warm-up cost beyond
+   * warm ones ({@code FirstCalls}): the excess of the run's first N block calls, N being all its
+   * batches' block calls, split by each tier's block calls (which batches run first is up to the
+   * runner, so each block call is charged the mean). The run pays the excess once per process;
+   * embedded Flink is one process (on a cluster each TaskManager pays it, which is not predicted).
+   * On a runner that calibrated in several processes, the curve with the largest excess is used, as
+   * for the warm-up.
+   */
+  static FirstCallsShare firstCalls(
+      List<TierAccount> tiers, List<BatchCost> shapes, double deviceHourPrice) {
+    FirstCallsCurve curve =
+        shapes.stream()
+            .map(BatchCost::getFirstCalls)
+            .max(
+                Comparator.comparingLong(
+                    c ->
+                        c.getExcessNanosCount() == 0
+                            ? 0
+                            : curveOf(c).excessNanosOf(Long.MAX_VALUE)))
+            .orElse(FirstCallsCurve.getDefaultInstance());
+    Map<String, Double> callsByTier = new TreeMap<>();
+    double calls = 0;
+    for (BatchCost b : shapes) {
+      double c = b.getBatches() * blockCallsPerBatch(b);
+      callsByTier.merge(b.getTierLabel(), c, Double::sum);
+      calls += c;
+    }
+    long total = Math.round(calls);
+    long nanos = curveOf(curve).excessNanosOf(total);
+    if (nanos == 0 || calls == 0) {
+      return new FirstCallsShare(tiers, total, 0, curve);
+    }
+    List<TierAccount> out = new java.util.ArrayList<>(tiers.size());
+    for (TierAccount t : tiers) {
+      double share = nanos * callsByTier.getOrDefault(t.getTierLabel(), 0.0) / calls;
+      double seconds = t.getDeviceSeconds() + share / 1e9;
+      long generated = t.getImagesGenerated();
+      out.add(
+          t.toBuilder()
+              .setDeviceSeconds(seconds)
+              .setSecondsPerImage(generated == 0 ? 0 : seconds / generated)
+              .setEstimatedCost(seconds / 3600 * deviceHourPrice)
+              .build());
+    }
+    return new FirstCallsShare(out, total, nanos, curve);
+  }
+
+  /** One batch's block calls: its blocks run per velocity evaluation, guided halves together. */
+  static double blockCallsPerBatch(BatchCost b) {
+    if (b.getBatchSize() <= 0) {
+      return 0;
+    }
+    int factor = Tier.fromProto(b.getTier()).guidanceFactor();
+    return (double) b.getBlockEvaluations() / ((double) b.getBatchSize() * factor);
+  }
+
+  static FirstCalls.Curve curveOf(FirstCallsCurve c) {
+    if (c.getBlockCallsCount() != c.getExcessNanosCount()) {
+      return FirstCalls.Curve.none("malformed curve");
+    }
+    return new FirstCalls.Curve(
+        c.getBlockCallsList().stream().mapToLong(Long::longValue).toArray(),
+        c.getExcessNanosList().stream().mapToLong(Long::longValue).toArray(),
+        c.getSettledNanosPerBlockCall(),
+        c.getMethod());
   }
 
   /** plan.csv: one row per tier, a warm-up row when there is one, then a total row. */

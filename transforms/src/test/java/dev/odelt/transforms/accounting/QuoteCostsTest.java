@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.util.JsonFormat;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
+import dev.odelt.proto.v1.FirstCallsCurve;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RejectReason;
@@ -220,6 +221,93 @@ class QuoteCostsTest {
             Instant.parse("2026-01-01T00:00:00Z"));
     assertEquals(0.42, plan.getSummary().getWarmUpSeconds(), 1e-9);
     assertTrue(plan.getCostModel().contains("warm-up of 3 worker"), plan.getCostModel());
+  }
+
+  @Test
+  void firstCallsExcessIsSplitOverTheTiersByTheirBlockCalls() {
+    // s4-b4: batches of 4 images, 4 steps × 4 blocks = 16 block calls each; two batches.
+    BatchCost plain = shape(4, 2, 100_000_000L);
+    // s2-b2-g2: batches of 2 guided images, 2 steps × 2 blocks = 4 block calls each (the halves
+    // run together); three batches.
+    TierSpec guided = TierSpec.newBuilder().setSteps(2).setBlocks(2).setGuidance(2f).build();
+    BatchCost g =
+        BatchCost.newBuilder()
+            .setTierLabel("s2-b2-g2")
+            .setTier(guided)
+            .setBatchSize(2)
+            .setBatches(3)
+            .setDeviceNanos(10_000_000L)
+            .setVelocityEvaluations(4)
+            .setBlockEvaluations(16)
+            .build();
+    assertEquals(16, WritePlan.blockCallsPerBatch(plain), 1e-12);
+    assertEquals(4, WritePlan.blockCallsPerBatch(g), 1e-12);
+    // 30 ms over the first 10 block calls, 60 ms by 40, nothing after.
+    FirstCallsCurve curve =
+        FirstCallsCurve.newBuilder()
+            .addBlockCalls(10)
+            .addExcessNanos(30_000_000L)
+            .addBlockCalls(40)
+            .addExcessNanos(60_000_000L)
+            .setMethod("probe")
+            .build();
+    TierAccount a =
+        TierAccount.newBuilder()
+            .setTierLabel("s4-b4")
+            .setTier(S4)
+            .setImagesGenerated(8)
+            .setDeviceSeconds(0.2)
+            .build();
+    TierAccount b =
+        TierAccount.newBuilder()
+            .setTierLabel("s2-b2-g2")
+            .setTier(guided)
+            .setImagesGenerated(6)
+            .setDeviceSeconds(0.03)
+            .build();
+    Plan plan =
+        WritePlan.plan(
+            RunSummary.newBuilder().setDeviceHourPrice(3600).build(),
+            List.of(a, b),
+            List.of(
+                plain.toBuilder().setFirstCalls(curve).build(),
+                g.toBuilder().setFirstCalls(curve).build()),
+            List.of(),
+            Instant.parse("2026-01-01T00:00:00Z"));
+    // 44 block calls, past the curve's end: all 60 ms, 32/44 to s4-b4 and 12/44 to the guided.
+    assertEquals(44, plan.getBlockCalls());
+    assertEquals(0.06, plan.getFirstCallsSeconds(), 1e-12);
+    TierAccount pa = plan.getSummary().getTiers(0);
+    TierAccount pb = plan.getSummary().getTiers(1);
+    assertEquals(0.2 + 0.06 * 32 / 44, pa.getDeviceSeconds(), 1e-9);
+    assertEquals(pa.getDeviceSeconds() / 8, pa.getSecondsPerImage(), 1e-12);
+    assertEquals(pa.getDeviceSeconds(), pa.getEstimatedCost(), 1e-12, "at 1 per device second");
+    assertEquals(0.03 + 0.06 * 12 / 44, pb.getDeviceSeconds(), 1e-9);
+    assertEquals(0.29, plan.getSummary().getDeviceSeconds(), 1e-9, "the total carries it once");
+    assertTrue(
+        plan.getCostModel().contains("first calls after the warm-up 0.060"), plan.getCostModel());
+
+    // One batch of s4-b4 alone: 16 block calls, 30 + 6/30 × 30 = 36 ms, all of it to its tier.
+    Plan small =
+        WritePlan.plan(
+            RunSummary.getDefaultInstance(),
+            List.of(a),
+            List.of(shape(4, 1, 100_000_000L).toBuilder().setFirstCalls(curve).build()),
+            List.of(),
+            Instant.parse("2026-01-01T00:00:00Z"));
+    assertEquals(0.036, small.getFirstCallsSeconds(), 1e-12);
+    assertEquals(0.236, small.getSummary().getTiers(0).getDeviceSeconds(), 1e-9);
+
+    // No probe (a large model): the tiers are the warm quote.
+    Plan none =
+        WritePlan.plan(
+            RunSummary.getDefaultInstance(),
+            List.of(a),
+            List.of(shape(4, 1, 100_000_000L)),
+            List.of(),
+            Instant.parse("2026-01-01T00:00:00Z"));
+    assertEquals(0, none.getFirstCallsSeconds());
+    assertEquals(0.2, none.getSummary().getTiers(0).getDeviceSeconds(), 1e-12);
   }
 
   private static List<CSVRecord> csv(String text) throws IOException {
