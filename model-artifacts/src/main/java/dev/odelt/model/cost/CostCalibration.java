@@ -182,6 +182,79 @@ public final class CostCalibration {
     return out;
   }
 
+  /**
+   * {@link #predictAll} on {@code threads} new threads at once, as the run's worker threads sample
+   * at once: each first runs {@code prepare} (its warm-up), then calibrates every shape; a shape's
+   * prediction is the mean of the threads' (its calibration time their sum). Why: a call shares the
+   * cores, caches and memory with the other worker threads in the run, and a calibration on one
+   * thread with the other cores idle does not see that.
+   *
+   * @throws IllegalArgumentException for fewer than one thread
+   * @throws IllegalStateException when a calibration call fails (its cause attached)
+   */
+  public List<Prediction> predictTogether(List<Shape> shapes, int threads, Runnable prepare) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
+    List<List<Prediction>> each = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      each.add(null);
+    }
+    java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    List<Thread> started = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      int index = i;
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  prepare.run();
+                  each.set(index, predictAll(shapes));
+                } catch (Throwable e) { // handed to the caller below
+                  failure.compareAndSet(null, e);
+                }
+              },
+              "odelt-calibration-" + i);
+      t.start();
+      started.add(t);
+    }
+    start.countDown();
+    try {
+      for (Thread t : started) {
+        t.join();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while calibrating", e);
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("a calibration call failed", failure.get());
+    }
+    List<Prediction> out = new ArrayList<>(shapes.size());
+    for (int s = 0; s < shapes.size(); s++) {
+      Prediction first = each.get(0).get(s);
+      double nanos = 0;
+      long spent = 0;
+      for (List<Prediction> p : each) {
+        nanos += p.get(s).deviceNanos() / (double) threads;
+        spent += p.get(s).calibrationNanos();
+      }
+      out.add(
+          new Prediction(
+              Math.round(nanos),
+              first.velocityEvaluations(),
+              first.blockEvaluations(),
+              threads == 1
+                  ? first.method()
+                  : first.method() + ", on " + threads + " threads at once",
+              spent));
+    }
+    return out;
+  }
+
   private static Prediction prediction(Shape shape, List<Measurement> own) {
     Tier tier = shape.tier();
     long spent = own.stream().mapToLong(m -> m.spent).sum();

@@ -185,6 +185,57 @@ class CostCalibrationTest {
   }
 
   @Test
+  void shapesAreCalibratedOnTheRunsThreadsAtOnceAndAveraged() throws Exception {
+    // Each call costs its linear cost plus 1000 ns per other thread inside a call at that moment;
+    // the calls wait for each other, so both threads always see the other one.
+    java.util.concurrent.CyclicBarrier both = new java.util.concurrent.CyclicBarrier(2);
+    java.util.Set<String> prepared = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    CostCalibration c =
+        CostCalibration.using(
+            (items, tier) -> {
+              try {
+                both.await(20, java.util.concurrent.TimeUnit.SECONDS);
+              } catch (Exception e) {
+                throw new IllegalStateException("the calibrating threads did not overlap", e);
+              }
+              SampleStats s = linear(items, tier, new ArrayList<>());
+              return new SampleStats(
+                  s.velocityEvaluations(),
+                  s.blockEvaluations(),
+                  s.deviceNanos() + 1000,
+                  s.batchSize(),
+                  s.device());
+            },
+            10);
+    List<CostCalibration.Shape> shapes =
+        List.of(
+            new CostCalibration.Shape(Tier.of(2, 2), 4),
+            new CostCalibration.Shape(Tier.of(4, 4), 2));
+    List<CostCalibration.Prediction> p =
+        c.predictTogether(shapes, 2, () -> prepared.add(Thread.currentThread().getName()));
+    assertEquals(2, prepared.size(), "each new thread prepared (warmed up) first");
+    assertEquals(1000 + 50L * 2 * 4 * 2 + 1000, p.get(0).deviceNanos());
+    assertEquals(1000 + 50L * 4 * 2 * 4 + 1000, p.get(1).deviceNanos());
+    assertTrue(p.get(0).method().endsWith("on 2 threads at once"), p.get(0).method());
+    assertEquals(
+        2L * (1 + CostCalibration.REPEATS) * (1000 + 50L * 2 * 4 * 2 + 1000),
+        p.get(0).calibrationNanos(),
+        "both threads' calls");
+    assertThrows(IllegalArgumentException.class, () -> c.predictTogether(shapes, 0, () -> {}));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                c.predictTogether(
+                    shapes,
+                    1,
+                    () -> {
+                      throw new IllegalStateException("device lost");
+                    }));
+    assertEquals("device lost", e.getCause().getMessage());
+  }
+
+  @Test
   void rejectsAnEmptyBatch() {
     CostCalibration c =
         CostCalibration.using((items, tier) -> linear(items, tier, new ArrayList<>()), 10);

@@ -37,8 +37,9 @@ import org.apache.beam.sdk.values.PCollection;
  * warm-up the run's worker threads would make before their first batches, timed once in this
  * process ({@link WarmUp#quotedOnce(int)}: {@code min(worker threads, batches)} new threads warming
  * up at once, the first sampler calls of the process, then probing together what their first calls
- * after it cost beyond settled ones, {@link FirstCalls}). The calibrating thread is warmed up
- * before it measures, as the run's threads are.
+ * after it cost beyond settled ones, {@link FirstCalls}). The shapes are calibrated on as many
+ * threads at once as the run would sample on, each warmed up before it measures, as the run's are
+ * ({@link CostCalibration#predictTogether}).
  *
  * <p>Like {@code GenerateImages}, the calibrating DoFn loads the shared model once per JVM; a model
  * or device fault throws so that the runner retries.
@@ -262,17 +263,18 @@ public final class QuoteBatches
           Comparator.comparing(BatchCost::getTierLabel).thenComparingInt(BatchCost::getBatchSize));
       long batches = shapes.stream().mapToLong(BatchCost::getBatches).sum();
       // The run's worker threads warm up together in this fresh process, as the run's do, and then
-      // make the first-calls probe together, as the run's go on into their first batches; this
-      // thread is then warmed before it measures, as the run's are before their batches.
+      // make the first-calls probe together, as the run's go on into their first batches.
       WarmUp.Quote start = warmUp.quotedOnce(warmUpThreads(workerThreads, batches));
       WarmUp.Cost warm = start.warmUp();
-      warmUp.onThisThread();
+      // As many threads as the run's calibrate at once, each warmed first, as the run's sample.
       List<CostCalibration.Prediction> predictions =
-          calibration.predictAll(
+          calibration.predictTogether(
               shapes.stream()
                   .map(
                       b -> new CostCalibration.Shape(Tier.fromProto(b.getTier()), b.getBatchSize()))
-                  .toList());
+                  .toList(),
+              warm.threads(),
+              warmUp::onThisThread);
       FirstCallsCurve first = toProto(start.firstCalls());
       for (int i = 0; i < shapes.size(); i++) {
         CostCalibration.Prediction p = predictions.get(i);
