@@ -193,46 +193,16 @@ public final class CostCalibration {
    * @throws IllegalStateException when a calibration call fails (its cause attached)
    */
   public List<Prediction> predictTogether(List<Shape> shapes, int threads, Runnable prepare) {
-    if (threads < 1) {
-      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-    }
-    List<List<Prediction>> each = new ArrayList<>();
-    for (int i = 0; i < threads; i++) {
-      each.add(null);
-    }
-    java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    List<Thread> started = new ArrayList<>();
-    for (int i = 0; i < threads; i++) {
-      int index = i;
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  start.await();
-                  prepare.run();
-                  each.set(index, predictAll(shapes));
-                } catch (Throwable e) { // handed to the caller below
-                  failure.compareAndSet(null, e);
-                }
-              },
-              "odelt-calibration-" + i);
-      t.start();
-      started.add(t);
-    }
-    start.countDown();
-    try {
-      for (Thread t : started) {
-        t.join();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while calibrating", e);
-    }
-    if (failure.get() != null) {
-      throw new IllegalStateException("a calibration call failed", failure.get());
-    }
+    List<List<Prediction>> each =
+        AtOnce.run(
+            threads,
+            "odelt-calibration",
+            "calibrating",
+            "a calibration call failed",
+            i -> {
+              prepare.run();
+              return predictAll(shapes);
+            });
     List<Prediction> out = new ArrayList<>(shapes.size());
     for (int s = 0; s < shapes.size(); s++) {
       Prediction first = each.get(0).get(s);

@@ -6,14 +6,11 @@ import dev.odelt.model.sample.SampleItem;
 import dev.odelt.model.sample.SampleStats;
 import dev.odelt.proto.v1.Solver;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 
 /**
@@ -183,50 +180,22 @@ public final class WarmUp {
    * stay dear). The curves are combined with {@link FirstCalls#together}.
    */
   Quote measureTogether(int threads, boolean probeFirstCalls) {
-    if (threads < 1) {
-      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-    }
-    CountDownLatch start = new CountDownLatch(1);
-    long[] nanos = new long[threads];
-    FirstCalls.Curve[] curves = new FirstCalls.Curve[threads];
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    List<Thread> started = new ArrayList<>(threads);
-    for (int i = 0; i < threads; i++) {
-      int index = i;
-      Thread thread =
-          new Thread(
-              () -> {
-                try {
-                  start.await();
-                  nanos[index] = onThisThread().orElseThrow().deviceNanos();
-                  if (probeFirstCalls) {
-                    curves[index] = FirstCalls.measure(sampler, tier, items.get(0));
-                  }
-                } catch (Throwable t) { // handed to the caller below
-                  failure.compareAndSet(null, t);
-                }
-              },
-              "odelt-warm-up-probe-" + i);
-      thread.start();
-      started.add(thread);
-    }
-    start.countDown();
-    try {
-      for (Thread thread : started) {
-        thread.join();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while timing the warm-up", e);
-    }
-    if (failure.get() != null) {
-      throw new IllegalStateException("a warm-up call failed", failure.get());
-    }
-    Cost cost = new Cost(threads, Arrays.stream(nanos).sum());
+    record Started(long nanos, FirstCalls.Curve curve) {}
+    List<Started> each =
+        AtOnce.run(
+            threads,
+            "odelt-warm-up-probe",
+            "timing the warm-up",
+            "a warm-up call failed",
+            i ->
+                new Started(
+                    onThisThread().orElseThrow().deviceNanos(),
+                    probeFirstCalls ? FirstCalls.measure(sampler, tier, items.get(0)) : null));
+    Cost cost = new Cost(threads, each.stream().mapToLong(Started::nanos).sum());
     return new Quote(
         cost,
         probeFirstCalls
-            ? FirstCalls.together(Arrays.asList(curves))
+            ? FirstCalls.together(each.stream().map(Started::curve).toList())
             : FirstCalls.Curve.none("not probed"));
   }
 }

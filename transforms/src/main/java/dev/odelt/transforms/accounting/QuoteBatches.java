@@ -146,20 +146,6 @@ public final class QuoteBatches
                     modelLocation, device, precision, maxBatchSize, torchThreads, workerThreads)));
   }
 
-  static FirstCallsCurve toProto(FirstCalls.Curve curve) {
-    FirstCallsCurve.Builder b =
-        FirstCallsCurve.newBuilder()
-            .setSettledNanosPerBlockCall(curve.settledNanosPerBlockCall())
-            .setMethod(curve.method());
-    for (long x : curve.blockCalls()) {
-      b.addBlockCalls(x);
-    }
-    for (long y : curve.excessNanos()) {
-      b.addExcessNanos(y);
-    }
-    return b.build();
-  }
-
   /** The threads a run warms up: one per worker thread that gets a batch. */
   static int warmUpThreads(int workerThreads, long batches) {
     return (int) Math.max(1, Math.min(workerThreads, batches));
@@ -275,7 +261,7 @@ public final class QuoteBatches
                   .toList(),
               warm.threads(),
               warmUp::onThisThread);
-      FirstCallsCurve first = toProto(start.firstCalls());
+      FirstCallsCurve first = FirstCallsCurves.toProto(start.firstCalls());
       for (int i = 0; i < shapes.size(); i++) {
         CostCalibration.Prediction p = predictions.get(i);
         out.output(

@@ -1,7 +1,6 @@
 package dev.odelt.transforms.accounting;
 
 import dev.odelt.model.Tier;
-import dev.odelt.model.cost.FirstCalls;
 import dev.odelt.model.sample.DeviceClock;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
@@ -19,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -224,10 +224,7 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
             .map(BatchCost::getFirstCalls)
             .max(
                 Comparator.comparingLong(
-                    c ->
-                        c.getExcessNanosCount() == 0
-                            ? 0
-                            : curveOf(c).excessNanosOf(Long.MAX_VALUE)))
+                    c -> FirstCallsCurves.fromProto(c).excessNanosOf(Long.MAX_VALUE)))
             .orElse(FirstCallsCurve.getDefaultInstance());
     Map<String, Double> callsByTier = new TreeMap<>();
     double calls = 0;
@@ -237,11 +234,11 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
       calls += c;
     }
     long total = Math.round(calls);
-    long nanos = curveOf(curve).excessNanosOf(total);
+    long nanos = FirstCallsCurves.fromProto(curve).excessNanosOf(total);
     if (nanos == 0 || calls == 0) {
       return new FirstCallsShare(tiers, total, 0, curve);
     }
-    List<TierAccount> out = new java.util.ArrayList<>(tiers.size());
+    List<TierAccount> out = new ArrayList<>(tiers.size());
     for (TierAccount t : tiers) {
       double share = nanos * callsByTier.getOrDefault(t.getTierLabel(), 0.0) / calls;
       double seconds = t.getDeviceSeconds() + share / 1e9;
@@ -263,17 +260,6 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
     }
     int factor = Tier.fromProto(b.getTier()).guidanceFactor();
     return (double) b.getBlockEvaluations() / ((double) b.getBatchSize() * factor);
-  }
-
-  static FirstCalls.Curve curveOf(FirstCallsCurve c) {
-    if (c.getBlockCallsCount() != c.getExcessNanosCount()) {
-      return FirstCalls.Curve.none("malformed curve");
-    }
-    return new FirstCalls.Curve(
-        c.getBlockCallsList().stream().mapToLong(Long::longValue).toArray(),
-        c.getExcessNanosList().stream().mapToLong(Long::longValue).toArray(),
-        c.getSettledNanosPerBlockCall(),
-        c.getMethod());
   }
 
   /** plan.csv: one row per tier, a warm-up row when there is one, then a total row. */
