@@ -9,9 +9,9 @@ import java.util.function.IntFunction;
 
 /**
  * Runs work on new threads released at the same moment, as a run's worker threads start sampling
- * together (each Flink slot runs one generation subtask, all at once): the warm-up and first-calls
- * probe ({@link WarmUp}) and the calibration ({@link CostCalibration#predictTogether}) are timed
- * that way.
+ * together (each Flink slot runs one generation subtask, all at once): the warm-up and the
+ * calibration that follows it on the same threads ({@link WarmUp#quoteTogether}) are timed that
+ * way.
  */
 final class AtOnce {
 

@@ -25,16 +25,19 @@ import java.util.function.BiFunction;
  * solves of full batches of that size, each of other items (the model's measured NFE on those
  * batches, and their mean device time).
  *
- * <p>Every measurement is the median of {@link #REPEATS} calls after one untimed call at the same
- * tier and batch size (Dormand–Prince: the mean of {@link #REPEATS} batches of different items); a
- * plan's shapes are measured together, in rounds ({@link #predictAll}). The calling thread must
- * have been warmed up first ({@link WarmUp}), as the run's worker threads are before their first
- * batch: a prediction is a warm call's time, and the one-off costs of a process and a thread are
- * predicted apart ({@link WarmUp#quotedOnce}), charged once per worker thread rather than to any
- * shape or tier (measured on the CPU: after the warm-up, the first call at a new shape costs what
- * its repeats cost). The calibration items are fixed (seeds 0..B−1, classes cycling over the
- * model's classes), so a calibration does the same work every time; only the device's speed varies.
- * Time is the sampler's own {@link SampleStats#deviceNanos()} (its {@link
+ * <p>Every measurement is the median of {@link #REPEATS} calls (Dormand–Prince: the mean of {@link
+ * #REPEATS} batches of different items); a plan's shapes are measured together, in rounds ({@link
+ * #predictAll}), after a first pass that calls every measurement once. The calling thread must have
+ * been warmed up first ({@link WarmUp}), as the run's worker threads are before their first batch:
+ * the rounds give a settled call's time ({@link Prediction#deviceNanos()}), and the first pass what
+ * the same call costs when it is among a thread's first calls after its warm-up ({@link
+ * Prediction#firstDeviceNanos()}): measured on the CPU, a run's first calls after the warm-up cost
+ * 1.2–2× their settled time (the JIT is still compiling the Java side of the operator calls), and
+ * for a run of a few batches nearly every call is such a call. The one-off cost of a process and a
+ * thread is predicted apart ({@link WarmUp}), charged once per worker thread rather than to any
+ * shape or tier. The calibration items are fixed (seeds 0..B−1, classes cycling over the model's
+ * classes), so a calibration does the same work every time; only the device's speed varies. Time is
+ * the sampler's own {@link SampleStats#deviceNanos()} (its {@link
  * dev.odelt.model.sample.DeviceClock}), the quantity the job's accounting sums.
  */
 public final class CostCalibration {
@@ -48,7 +51,10 @@ public final class CostCalibration {
   /**
    * A predicted sampler call.
    *
-   * @param deviceNanos predicted device time of the call ({@link SampleStats#deviceNanos()})
+   * @param deviceNanos predicted device time of a settled call ({@link SampleStats#deviceNanos()})
+   * @param firstDeviceNanos predicted device time of the call when it is among a thread's first
+   *     calls after its warm-up: the first pass's time of it (Dormand–Prince: per block evaluation,
+   *     times the predicted block evaluations, as its first pass solves other items)
    * @param velocityEvaluations predicted velocity evaluations, summed over the batch's items
    * @param blockEvaluations predicted block evaluations (velocity evaluations × L × guidance
    *     passes)
@@ -57,6 +63,7 @@ public final class CostCalibration {
    */
   public record Prediction(
       long deviceNanos,
+      long firstDeviceNanos,
       long velocityEvaluations,
       long blockEvaluations,
       String method,
@@ -125,25 +132,44 @@ public final class CostCalibration {
   }
 
   /**
-   * Predicts several shapes, their calls interleaved: first one untimed call of every measurement,
-   * then {@link #REPEATS} rounds that each time every measurement once, and each measurement's
-   * median. A slow spell of a shared machine (another tenant's burst, lasting a second or two) then
-   * lands on one repeat of many shapes, which the medians drop, rather than on every repeat of one
-   * shape, which would move that shape's prediction alone: on the 2-core machine such spells moved
-   * single shapes' predictions by up to 1.7× when their repeats were made in a row.
+   * Predicts several shapes, their calls interleaved: first a pass that calls every measurement
+   * once (a thread's first calls after its warm-up, timed for {@link
+   * Prediction#firstDeviceNanos()}; they also settle each shape), then {@link #REPEATS} rounds that
+   * each time every measurement once, and each measurement's median. A slow spell of a shared
+   * machine (another tenant's burst, lasting a second or two) then lands on one repeat of many
+   * shapes, which the medians drop, rather than on every repeat of one shape, which would move that
+   * shape's prediction alone: on the 2-core machine such spells moved single shapes' predictions by
+   * up to 1.7× when their repeats were made in a row.
    *
    * @return one prediction per shape, in order
    * @throws IllegalArgumentException for a tier the sampler rejects
    */
   public List<Prediction> predictAll(List<Shape> shapes) {
+    return predictAll(shapes, 0, 1);
+  }
+
+  /**
+   * {@link #predictAll(List)} as thread {@code thread} of {@code threads} calibrating at once: its
+   * passes go through the measurements starting {@code thread / threads} of the way along, so that
+   * the threads work on different shapes at any moment, as the run's worker threads work on
+   * different batches. Why: a call shares the cores, caches and memory with whatever the other
+   * threads run meanwhile. In a run that is, over time, the plan's mix of work (mostly its dearest
+   * shapes); threads calibrating the same shapes in the same order would each share with a copy of
+   * itself. Measured on the mixed manifest (BENCHMARKS.md "Quote accuracy"): calibrated in step,
+   * its guided tier, which runs beside the Dormand–Prince and Heun batches in the run, was quoted
+   * 16% low.
+   *
+   * @throws IllegalArgumentException for a thread outside 0..threads−1, or a tier the sampler
+   *     rejects
+   */
+  public List<Prediction> predictAll(List<Shape> shapes, int thread, int threads) {
+    if (threads < 1 || thread < 0 || thread >= threads) {
+      throw new IllegalArgumentException("thread " + thread + " of " + threads);
+    }
     // Each shape's measurements: the tier itself, or S = 1 and S = MEASURED_STEPS.
     List<List<Tier>> plans = new ArrayList<>(shapes.size());
     for (Shape shape : shapes) {
-      Tier tier = shape.tier();
-      plans.add(
-          tier.solver() == Solver.DOPRI5 || tier.steps() <= MEASURED_STEPS
-              ? List.of(tier)
-              : List.of(withSteps(tier, 1), withSteps(tier, MEASURED_STEPS)));
+      plans.add(measured(shape.tier()));
     }
     List<Measurement> all = new ArrayList<>();
     List<List<Measurement>> byShape = new ArrayList<>(shapes.size());
@@ -163,11 +189,19 @@ public final class CostCalibration {
       }
       byShape.add(own);
     }
-    for (Measurement m : all) {
-      m.spent += sampler.apply(m.sets.get(0), m.tier).deviceNanos(); // untimed: settles a shape
+    int n = all.size();
+    List<Measurement> order = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      order.add(all.get((i + (int) ((long) thread * n / threads)) % n));
+    }
+    for (Measurement m : order) {
+      SampleStats s = sampler.apply(m.sets.get(0), m.tier);
+      m.firstNanos = s.deviceNanos();
+      m.firstBlock = s.blockEvaluations();
+      m.spent += s.deviceNanos();
     }
     for (int r = 0; r < REPEATS; r++) {
-      for (Measurement m : all) {
+      for (Measurement m : order) {
         SampleStats s = sampler.apply(m.sets.get(r + 1), m.tier);
         m.nanos[r] = s.deviceNanos();
         m.velocity[r] = s.velocityEvaluations();
@@ -183,38 +217,54 @@ public final class CostCalibration {
   }
 
   /**
-   * {@link #predictAll} on {@code threads} new threads at once, as the run's worker threads sample
-   * at once: each first runs {@code prepare} (its warm-up), then calibrates every shape; a shape's
-   * prediction is the mean of the threads' (its calibration time their sum). Why: a call shares the
-   * cores, caches and memory with the other worker threads in the run, and a calibration on one
-   * thread with the other cores idle does not see that.
-   *
-   * @throws IllegalArgumentException for fewer than one thread
-   * @throws IllegalStateException when a calibration call fails (its cause attached)
+   * Calls in a thread's first pass of {@link #predictAll} for these shapes: one per measurement (a
+   * fixed-step tier of more than {@link #MEASURED_STEPS} steps is measured twice).
    */
-  public List<Prediction> predictTogether(List<Shape> shapes, int threads, Runnable prepare) {
-    List<List<Prediction>> each =
-        AtOnce.run(
-            threads,
-            "odelt-calibration",
-            "calibrating",
-            "a calibration call failed",
-            i -> {
-              prepare.run();
-              return predictAll(shapes);
-            });
-    List<Prediction> out = new ArrayList<>(shapes.size());
-    for (int s = 0; s < shapes.size(); s++) {
-      Prediction first = each.get(0).get(s);
+  public static int firstPassCalls(List<Shape> shapes) {
+    int calls = 0;
+    for (Shape shape : shapes) {
+      calls += measured(shape.tier()).size();
+    }
+    return calls;
+  }
+
+  /**
+   * The predictions of threads that calibrated the same shapes at once (each warmed first, as the
+   * run's worker threads sample at once), as one: per shape the threads' mean device times, and
+   * their calibration times summed. Why: a call shares the cores, caches and memory with the other
+   * worker threads in the run, and a calibration on one thread with the other cores idle does not
+   * see that (measured: the mixed manifest's small and guided tiers were quoted 8–18% low).
+   *
+   * @param perThread each thread's {@link #predictAll} of the same shapes
+   * @throws IllegalArgumentException when there are none, or they differ in length
+   */
+  public static List<Prediction> mean(List<List<Prediction>> perThread) {
+    if (perThread.isEmpty()) {
+      throw new IllegalArgumentException("no predictions to combine");
+    }
+    int threads = perThread.size();
+    int shapes = perThread.get(0).size();
+    for (List<Prediction> p : perThread) {
+      if (p.size() != shapes) {
+        throw new IllegalArgumentException(
+            "threads predicted different numbers of shapes: " + p.size() + " and " + shapes);
+      }
+    }
+    List<Prediction> out = new ArrayList<>(shapes);
+    for (int s = 0; s < shapes; s++) {
+      Prediction first = perThread.get(0).get(s);
       double nanos = 0;
+      double firstNanos = 0;
       long spent = 0;
-      for (List<Prediction> p : each) {
+      for (List<Prediction> p : perThread) {
         nanos += p.get(s).deviceNanos() / (double) threads;
+        firstNanos += p.get(s).firstDeviceNanos() / (double) threads;
         spent += p.get(s).calibrationNanos();
       }
       out.add(
           new Prediction(
               Math.round(nanos),
+              Math.round(firstNanos),
               first.velocityEvaluations(),
               first.blockEvaluations(),
               threads == 1
@@ -239,22 +289,33 @@ public final class CostCalibration {
                   shape.batchSize(),
                   (double) m.velocity() / shape.batchSize())
               : "measured at S=" + tier.steps();
-      return new Prediction(m.nanos(), m.velocity(), m.block(), method, spent);
+      return new Prediction(m.nanos(), m.firstNanos(), m.velocity(), m.block(), method, spent);
     }
     Measurement a = own.get(0);
     Measurement b = own.get(1);
     double perStep = Math.max(0, (double) (b.nanos() - a.nanos()) / (MEASURED_STEPS - 1));
     long extraSteps = tier.steps() - 1L;
     long nanos = a.nanos() + Math.round(perStep * extraSteps);
+    double firstPerStep =
+        Math.max(0, (double) (b.firstNanos() - a.firstNanos()) / (MEASURED_STEPS - 1));
+    long firstNanos = a.firstNanos() + Math.round(firstPerStep * extraSteps);
     long velocity =
         a.velocity() + (b.velocity() - a.velocity()) * extraSteps / (MEASURED_STEPS - 1);
     long block = a.block() + (b.block() - a.block()) * extraSteps / (MEASURED_STEPS - 1);
     return new Prediction(
         nanos,
+        firstNanos,
         velocity,
         block,
         "measured at S=1 and S=" + MEASURED_STEPS + ", extrapolated to S=" + tier.steps(),
         spent);
+  }
+
+  /** What is measured for a tier: the tier itself, or S = 1 and S = {@link #MEASURED_STEPS}. */
+  private static List<Tier> measured(Tier tier) {
+    return tier.solver() == Solver.DOPRI5 || tier.steps() <= MEASURED_STEPS
+        ? List.of(tier)
+        : List.of(withSteps(tier, 1), withSteps(tier, MEASURED_STEPS));
   }
 
   private static Tier withSteps(Tier tier, int steps) {
@@ -262,11 +323,11 @@ public final class CostCalibration {
   }
 
   /**
-   * One calibration call, timed {@link #REPEATS} times after an untimed one. Fixed-step calls do
-   * the same work every time (their evaluations never vary) and are taken by their median, which
-   * drops a repeat that a slow spell of the machine hit. Dormand–Prince repeats solve different
-   * items, whose step counts differ as the run's batches' do, and are taken by their means: the run
-   * pays the mean over its batches.
+   * One calibration call, timed once in the first pass and then {@link #REPEATS} times. Fixed-step
+   * calls do the same work every time (their evaluations never vary) and are taken by their median,
+   * which drops a repeat that a slow spell of the machine hit. Dormand–Prince repeats solve
+   * different items, whose step counts differ as the run's batches' do, and are taken by their
+   * means: the run pays the mean over its batches.
    */
   private static final class Measurement {
     final List<List<SampleItem>> sets;
@@ -275,6 +336,8 @@ public final class CostCalibration {
     final long[] nanos = new long[REPEATS];
     final long[] velocity = new long[REPEATS];
     final long[] block = new long[REPEATS];
+    long firstNanos;
+    long firstBlock;
     long spent;
 
     Measurement(List<List<SampleItem>> sets, Tier tier, boolean byMean) {
@@ -290,6 +353,17 @@ public final class CostCalibration {
       long[] sorted = nanos.clone();
       Arrays.sort(sorted);
       return sorted[REPEATS / 2];
+    }
+
+    /**
+     * The first pass's time, per block evaluation at the rounds' evaluations when its items took
+     * another number of them (Dormand–Prince); for fixed steps the two are the same.
+     */
+    long firstNanos() {
+      long b = block();
+      return firstBlock <= 0 || b <= 0 || firstBlock == b
+          ? firstNanos
+          : Math.round((double) firstNanos * b / firstBlock);
     }
 
     long velocity() {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
+import java.util.function.IntFunction;
 
 /**
  * The warm-up call a worker thread makes before its first real batch, so that no batch pays the
@@ -43,7 +44,7 @@ public final class WarmUp {
   private final Tier tier;
   private final List<SampleItem> items;
   private final ThreadLocal<Boolean> warmed = ThreadLocal.withInitial(() -> false);
-  private final Map<Integer, Quote> measured = new HashMap<>();
+  private final Map<Integer, Cost> measured = new HashMap<>();
 
   private WarmUp(
       BiFunction<List<SampleItem>, Tier, SampleStats> sampler, Tier tier, List<SampleItem> items) {
@@ -140,21 +141,32 @@ public final class WarmUp {
   public record Cost(int threads, long nanos) {}
 
   /**
-   * What a plan needs to know about the run's start: the warm-up of its worker threads, and what
-   * their first calls after it cost beyond settled ones.
+   * What threads that warmed up at once then did, and the warm-up a plan charges for them.
+   *
+   * @param warmUp the warm-up of that many threads as first measured in this instance ({@link
+   *     #quoteTogether})
+   * @param results each thread's result, in thread order
    */
-  public record Quote(Cost warmUp, FirstCalls.Curve firstCalls) {}
+  public record Together<R>(Cost warmUp, List<R> results) {}
 
   /**
-   * {@link #measureTogether(int, boolean)} with the first-calls probe, made once per instance and
-   * thread count (by the first thread to ask; the others wait) and remembered: in a fresh process
-   * the first measurement includes the process's one-off costs, as a run's worker threads do, which
-   * warm up together when generation starts. A later measurement for another thread count (several
-   * plans in one process, as in tests) runs in a warm process and is cheaper than a fresh process
-   * would make it.
+   * Starts {@code threads} new threads at once ({@link #measureTogether(int)}), each making its
+   * warm-up call and going straight on into {@code then}, as the run's worker threads go on into
+   * their first batches: the cores are shared as in the run, and {@code then} sees the process as
+   * the run's first batches do. The warm-up cost is that of the first such start per instance and
+   * thread count, remembered: in a fresh process it includes the process's one-off costs, as a
+   * run's worker threads' warm-up does. A later start for the same thread count (several plans in
+   * one process, as in tests) runs in a warm process and is cheaper than a fresh process would make
+   * it. One start at a time.
+   *
+   * @param then what each thread does after its warm-up call, given its index
+   * @throws IllegalArgumentException for fewer than one thread
+   * @throws IllegalStateException when a thread fails (its cause attached)
    */
-  public synchronized Quote quotedOnce(int threads) {
-    return measured.computeIfAbsent(threads, n -> measureTogether(n, true));
+  public synchronized <R> Together<R> quoteTogether(int threads, IntFunction<R> then) {
+    Started<R> started = startTogether(threads, then);
+    Cost first = measured.computeIfAbsent(threads, n -> started.cost());
+    return new Together<>(first, started.results());
   }
 
   /**
@@ -169,33 +181,25 @@ public final class WarmUp {
    * @throws IllegalStateException when a warm-up call fails (its cause attached)
    */
   public Cost measureTogether(int threads) {
-    return measureTogether(threads, false).warmUp();
+    return startTogether(threads, i -> null).cost();
   }
 
-  /**
-   * {@link #measureTogether(int)}; with {@code probeFirstCalls}, each thread then goes on straight
-   * into the {@link FirstCalls} probe, as the run's threads go on into their batches, all at once:
-   * the cores are shared as in the run (the JIT compiles the Java side of the operator calls on
-   * whatever core time the sampling threads leave it, which is what sets how long the first calls
-   * stay dear). The curves are combined with {@link FirstCalls#together}.
-   */
-  Quote measureTogether(int threads, boolean probeFirstCalls) {
-    record Started(long nanos, FirstCalls.Curve curve) {}
-    List<Started> each =
+  private record Started<R>(Cost cost, List<R> results) {}
+
+  private <R> Started<R> startTogether(int threads, IntFunction<R> then) {
+    record Each<R>(long nanos, R result) {}
+    List<Each<R>> each =
         AtOnce.run(
             threads,
-            "odelt-warm-up-probe",
+            "odelt-warm-up",
             "timing the warm-up",
-            "a warm-up call failed",
-            i ->
-                new Started(
-                    onThisThread().orElseThrow().deviceNanos(),
-                    probeFirstCalls ? FirstCalls.measure(sampler, tier, items.get(0)) : null));
-    Cost cost = new Cost(threads, each.stream().mapToLong(Started::nanos).sum());
-    return new Quote(
-        cost,
-        probeFirstCalls
-            ? FirstCalls.together(each.stream().map(Started::curve).toList())
-            : FirstCalls.Curve.none("not probed"));
+            "a warm-up call, or the work after it, failed",
+            i -> {
+              long nanos = onThisThread().orElseThrow().deviceNanos();
+              return new Each<>(nanos, then.apply(i));
+            });
+    return new Started<>(
+        new Cost(threads, each.stream().mapToLong(Each::nanos).sum()),
+        each.stream().map(Each::result).toList());
   }
 }

@@ -58,14 +58,14 @@ class CostCalibrationTest {
     CostCalibration.Prediction p = c.predict(tier, 3);
     assertEquals(1000 + 50L * 4 * 3 * 2, p.deviceNanos());
     assertEquals(12, p.velocityEvaluations());
-    assertEquals(1 + CostCalibration.REPEATS, seen.size(), "one untimed call, then the repeats");
+    assertEquals(1 + CostCalibration.REPEATS, seen.size(), "the first pass, then the repeats");
     assertTrue(seen.stream().allMatch(tier::equals), "" + seen);
   }
 
   @Test
-  void aSlowFirstCallAtAShapeDoesNotEnterThePrediction() {
-    // Each shape's first call is slower (as a thread's first call at a new size is): the untimed
-    // call absorbs it, so the prediction is a repeat call's time and no extra is charged.
+  void aSlowFirstCallAtAShapeIsTheFirstPassNotTheSettledPrediction() {
+    // Each shape's first call is slower (as a thread's first calls after its warm-up are): the
+    // first pass gives that call's time, the rounds the settled one.
     java.util.Set<String> seenShapes = new java.util.HashSet<>();
     CostCalibration c =
         CostCalibration.using(
@@ -80,11 +80,16 @@ class CostCalibrationTest {
                   s.device());
             },
             10);
-    assertEquals(1000 + 50L * 32 * 4 * 2, c.predict(Tier.of(32, 2), 4).deviceNanos());
-    assertEquals(1000 + 50L * 2, c.predict(Tier.of(1, 2), 1).deviceNanos());
-    assertEquals(
-        1000 + 50L * 37 * 3 * 2,
-        c.predict(Tier.of(4, 2).withSolver(Solver.DOPRI5), 3).deviceNanos());
+    // Measured at S = 1 and 8, both first calls 1 ms slower: extrapolated, still 1 ms.
+    CostCalibration.Prediction longTier = c.predict(Tier.of(32, 2), 4);
+    assertEquals(1000 + 50L * 32 * 4 * 2, longTier.deviceNanos());
+    assertEquals(1000 + 50L * 32 * 4 * 2 + 1_000_000, longTier.firstDeviceNanos());
+    CostCalibration.Prediction small = c.predict(Tier.of(1, 2), 1);
+    assertEquals(1000 + 50L * 2, small.deviceNanos());
+    assertEquals(1000 + 50L * 2 + 1_000_000, small.firstDeviceNanos());
+    CostCalibration.Prediction dopri5 = c.predict(Tier.of(4, 2).withSolver(Solver.DOPRI5), 3);
+    assertEquals(1000 + 50L * 37 * 3 * 2, dopri5.deviceNanos());
+    assertEquals(1000 + 50L * 37 * 3 * 2 + 1_000_000, dopri5.firstDeviceNanos());
   }
 
   @Test
@@ -152,7 +157,7 @@ class CostCalibrationTest {
           p.get(i).deviceNanos(),
           shape.toString());
     }
-    // The untimed calls of all four first, then three rounds over the four.
+    // The first pass over all four, then three rounds over the four.
     assertEquals(shapes.get(0).tier(), seen.get(0));
     assertEquals(shapes.get(3).tier(), seen.get(3));
     assertEquals(shapes.get(0).tier(), seen.get(4));
@@ -182,57 +187,67 @@ class CostCalibrationTest {
     assertEquals(39L * 8, p.velocityEvaluations(), "the mean of sets 1..3: 38, 39, 40");
     assertEquals(1000L * 39 * 8, p.deviceNanos());
     assertEquals(39L * 8 * 4, p.blockEvaluations());
+    // The first pass solved set 0 (37 evaluations per image): taken per block evaluation, at the
+    // rounds' 39.
+    assertEquals(1000L * 39 * 8, p.firstDeviceNanos());
   }
 
   @Test
-  void shapesAreCalibratedOnTheRunsThreadsAtOnceAndAveraged() throws Exception {
-    // Each call costs its linear cost plus 1000 ns per other thread inside a call at that moment;
-    // the calls wait for each other, so both threads always see the other one.
-    java.util.concurrent.CyclicBarrier both = new java.util.concurrent.CyclicBarrier(2);
-    java.util.Set<String> prepared = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    CostCalibration c =
-        CostCalibration.using(
-            (items, tier) -> {
-              try {
-                both.await(20, java.util.concurrent.TimeUnit.SECONDS);
-              } catch (Exception e) {
-                throw new IllegalStateException("the calibrating threads did not overlap", e);
-              }
-              SampleStats s = linear(items, tier, new ArrayList<>());
-              return new SampleStats(
-                  s.velocityEvaluations(),
-                  s.blockEvaluations(),
-                  s.deviceNanos() + 1000,
-                  s.batchSize(),
-                  s.device());
-            },
-            10);
+  void threadsPredictionsAreAveragedAndTheirCalibrationTimesSummed() {
+    CostCalibration.Prediction a = new CostCalibration.Prediction(100, 300, 8, 16, "measured", 10);
+    CostCalibration.Prediction b = new CostCalibration.Prediction(201, 400, 8, 16, "measured", 20);
+    CostCalibration.Prediction c = new CostCalibration.Prediction(7, 9, 1, 2, "other", 3);
+    List<CostCalibration.Prediction> both =
+        CostCalibration.mean(List.of(List.of(a, c), List.of(b, c)));
+    assertEquals(151, both.get(0).deviceNanos(), "150.5, rounded");
+    assertEquals(350, both.get(0).firstDeviceNanos());
+    assertEquals(8, both.get(0).velocityEvaluations());
+    assertEquals(16, both.get(0).blockEvaluations());
+    assertEquals(30, both.get(0).calibrationNanos(), "both threads' calls");
+    assertEquals("measured, on 2 threads at once", both.get(0).method());
+    assertEquals(7, both.get(1).deviceNanos());
+    assertEquals(List.of(a), CostCalibration.mean(List.of(List.of(a))), "one thread: as it is");
+    assertThrows(IllegalArgumentException.class, () -> CostCalibration.mean(List.of()));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> CostCalibration.mean(List.of(List.of(a, c), List.of(b))));
+  }
+
+  @Test
+  void theFirstPassCallsEachMeasurementOnce() {
+    List<Tier> seen = new ArrayList<>();
+    CostCalibration c = CostCalibration.using((items, tier) -> linear(items, tier, seen), 10);
     List<CostCalibration.Shape> shapes =
         List.of(
             new CostCalibration.Shape(Tier.of(2, 2), 4),
-            new CostCalibration.Shape(Tier.of(4, 4), 2));
-    List<CostCalibration.Prediction> p =
-        c.predictTogether(shapes, 2, () -> prepared.add(Thread.currentThread().getName()));
-    assertEquals(2, prepared.size(), "each new thread prepared (warmed up) first");
-    assertEquals(1000 + 50L * 2 * 4 * 2 + 1000, p.get(0).deviceNanos());
-    assertEquals(1000 + 50L * 4 * 2 * 4 + 1000, p.get(1).deviceNanos());
-    assertTrue(p.get(0).method().endsWith("on 2 threads at once"), p.get(0).method());
+            new CostCalibration.Shape(Tier.of(64, 4), 2),
+            new CostCalibration.Shape(Tier.of(4, 2).withSolver(Solver.DOPRI5), 3));
+    assertEquals(4, CostCalibration.firstPassCalls(shapes), "the 64-step tier is measured twice");
+    c.predictAll(shapes);
     assertEquals(
-        2L * (1 + CostCalibration.REPEATS) * (1000 + 50L * 2 * 4 * 2 + 1000),
-        p.get(0).calibrationNanos(),
-        "both threads' calls");
-    assertThrows(IllegalArgumentException.class, () -> c.predictTogether(shapes, 0, () -> {}));
-    IllegalStateException e =
-        assertThrows(
-            IllegalStateException.class,
-            () ->
-                c.predictTogether(
-                    shapes,
-                    1,
-                    () -> {
-                      throw new IllegalStateException("device lost");
-                    }));
-    assertEquals("device lost", e.getCause().getMessage());
+        List.of(
+            Tier.of(2, 2),
+            Tier.of(1, 4),
+            Tier.of(CostCalibration.MEASURED_STEPS, 4),
+            Tier.of(4, 2).withSolver(Solver.DOPRI5)),
+        seen.subList(0, 4),
+        "the first pass: every measurement once, in order");
+    assertEquals(4 * (1 + CostCalibration.REPEATS), seen.size());
+
+    // Thread 1 of 2 starts half way along, so that two threads work on different shapes.
+    seen.clear();
+    List<CostCalibration.Prediction> second = c.predictAll(shapes, 1, 2);
+    assertEquals(
+        List.of(
+            Tier.of(CostCalibration.MEASURED_STEPS, 4),
+            Tier.of(4, 2).withSolver(Solver.DOPRI5),
+            Tier.of(2, 2),
+            Tier.of(1, 4)),
+        seen.subList(0, 4));
+    assertEquals(seen.subList(0, 4), seen.subList(4, 8), "each round in the same order");
+    assertEquals(c.predictAll(shapes), second, "the same predictions, in the shapes' order");
+    assertThrows(IllegalArgumentException.class, () -> c.predictAll(shapes, 2, 2));
+    assertThrows(IllegalArgumentException.class, () -> c.predictAll(shapes, 0, 0));
   }
 
   @Test

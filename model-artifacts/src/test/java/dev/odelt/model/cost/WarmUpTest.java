@@ -95,19 +95,42 @@ class WarmUpTest {
   }
 
   @Test
-  void quotedOnceIsRememberedForItsThreadCount() {
+  void quoteTogetherWarmsUpThenWorksOnTheSameThreadsAndRemembersTheFirstWarmUp() {
     ThreadCostSampler s = new ThreadCostSampler();
     WarmUp w = WarmUp.using(s::call, TIER, 1, 1);
-    WarmUp.Quote once = w.quotedOnce(2);
-    assertSame(once, w.quotedOnce(2), "measured once, then remembered");
-    assertEquals(new WarmUp.Cost(2, 2 * 5000), once.warmUp());
-    // Each thread: its warm-up call, then the probe's calls of 12 block evaluations each (this
-    // sampler counts two per block) until 600.
-    int perThread = 1 + (int) (FirstCalls.PROBE_BLOCK_CALLS / 12);
-    assertEquals(2 * perThread, s.calls.get());
-    assertEquals(0, once.firstCalls().excessNanosOf(Long.MAX_VALUE), "settled from the start");
-    assertEquals(new WarmUp.Cost(3, 3 * 5000), w.quotedOnce(3).warmUp(), "three more new threads");
-    assertEquals(5 * perThread, s.calls.get());
+    // Each thread's work waits until both have begun it: it finishes only if they overlap.
+    CyclicBarrier together = new CyclicBarrier(2);
+    WarmUp.Together<String> first =
+        w.quoteTogether(
+            2,
+            i -> {
+              try {
+                together.await(20, TimeUnit.SECONDS);
+              } catch (Exception e) {
+                throw new IllegalStateException("the threads' work did not overlap", e);
+              }
+              // Warmed already: the work runs on the thread that made the warm-up call.
+              assertEquals(Optional.empty(), w.onThisThread());
+              return "thread " + i;
+            });
+    assertEquals(new WarmUp.Cost(2, 2 * 5000), first.warmUp());
+    assertEquals(List.of("thread 0", "thread 1"), first.results());
+    assertEquals(2, s.calls.get(), "one warm-up call per thread");
+    WarmUp.Together<Integer> again = w.quoteTogether(2, i -> i);
+    assertEquals(first.warmUp(), again.warmUp(), "remembered: the fresh process's warm-up");
+    assertEquals(List.of(0, 1), again.results());
+    assertEquals(4, s.calls.get(), "two more new threads warmed up");
+    assertEquals(new WarmUp.Cost(3, 3 * 5000), w.quoteTogether(3, i -> i).warmUp());
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                w.quoteTogether(
+                    1,
+                    i -> {
+                      throw new IllegalStateException("device lost");
+                    }));
+    assertEquals("device lost", e.getCause().getMessage());
   }
 
   @Test

@@ -147,14 +147,14 @@ public final class PlanAccuracyBench implements Benchmark {
       rawRun.put("run_seconds", c.runChild().seconds());
       rawRun.put("calibration_seconds", c.plan().getCalibrationSeconds());
       rawRun.put("first_calls_seconds", c.plan().getFirstCallsSeconds());
-      rawRun.put("block_calls", c.plan().getBlockCalls());
+      rawRun.put("early_calls", c.plan().getEarlyCalls());
       rawRun.put("cost_model", c.plan().getCostModel());
       raw.put(c.name(), rawRun);
       findings.add(
           f(
-              "%s: the plan took %.1f s (%.1f s of it calibrating %d batch shapes), the run %.1f"
-                  + " s; predicted %.2f device s (%.3f of them for the first calls after the"
-                  + " warm-up, over %,d block calls), the run reported %.2f (%+.1f%%).",
+              "%s: the plan took %.1f s (%.1f s of it calibrating %d batch shapes), the run %.1f s;"
+                  + " predicted %.2f device s (%+.3f of them for the run's first %,d batches after"
+                  + " the warm-up, beyond settled ones), the run reported %.2f (%+.1f%%).",
               c.name(),
               c.planChild().seconds(),
               c.plan().getCalibrationSeconds(),
@@ -162,7 +162,7 @@ public final class PlanAccuracyBench implements Benchmark {
               c.runChild().seconds(),
               c.plan().getSummary().getDeviceSeconds(),
               c.plan().getFirstCallsSeconds(),
-              c.plan().getBlockCalls(),
+              c.plan().getEarlyCalls(),
               c.run().getDeviceSeconds(),
               100 * totalErr));
     }

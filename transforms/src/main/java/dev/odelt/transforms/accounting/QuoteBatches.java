@@ -5,11 +5,9 @@ import dev.odelt.model.Models;
 import dev.odelt.model.Precision;
 import dev.odelt.model.Tier;
 import dev.odelt.model.cost.CostCalibration;
-import dev.odelt.model.cost.FirstCalls;
 import dev.odelt.model.cost.WarmUp;
 import dev.odelt.model.sample.Sampler;
 import dev.odelt.proto.v1.BatchCost;
-import dev.odelt.proto.v1.FirstCallsCurve;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.transforms.inference.TorchThreads;
 import java.util.ArrayList;
@@ -33,13 +31,14 @@ import org.apache.beam.sdk.values.PCollection;
  * calibrated together, in one process, on the device at hand with {@link CostCalibration} — a few
  * short solves of the real sampler at each tier and batch size, timed in rounds over all shapes
  * ({@link CostCalibration#predictAll}). Output: one {@link BatchCost} per shape with its batch
- * count and predicted per-batch device time and evaluations of a warm worker thread, and the
- * warm-up the run's worker threads would make before their first batches, timed once in this
- * process ({@link WarmUp#quotedOnce(int)}: {@code min(worker threads, batches)} new threads warming
- * up at once, the first sampler calls of the process, then probing together what their first calls
- * after it cost beyond settled ones, {@link FirstCalls}). The shapes are calibrated on as many
- * threads at once as the run would sample on, each warmed up before it measures, as the run's are
- * ({@link CostCalibration#predictTogether}).
+ * count, its predicted per-batch evaluations and device time — settled, and as one of a worker
+ * thread's first calls after its warm-up — and the warm-up the run's worker threads would make
+ * before their first batches. All of it is timed as the run pays it ({@link WarmUp#quoteTogether}):
+ * {@code min(worker threads, batches)} new threads warm up at once, the first sampler calls of this
+ * fresh process, and go straight on into calibrating every shape ({@link
+ * CostCalibration#predictAll(List, int, int)}: a first pass, then rounds, each thread starting at
+ * another shape), as the run's threads go on into their first batches; a shape's prediction is the
+ * threads' mean ({@link CostCalibration#mean}).
  *
  * <p>Like {@code GenerateImages}, the calibrating DoFn loads the shared model once per JVM; a model
  * or device fault throws so that the runner retries.
@@ -248,25 +247,26 @@ public final class QuoteBatches
       shapes.sort(
           Comparator.comparing(BatchCost::getTierLabel).thenComparingInt(BatchCost::getBatchSize));
       long batches = shapes.stream().mapToLong(BatchCost::getBatches).sum();
-      // The run's worker threads warm up together in this fresh process, as the run's do, and then
-      // make the first-calls probe together, as the run's go on into their first batches.
-      WarmUp.Quote start = warmUp.quotedOnce(warmUpThreads(workerThreads, batches));
-      WarmUp.Cost warm = start.warmUp();
-      // As many threads as the run's calibrate at once, each warmed first, as the run's sample.
-      List<CostCalibration.Prediction> predictions =
-          calibration.predictTogether(
-              shapes.stream()
-                  .map(
-                      b -> new CostCalibration.Shape(Tier.fromProto(b.getTier()), b.getBatchSize()))
-                  .toList(),
-              warm.threads(),
-              warmUp::onThisThread);
-      FirstCallsCurve first = FirstCallsCurves.toProto(start.firstCalls());
+      List<CostCalibration.Shape> calibrated =
+          shapes.stream()
+              .map(b -> new CostCalibration.Shape(Tier.fromProto(b.getTier()), b.getBatchSize()))
+              .toList();
+      // The run's worker threads warm up together in this fresh process, as the run's do, and go
+      // straight on into calibrating, as the run's go on into their first batches.
+      int threads = warmUpThreads(workerThreads, batches);
+      WarmUp.Together<List<CostCalibration.Prediction>> started =
+          warmUp.quoteTogether(threads, i -> calibration.predictAll(calibrated, i, threads));
+      WarmUp.Cost warm = started.warmUp();
+      List<CostCalibration.Prediction> predictions = CostCalibration.mean(started.results());
+      long earlyCalls =
+          (long) started.results().size() * CostCalibration.firstPassCalls(calibrated);
       for (int i = 0; i < shapes.size(); i++) {
         CostCalibration.Prediction p = predictions.get(i);
         out.output(
             shapes.get(i).toBuilder()
                 .setDeviceNanos(p.deviceNanos())
+                .setFirstDeviceNanos(p.firstDeviceNanos())
+                .setEarlyCalls(earlyCalls)
                 .setVelocityEvaluations(p.velocityEvaluations())
                 .setBlockEvaluations(p.blockEvaluations())
                 .setWarmUpNanos(warm.nanos())
@@ -275,7 +275,6 @@ public final class QuoteBatches
                 .setDevice(deviceName)
                 .setDeviceClock(sampler.deviceClock().describe())
                 .setCalibrationSeconds(p.calibrationNanos() / 1e9)
-                .setFirstCalls(first)
                 .build());
       }
     }

@@ -1,10 +1,8 @@
 package dev.odelt.transforms.accounting;
 
-import dev.odelt.model.Tier;
 import dev.odelt.model.sample.DeviceClock;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
-import dev.odelt.proto.v1.FirstCallsCurve;
 import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
@@ -144,7 +142,7 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
       List<BatchCost> shapes,
       List<KV<String, Long>> rejects,
       Instant finished) {
-    FirstCallsShare first = firstCalls(tiers, shapes, info.getDeviceHourPrice());
+    EarlyCalls first = earlyCalls(tiers, shapes, info.getDeviceHourPrice());
     tiers = first.tiers();
     RunSummary.Builder s =
         info.toBuilder().setFinished(finished.toString()).addAllTiers(tiers).clearRejectsByReason();
@@ -175,73 +173,69 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
             "calibrated on %s when planning: short solves of the model's sampler at each of the %d"
                 + " (tier, batch size) shapes of this plan, %.1f device seconds; warm-up of %d"
                 + " worker thread(s) %.2f device seconds (timed as the run pays it: those threads"
-                + " warming up at once in a fresh process); first calls after the warm-up %.3f"
-                + " device seconds over the run's %d block calls, in the tiers by their block calls"
-                + " (%s); device time is the %s",
+                + " warming up at once in a fresh process, then calibrating); the run's first %d"
+                + " batches after the warm-up at the calibration's first-pass times, %+.3f device"
+                + " seconds beyond settled ones, in the tiers by their batches; device time is the"
+                + " %s",
             device,
             shapes.size(),
             calibration,
             threads,
             warmUp.getWarmUpNanos() / 1e9,
+            first.calls(),
             first.nanos() / 1e9,
-            first.blockCalls(),
-            first.curve().getMethod().isEmpty() ? "not probed" : first.curve().getMethod(),
             shapes.isEmpty() ? DeviceClock.WALL.describe() : shapes.get(0).getDeviceClock());
     return Plan.newBuilder()
         .setSummary(s.build())
         .setCostModel(costModel)
         .addAllBatchCosts(shapes)
         .setCalibrationSeconds(calibration)
-        .setBlockCalls(first.blockCalls())
+        .setEarlyCalls(first.calls())
         .setFirstCallsSeconds(first.nanos() / 1e9)
         .build();
   }
 
   /**
-   * The tiers with the first-call excess added, and what was added.
+   * The tiers with the first calls' excess added, and what was added.
    *
-   * @param tiers the tiers as quoted from warm calls
-   * @param blockCalls the block calls of all the run's batches
-   * @param nanos the excess of that many first block calls, added to the tiers
-   * @param curve the probe's curve it was read from
+   * @param tiers the tiers as quoted from settled calls, plus their first calls' excess
+   * @param calls the run's batches predicted at their first-pass time
+   * @param nanos their device time beyond settled calls', added to the tiers
    */
-  record FirstCallsShare(
-      List<TierAccount> tiers, long blockCalls, long nanos, FirstCallsCurve curve) {}
+  record EarlyCalls(List<TierAccount> tiers, long calls, double nanos) {}
 
   /**
-   * Adds to each tier its share of what a process's first block calls after the warm-up cost beyond
-   * warm ones ({@code FirstCalls}): the excess of the run's first N block calls, N being all its
-   * batches' block calls, split by each tier's block calls (which batches run first is up to the
-   * runner, so each block call is charged the mean). The run pays the excess once per process;
-   * embedded Flink is one process (on a cluster each TaskManager pays it, which is not predicted).
-   * On a runner that calibrated in several processes, the curve with the largest excess is used, as
-   * for the warm-up.
+   * Adds to each tier what its batches among the run's first calls after the warm-up cost beyond
+   * settled ones: the first {@code min(batches, early_calls)} of the run's batches (over all worker
+   * threads) are predicted at their shapes' first-pass times ({@code first_device_nanos}, measured
+   * by the calibrating threads straight after their warm-up, as the run's threads start), the
+   * others at their settled times. Which batches run first is up to the runner, so each shape gets
+   * the early calls in proportion to its batches. The run pays this once per process; embedded
+   * Flink is one process (on a cluster each TaskManager pays it, which is not predicted). Shapes
+   * without a first-pass time (plans written before it existed) add nothing.
    */
-  static FirstCallsShare firstCalls(
+  static EarlyCalls earlyCalls(
       List<TierAccount> tiers, List<BatchCost> shapes, double deviceHourPrice) {
-    FirstCallsCurve curve =
-        shapes.stream()
-            .map(BatchCost::getFirstCalls)
-            .max(
-                Comparator.comparingLong(
-                    c -> FirstCallsCurves.fromProto(c).excessNanosOf(Long.MAX_VALUE)))
-            .orElse(FirstCallsCurve.getDefaultInstance());
-    Map<String, Double> callsByTier = new TreeMap<>();
-    double calls = 0;
-    for (BatchCost b : shapes) {
-      double c = b.getBatches() * blockCallsPerBatch(b);
-      callsByTier.merge(b.getTierLabel(), c, Double::sum);
-      calls += c;
+    long batches = shapes.stream().mapToLong(BatchCost::getBatches).sum();
+    long early =
+        Math.min(batches, shapes.stream().mapToLong(BatchCost::getEarlyCalls).max().orElse(0));
+    if (early <= 0) {
+      return new EarlyCalls(tiers, 0, 0);
     }
-    long total = Math.round(calls);
-    long nanos = FirstCallsCurves.fromProto(curve).excessNanosOf(total);
-    if (nanos == 0 || calls == 0) {
-      return new FirstCallsShare(tiers, total, 0, curve);
+    Map<String, Double> byTier = new TreeMap<>();
+    double nanos = 0;
+    for (BatchCost b : shapes) {
+      if (b.getFirstDeviceNanos() <= 0) {
+        continue;
+      }
+      double share = (double) b.getBatches() * early / batches;
+      double excess = share * (b.getFirstDeviceNanos() - b.getDeviceNanos());
+      byTier.merge(b.getTierLabel(), excess, Double::sum);
+      nanos += excess;
     }
     List<TierAccount> out = new ArrayList<>(tiers.size());
     for (TierAccount t : tiers) {
-      double share = nanos * callsByTier.getOrDefault(t.getTierLabel(), 0.0) / calls;
-      double seconds = t.getDeviceSeconds() + share / 1e9;
+      double seconds = t.getDeviceSeconds() + byTier.getOrDefault(t.getTierLabel(), 0.0) / 1e9;
       long generated = t.getImagesGenerated();
       out.add(
           t.toBuilder()
@@ -250,16 +244,7 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
               .setEstimatedCost(seconds / 3600 * deviceHourPrice)
               .build());
     }
-    return new FirstCallsShare(out, total, nanos, curve);
-  }
-
-  /** One batch's block calls: its blocks run per velocity evaluation, guided halves together. */
-  static double blockCallsPerBatch(BatchCost b) {
-    if (b.getBatchSize() <= 0) {
-      return 0;
-    }
-    int factor = Tier.fromProto(b.getTier()).guidanceFactor();
-    return (double) b.getBlockEvaluations() / ((double) b.getBatchSize() * factor);
+    return new EarlyCalls(out, early, nanos);
   }
 
   /** plan.csv: one row per tier, a warm-up row when there is one, then a total row. */

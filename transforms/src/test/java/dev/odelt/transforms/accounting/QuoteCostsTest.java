@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.util.JsonFormat;
 import dev.odelt.proto.v1.BatchCost;
 import dev.odelt.proto.v1.DeadLetter;
-import dev.odelt.proto.v1.FirstCallsCurve;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RejectReason;
@@ -224,32 +223,22 @@ class QuoteCostsTest {
   }
 
   @Test
-  void firstCallsExcessIsSplitOverTheTiersByTheirBlockCalls() {
-    // s4-b4: batches of 4 images, 4 steps × 4 blocks = 16 block calls each; two batches.
-    BatchCost plain = shape(4, 2, 100_000_000L);
-    // s2-b2-g2: batches of 2 guided images, 2 steps × 2 blocks = 4 block calls each (the halves
-    // run together); three batches.
+  void theRunsEarlyBatchesAreChargedAtTheirFirstPassTimesByTheirShapesBatches() {
+    // s4-b4: two batches of 4, settled 100 ms, 130 ms as an early call.
+    BatchCost plain =
+        shape(4, 2, 100_000_000L).toBuilder().setFirstDeviceNanos(130_000_000L).build();
+    // s2-b2-g2: six batches of 2, settled 10 ms, 16 ms early.
     TierSpec guided = TierSpec.newBuilder().setSteps(2).setBlocks(2).setGuidance(2f).build();
     BatchCost g =
         BatchCost.newBuilder()
             .setTierLabel("s2-b2-g2")
             .setTier(guided)
             .setBatchSize(2)
-            .setBatches(3)
+            .setBatches(6)
             .setDeviceNanos(10_000_000L)
+            .setFirstDeviceNanos(16_000_000L)
             .setVelocityEvaluations(4)
             .setBlockEvaluations(16)
-            .build();
-    assertEquals(16, WritePlan.blockCallsPerBatch(plain), 1e-12);
-    assertEquals(4, WritePlan.blockCallsPerBatch(g), 1e-12);
-    // 30 ms over the first 10 block calls, 60 ms by 40, nothing after.
-    FirstCallsCurve curve =
-        FirstCallsCurve.newBuilder()
-            .addBlockCalls(10)
-            .addExcessNanos(30_000_000L)
-            .addBlockCalls(40)
-            .addExcessNanos(60_000_000L)
-            .setMethod("probe")
             .build();
     TierAccount a =
         TierAccount.newBuilder()
@@ -262,51 +251,65 @@ class QuoteCostsTest {
         TierAccount.newBuilder()
             .setTierLabel("s2-b2-g2")
             .setTier(guided)
-            .setImagesGenerated(6)
-            .setDeviceSeconds(0.03)
+            .setImagesGenerated(12)
+            .setDeviceSeconds(0.06)
             .build();
+    // Four early calls (two threads, two calls in each one's first pass) of the 8 batches: each
+    // shape has half of its batches early.
     Plan plan =
         WritePlan.plan(
             RunSummary.newBuilder().setDeviceHourPrice(3600).build(),
             List.of(a, b),
             List.of(
-                plain.toBuilder().setFirstCalls(curve).build(),
-                g.toBuilder().setFirstCalls(curve).build()),
+                plain.toBuilder().setEarlyCalls(4).build(), g.toBuilder().setEarlyCalls(4).build()),
             List.of(),
             Instant.parse("2026-01-01T00:00:00Z"));
-    // 44 block calls, past the curve's end: all 60 ms, 32/44 to s4-b4 and 12/44 to the guided.
-    assertEquals(44, plan.getBlockCalls());
-    assertEquals(0.06, plan.getFirstCallsSeconds(), 1e-12);
+    assertEquals(4, plan.getEarlyCalls());
+    assertEquals(0.03 + 0.018, plan.getFirstCallsSeconds(), 1e-12);
     TierAccount pa = plan.getSummary().getTiers(0);
     TierAccount pb = plan.getSummary().getTiers(1);
-    assertEquals(0.2 + 0.06 * 32 / 44, pa.getDeviceSeconds(), 1e-9);
+    assertEquals(0.2 + 1 * 0.03, pa.getDeviceSeconds(), 1e-9);
     assertEquals(pa.getDeviceSeconds() / 8, pa.getSecondsPerImage(), 1e-12);
     assertEquals(pa.getDeviceSeconds(), pa.getEstimatedCost(), 1e-12, "at 1 per device second");
-    assertEquals(0.03 + 0.06 * 12 / 44, pb.getDeviceSeconds(), 1e-9);
-    assertEquals(0.29, plan.getSummary().getDeviceSeconds(), 1e-9, "the total carries it once");
+    assertEquals(0.06 + 3 * 0.006, pb.getDeviceSeconds(), 1e-9);
+    assertEquals(0.308, plan.getSummary().getDeviceSeconds(), 1e-9, "the total carries it once");
     assertTrue(
-        plan.getCostModel().contains("first calls after the warm-up 0.060"), plan.getCostModel());
+        plan.getCostModel().contains("the run's first 4 batches after the warm-up"),
+        plan.getCostModel());
 
-    // One batch of s4-b4 alone: 16 block calls, 30 + 6/30 × 30 = 36 ms, all of it to its tier.
+    // A run of fewer batches than the first pass: every batch is early.
     Plan small =
         WritePlan.plan(
             RunSummary.getDefaultInstance(),
             List.of(a),
-            List.of(shape(4, 1, 100_000_000L).toBuilder().setFirstCalls(curve).build()),
+            List.of(plain.toBuilder().setEarlyCalls(12).build()),
             List.of(),
             Instant.parse("2026-01-01T00:00:00Z"));
-    assertEquals(0.036, small.getFirstCallsSeconds(), 1e-12);
-    assertEquals(0.236, small.getSummary().getTiers(0).getDeviceSeconds(), 1e-9);
+    assertEquals(2, small.getEarlyCalls());
+    assertEquals(0.06, small.getFirstCallsSeconds(), 1e-12);
+    assertEquals(0.26, small.getSummary().getTiers(0).getDeviceSeconds(), 1e-9);
 
-    // No probe (a large model): the tiers are the warm quote.
+    // A first call faster than the settled ones (noise) lowers the tier as measured.
+    Plan faster =
+        WritePlan.plan(
+            RunSummary.getDefaultInstance(),
+            List.of(a),
+            List.of(plain.toBuilder().setFirstDeviceNanos(90_000_000L).setEarlyCalls(2).build()),
+            List.of(),
+            Instant.parse("2026-01-01T00:00:00Z"));
+    assertEquals(-0.02, faster.getFirstCallsSeconds(), 1e-12);
+    assertEquals(0.18, faster.getSummary().getTiers(0).getDeviceSeconds(), 1e-9);
+
+    // No first pass recorded (a plan written before it existed): the tiers are the settled quote.
     Plan none =
         WritePlan.plan(
             RunSummary.getDefaultInstance(),
             List.of(a),
-            List.of(shape(4, 1, 100_000_000L)),
+            List.of(shape(4, 2, 100_000_000L)),
             List.of(),
             Instant.parse("2026-01-01T00:00:00Z"));
     assertEquals(0, none.getFirstCallsSeconds());
+    assertEquals(0, none.getEarlyCalls());
     assertEquals(0.2, none.getSummary().getTiers(0).getDeviceSeconds(), 1e-12);
   }
 
