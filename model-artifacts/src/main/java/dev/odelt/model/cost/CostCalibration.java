@@ -155,9 +155,9 @@ public final class CostCalibration {
    * different batches. Why: a call shares the cores, caches and memory with whatever the other
    * threads run meanwhile. In a run that is, over time, the plan's mix of work (mostly its dearest
    * shapes); threads calibrating the same shapes in the same order would each share with a copy of
-   * itself. Measured on the mixed manifest (BENCHMARKS.md "Quote accuracy"): calibrated in step,
-   * its guided tier, which runs beside the Dormand–Prince and Heun batches in the run, was quoted
-   * 16% low.
+   * itself. On the mixed manifest of BENCHMARKS.md "Quote accuracy", its guided tier runs beside
+   * the Dormand–Prince and Heun batches in the run; calibrated in step it was quoted 15.5% low,
+   * with this 4.8% low (one benchmark run each, within that machine's noise).
    *
    * @throws IllegalArgumentException for a thread outside 0..threads−1, or a tier the sampler
    *     rejects
