@@ -157,7 +157,8 @@ public final class CostCalibration {
    * shapes); threads calibrating the same shapes in the same order would each share with a copy of
    * itself. On the mixed manifest of BENCHMARKS.md "Quote accuracy", its guided tier runs beside
    * the Dormand–Prince and Heun batches in the run; calibrated in step it was quoted 15.5% low,
-   * with this 4.8% low (one benchmark run each, within that machine's noise).
+   * with this 4.8% and 18.2% low in two runs: no gain that machine's noise let one see. It is kept
+   * because it is how the run shares the cores.
    *
    * @throws IllegalArgumentException for a thread outside 0..threads−1, or a tier the sampler
    *     rejects

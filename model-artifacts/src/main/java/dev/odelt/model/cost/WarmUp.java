@@ -164,8 +164,8 @@ public final class WarmUp {
    * @throws IllegalStateException when a thread fails (its cause attached)
    */
   public synchronized <R> Together<R> quoteTogether(int threads, IntFunction<R> then) {
-    Started<R> started = startTogether(threads, then);
-    Cost first = measured.computeIfAbsent(threads, n -> started.cost());
+    Together<R> started = startTogether(threads, then);
+    Cost first = measured.computeIfAbsent(threads, n -> started.warmUp());
     return new Together<>(first, started.results());
   }
 
@@ -181,12 +181,11 @@ public final class WarmUp {
    * @throws IllegalStateException when a warm-up call fails (its cause attached)
    */
   public Cost measureTogether(int threads) {
-    return startTogether(threads, i -> null).cost();
+    return startTogether(threads, i -> null).warmUp();
   }
 
-  private record Started<R>(Cost cost, List<R> results) {}
-
-  private <R> Started<R> startTogether(int threads, IntFunction<R> then) {
+  /** {@link #quoteTogether} with this start's own warm-up cost, remembered by nobody. */
+  private <R> Together<R> startTogether(int threads, IntFunction<R> then) {
     record Each<R>(long nanos, R result) {}
     List<Each<R>> each =
         AtOnce.run(
@@ -198,7 +197,7 @@ public final class WarmUp {
               long nanos = onThisThread().orElseThrow().deviceNanos();
               return new Each<>(nanos, then.apply(i));
             });
-    return new Started<>(
+    return new Together<>(
         new Cost(threads, each.stream().mapToLong(Each::nanos).sum()),
         each.stream().map(Each::result).toList());
   }
