@@ -167,22 +167,16 @@ public final class CostCalibration {
     if (threads < 1 || thread < 0 || thread >= threads) {
       throw new IllegalArgumentException("thread " + thread + " of " + threads);
     }
-    // Each shape's measurements: the tier itself, or S = 1 and S = MEASURED_STEPS.
-    List<List<Tier>> plans = new ArrayList<>(shapes.size());
-    for (Shape shape : shapes) {
-      plans.add(measured(shape.tier()));
-    }
     List<Measurement> all = new ArrayList<>();
     List<List<Measurement>> byShape = new ArrayList<>(shapes.size());
-    for (int i = 0; i < shapes.size(); i++) {
+    for (Shape shape : shapes) {
       List<Measurement> own = new ArrayList<>();
-      for (Tier t : plans.get(i)) {
-        int b = shapes.get(i).batchSize();
+      for (Tier t : measured(shape.tier())) {
         // Dormand–Prince: each repeat on other items (sets 1..REPEATS), as the run's batches are.
         boolean varied = t.solver() == Solver.DOPRI5;
         List<List<SampleItem>> sets = new ArrayList<>();
         for (int r = 0; r <= REPEATS; r++) {
-          sets.add(items(b, varied ? r : 0));
+          sets.add(items(shape.batchSize(), varied ? r : 0));
         }
         Measurement m = new Measurement(sets, t, varied);
         own.add(m);

@@ -6,11 +6,15 @@ import dev.odelt.model.sample.SampleItem;
 import dev.odelt.model.sample.SampleStats;
 import dev.odelt.proto.v1.Solver;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.IntFunction;
 
@@ -184,21 +188,50 @@ public final class WarmUp {
     return startTogether(threads, i -> null).warmUp();
   }
 
-  /** {@link #quoteTogether} with this start's own warm-up cost, remembered by nobody. */
+  /**
+   * {@link #quoteTogether} with this start's own warm-up cost, remembered by nobody: starts the
+   * threads, releases them together, waits for all and returns their results in thread order.
+   */
   private <R> Together<R> startTogether(int threads, IntFunction<R> then) {
-    record Each<R>(long nanos, R result) {}
-    List<Each<R>> each =
-        AtOnce.run(
-            threads,
-            "odelt-warm-up",
-            "timing the warm-up",
-            "a warm-up call, or the work after it, failed",
-            i -> {
-              long nanos = onThisThread().orElseThrow().deviceNanos();
-              return new Each<>(nanos, then.apply(i));
-            });
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
+    CountDownLatch start = new CountDownLatch(1);
+    long[] nanos = new long[threads];
+    List<R> results = new ArrayList<>(Collections.nCopies(threads, null));
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Thread> started = new ArrayList<>(threads);
+    for (int i = 0; i < threads; i++) {
+      int index = i;
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  nanos[index] = onThisThread().orElseThrow().deviceNanos();
+                  results.set(index, then.apply(index));
+                } catch (Throwable t) { // handed to the caller below
+                  failure.compareAndSet(null, t);
+                }
+              },
+              "odelt-warm-up-" + i);
+      thread.start();
+      started.add(thread);
+    }
+    start.countDown();
+    try {
+      for (Thread thread : started) {
+        thread.join();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while timing the warm-up", e);
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException(
+          "a warm-up call, or the work after it, failed", failure.get());
+    }
     return new Together<>(
-        new Cost(threads, each.stream().mapToLong(Each::nanos).sum()),
-        each.stream().map(Each::result).toList());
+        new Cost(threads, Arrays.stream(nanos).sum()), Collections.unmodifiableList(results));
   }
 }

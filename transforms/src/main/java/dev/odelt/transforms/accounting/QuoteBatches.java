@@ -258,8 +258,7 @@ public final class QuoteBatches
           warmUp.quoteTogether(threads, i -> calibration.predictAll(calibrated, i, threads));
       WarmUp.Cost warm = started.warmUp();
       List<CostCalibration.Prediction> predictions = CostCalibration.mean(started.results());
-      long earlyCalls =
-          (long) started.results().size() * CostCalibration.firstPassCalls(calibrated);
+      long earlyCalls = (long) threads * CostCalibration.firstPassCalls(calibrated);
       for (int i = 0; i < shapes.size(); i++) {
         CostCalibration.Prediction p = predictions.get(i);
         out.output(
