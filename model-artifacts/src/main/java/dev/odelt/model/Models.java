@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import dev.odelt.model.io.ModelPackage;
 import dev.odelt.model.io.ModelPackages;
+import dev.odelt.model.sample.NativeHeap;
 import dev.odelt.model.vae.LoadedVae;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -122,6 +123,10 @@ public final class Models {
     ModelPackage pkg = ModelPackages.read(location);
     int blocks = maxBlocks < 0 ? pkg.config().depth() : maxBlocks;
     Precision format = precision == null ? pkg.recommendedPrecision() : precision;
+    if (!device.isGpu()) {
+      // Before the first call's tensors: see NativeHeap for what the first calls cost otherwise.
+      NativeHeap.keepPages();
+    }
     LoadedVae vae =
         withDecoder && LatentModels.isLatent(pkg) ? LatentModels.load(pkg, device, shared) : null;
     LoadedModel model;
