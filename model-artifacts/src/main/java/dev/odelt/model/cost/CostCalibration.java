@@ -141,32 +141,17 @@ public final class CostCalibration {
    * shape's prediction alone: on the 2-core machine such spells moved single shapes' predictions by
    * up to 1.7× when their repeats were made in a row.
    *
+   * <p>Threads that calibrate at once ({@link WarmUp#quoteTogether}) go through the shapes in the
+   * same order, so a call shares the cores, caches and memory with the same shape on the other
+   * threads, as in the run: its worker threads mostly sample the same tier at the same time,
+   * because Flink hands each of them its batches sorted by key (tier, shard). In one mixed run of
+   * BENCHMARKS.md "Quote accuracy" the guided tier's 23 full batches ran within 4.5 s on both
+   * threads, and the Dormand–Prince batches finished in pairs.
+   *
    * @return one prediction per shape, in order
    * @throws IllegalArgumentException for a tier the sampler rejects
    */
   public List<Prediction> predictAll(List<Shape> shapes) {
-    return predictAll(shapes, 0, 1);
-  }
-
-  /**
-   * {@link #predictAll(List)} as thread {@code thread} of {@code threads} calibrating at once: its
-   * passes go through the measurements starting {@code thread / threads} of the way along, so that
-   * the threads work on different shapes at any moment, as the run's worker threads work on
-   * different batches. Why: a call shares the cores, caches and memory with whatever the other
-   * threads run meanwhile. In a run that is, over time, the plan's mix of work (mostly its dearest
-   * shapes); threads calibrating the same shapes in the same order would each share with a copy of
-   * itself. On the mixed manifest of BENCHMARKS.md "Quote accuracy", its guided tier runs beside
-   * the Dormand–Prince and Heun batches in the run; calibrated in step it was quoted 15.5% low,
-   * with this 4.8% and 18.2% low in two runs: no gain that machine's noise let one see. It is kept
-   * because it is how the run shares the cores.
-   *
-   * @throws IllegalArgumentException for a thread outside 0..threads−1, or a tier the sampler
-   *     rejects
-   */
-  public List<Prediction> predictAll(List<Shape> shapes, int thread, int threads) {
-    if (threads < 1 || thread < 0 || thread >= threads) {
-      throw new IllegalArgumentException("thread " + thread + " of " + threads);
-    }
     List<Measurement> all = new ArrayList<>();
     List<List<Measurement>> byShape = new ArrayList<>(shapes.size());
     for (Shape shape : shapes) {
@@ -184,19 +169,14 @@ public final class CostCalibration {
       }
       byShape.add(own);
     }
-    int n = all.size();
-    List<Measurement> order = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      order.add(all.get((i + (int) ((long) thread * n / threads)) % n));
-    }
-    for (Measurement m : order) {
+    for (Measurement m : all) {
       SampleStats s = sampler.apply(m.sets.get(0), m.tier);
       m.firstNanos = s.deviceNanos();
       m.firstBlock = s.blockEvaluations();
       m.spent += s.deviceNanos();
     }
     for (int r = 0; r < REPEATS; r++) {
-      for (Measurement m : order) {
+      for (Measurement m : all) {
         SampleStats s = sampler.apply(m.sets.get(r + 1), m.tier);
         m.nanos[r] = s.deviceNanos();
         m.velocity[r] = s.velocityEvaluations();

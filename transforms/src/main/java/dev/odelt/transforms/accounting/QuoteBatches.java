@@ -36,9 +36,9 @@ import org.apache.beam.sdk.values.PCollection;
  * before their first batches. All of it is timed as the run pays it ({@link WarmUp#quoteTogether}):
  * {@code min(worker threads, batches)} new threads warm up at once, the first sampler calls of this
  * fresh process, and go straight on into calibrating every shape ({@link
- * CostCalibration#predictAll(List, int, int)}: a first pass, then rounds, each thread starting at
- * another shape), as the run's threads go on into their first batches; a shape's prediction is the
- * threads' mean ({@link CostCalibration#mean}).
+ * CostCalibration#predictAll}: a first pass, then rounds, the threads in step, as the run's threads
+ * mostly sample one tier at a time), as the run's threads go on into their first batches; a shape's
+ * prediction is the threads' mean ({@link CostCalibration#mean}).
  *
  * <p>Like {@code GenerateImages}, the calibrating DoFn loads the shared model once per JVM; a model
  * or device fault throws so that the runner retries.
@@ -255,7 +255,7 @@ public final class QuoteBatches
       // straight on into calibrating, as the run's go on into their first batches.
       int threads = warmUpThreads(workerThreads, batches);
       WarmUp.Together<List<CostCalibration.Prediction>> started =
-          warmUp.quoteTogether(threads, i -> calibration.predictAll(calibrated, i, threads));
+          warmUp.quoteTogether(threads, i -> calibration.predictAll(calibrated));
       WarmUp.Cost warm = started.warmUp();
       List<CostCalibration.Prediction> predictions = CostCalibration.mean(started.results());
       long earlyCalls = (long) threads * CostCalibration.firstPassCalls(calibrated);
