@@ -40,7 +40,7 @@ public final class NativeHeap {
   /** Set to {@code system} to leave the C allocator's defaults. */
   public static final String PROPERTY = "odelt.nativeHeap";
 
-  /** Blocks below this come from the heap, not a fresh mmap (glibc's maximum is far higher). */
+  /** Blocks below this come from the heap, not a fresh mmap. */
   public static final int MMAP_THRESHOLD = 256 << 20;
 
   /** Free memory at the top of the heap that is kept rather than returned to the system. */
@@ -112,8 +112,9 @@ public final class NativeHeap {
     } catch (UnsatisfiedLinkError e) {
       return Outcome.NOT_GLIBC;
     }
-    // mallopt returns 1 on success. glibc before 2.35 caps the mmap threshold at 32 MiB; a
-    // refusal only costs speed, so the job goes on with the defaults.
+    // mallopt returns 1 on success. Older glibc versions refuse an mmap threshold above 32 MiB
+    // (half their largest arena heap); a refusal only costs speed, so the job goes on with the
+    // defaults.
     if (mallopt.invokeInt(new Object[] {M_MMAP_THRESHOLD, MMAP_THRESHOLD}) != 1
         || mallopt.invokeInt(new Object[] {M_TRIM_THRESHOLD, TRIM_THRESHOLD}) != 1) {
       LOG.warn(
