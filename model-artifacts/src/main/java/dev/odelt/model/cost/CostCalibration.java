@@ -32,13 +32,14 @@ import java.util.function.BiFunction;
  * the rounds give a settled call's time ({@link Prediction#deviceNanos()}), and the first pass what
  * the same call costs when it is among a thread's first calls after its warm-up ({@link
  * Prediction#firstDeviceNanos()}): measured on the CPU, a run's first calls after the warm-up cost
- * 1.2–2× their settled time (the JIT is still compiling the Java side of the operator calls), and
- * for a run of a few batches nearly every call is such a call. The one-off cost of a process and a
- * thread is predicted apart ({@link WarmUp}), charged once per worker thread rather than to any
- * shape or tier. The calibration items are fixed (seeds 0..B−1, classes cycling over the model's
- * classes), so a calibration does the same work every time; only the device's speed varies. Time is
- * the sampler's own {@link SampleStats#deviceNanos()} (its {@link
- * dev.odelt.model.sample.DeviceClock}), the quantity the job's accounting sums.
+ * more than their settled time (the JIT is still compiling the Java side of the operator calls;
+ * until the C allocator's thresholds were fixed, {@link dev.odelt.model.sample.NativeHeap}, fresh
+ * pages made it 1.2–2×), and for a run of a few batches nearly every call is such a call. The
+ * one-off cost of a process and a thread is predicted apart ({@link WarmUp}), charged once per
+ * worker thread rather than to any shape or tier. The calibration items are fixed (seeds 0..B−1,
+ * classes cycling over the model's classes), so a calibration does the same work every time; only
+ * the device's speed varies. Time is the sampler's own {@link SampleStats#deviceNanos()} (its
+ * {@link dev.odelt.model.sample.DeviceClock}), the quantity the job's accounting sums.
  */
 public final class CostCalibration {
 

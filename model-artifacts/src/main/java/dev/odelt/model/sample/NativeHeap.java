@@ -105,9 +105,10 @@ public final class NativeHeap {
       return Outcome.NOT_GLIBC;
     }
     NativeLibrary c = NativeLibrary.getInstance(Platform.C_LIBRARY_NAME);
+    Function version;
     Function mallopt;
     try {
-      c.getFunction("gnu_get_libc_version");
+      version = c.getFunction("gnu_get_libc_version"); // glibc's own: absent from other C libraries
       mallopt = c.getFunction("mallopt");
     } catch (UnsatisfiedLinkError e) {
       return Outcome.NOT_GLIBC;
@@ -120,7 +121,7 @@ public final class NativeHeap {
       LOG.warn(
           "glibc {} refused mallopt(M_MMAP_THRESHOLD, {}) or mallopt(M_TRIM_THRESHOLD, {}); the"
               + " first calls of each batch shape will cost more than later ones",
-          c.getFunction("gnu_get_libc_version").invokeString(new Object[0], false),
+          version.invokeString(new Object[0], false),
           MMAP_THRESHOLD,
           TRIM_THRESHOLD);
       return Outcome.REFUSED;
