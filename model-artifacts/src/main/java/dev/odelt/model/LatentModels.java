@@ -33,13 +33,14 @@ final class LatentModels {
   }
 
   /**
-   * Loads the decoder of a latent model onto {@code device}: the JVM-wide copy when {@code
-   * shared}, else a private one its caller closes.
+   * Loads the decoder of a latent model onto {@code device} in {@code precision} (the network's):
+   * the JVM-wide copy when {@code shared}, else a private one its caller closes.
    *
-   * @throws InvalidModelPackageException when the manifest names no decoder, the decoder's
-   *     manifest does not match its sha256, or its latent channels are not the network's
+   * @throws InvalidModelPackageException when the manifest names no decoder, the decoder's manifest
+   *     does not match its sha256, or its latent channels are not the network's
    */
-  static LoadedVae load(ModelPackage pkg, Device device, boolean shared) throws IOException {
+  static LoadedVae load(ModelPackage pkg, Device device, boolean shared, Precision precision)
+      throws IOException {
     String manifestAt = ModelPackages.manifestLocation(pkg.location());
     DecoderRef ref = pkg.manifest().getDecoder();
     if (ref.getLocation().isEmpty()) {
@@ -52,7 +53,8 @@ final class LatentModels {
     String location = resolve(manifestAt, ref.getLocation());
     String decoderManifest = ModelPackages.manifestLocation(location);
     String actual =
-        ModelPackages.sha256(ObjectStores.forLocation(decoderManifest).readAllBytes(decoderManifest));
+        ModelPackages.sha256(
+            ObjectStores.forLocation(decoderManifest).readAllBytes(decoderManifest));
     if (!actual.equals(ref.getSha256())) {
       throw new InvalidModelPackageException(
           Problem.CHECKSUM_MISMATCH,
@@ -64,7 +66,8 @@ final class LatentModels {
               + ", the model's manifest says "
               + (ref.getSha256().isEmpty() ? "(none)" : ref.getSha256()));
     }
-    LoadedVae vae = shared ? Vaes.shared(location, device) : Vaes.load(location, device);
+    LoadedVae vae =
+        shared ? Vaes.shared(location, device, precision) : Vaes.load(location, device, precision);
     if (vae.config().latentChannels() != pkg.config().channels()) {
       if (!shared) {
         vae.close();

@@ -128,7 +128,9 @@ public final class Models {
       NativeHeap.keepPages();
     }
     LoadedVae vae =
-        withDecoder && LatentModels.isLatent(pkg) ? LatentModels.load(pkg, device, shared) : null;
+        withDecoder && LatentModels.isLatent(pkg)
+            ? LatentModels.load(pkg, device, shared, format)
+            : null;
     LoadedModel model;
     try {
       model = LoadedModel.create(pkg, device, shared, blocks, format, vae);

@@ -3,6 +3,7 @@ package dev.odelt.model.vae;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.odelt.model.Precision;
 import dev.odelt.model.io.InvalidModelPackageException;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
 import dev.odelt.model.io.SafeTensors;
@@ -42,9 +43,17 @@ public final class DecodeLatents {
    */
   public record Summary(int images, int height, int width, double seconds) {}
 
+  /** As {@link #run(String, String, String, String, int, Precision)} in float32. */
+  public static Summary run(
+      String vaeLocation, String latentsFile, String outputFile, String device, int batchSize)
+      throws IOException {
+    return run(vaeLocation, latentsFile, outputFile, device, batchSize, Precision.FP32);
+  }
+
   /**
-   * Loads a VAE package (a private copy), decodes the latents of {@code latentsFile} in batches of
-   * at most {@code batchSize} images, writes {@code outputFile} and frees the VAE.
+   * Loads a VAE package (a private copy) in {@code precision}, decodes the latents of {@code
+   * latentsFile} in batches of at most {@code batchSize} images, writes {@code outputFile} (float32
+   * whatever the precision) and frees the VAE.
    *
    * @param device {@code cpu} for float32 CPU parity; see {@link dev.odelt.model.Models}
    * @throws InvalidModelPackageException for a bad package or latents file (naming it and the
@@ -53,13 +62,18 @@ public final class DecodeLatents {
    * @throws IOException when a store fails
    */
   public static Summary run(
-      String vaeLocation, String latentsFile, String outputFile, String device, int batchSize)
+      String vaeLocation,
+      String latentsFile,
+      String outputFile,
+      String device,
+      int batchSize,
+      Precision precision)
       throws IOException {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     }
     Tensor latents = readLatents(latentsFile);
-    try (LoadedVae vae = Vaes.load(vaeLocation, device)) {
+    try (LoadedVae vae = Vaes.load(vaeLocation, device, precision)) {
       checkLatents(latents, vae.config(), latentsFile);
       long start = System.nanoTime();
       Tensor images = decode(vae, latents, batchSize);
@@ -68,6 +82,7 @@ public final class DecodeLatents {
       metadata.put("vae", vae.manifest().getName() + " " + vae.manifest().getVersion());
       metadata.put("vae_weights_sha256", vae.manifest().getWeights().getSha256());
       metadata.put("layout", "NHWC");
+      metadata.put("precision", precision.label());
       ObjectStores.forLocation(outputFile)
           .write(
               outputFile,

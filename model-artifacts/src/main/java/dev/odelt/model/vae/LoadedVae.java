@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.odelt.model.Precision;
 import dev.odelt.model.io.Tensor;
 import dev.odelt.model.io.VaePackage;
 import dev.odelt.proto.v1.VaeManifest;
@@ -38,8 +39,8 @@ public final class LoadedVae implements AutoCloseable {
     this.shared = shared;
   }
 
-  /** Copies a verified package onto {@code device}. */
-  static LoadedVae create(VaePackage pkg, Device device, boolean shared) {
+  /** Copies a verified package onto {@code device}, in {@code precision}. */
+  static LoadedVae create(VaePackage pkg, Device device, boolean shared, Precision precision) {
     NDManager manager = NDManager.newBaseManager(device);
     manager.setName("odelt-vae:" + pkg.location() + "@" + device);
     try {
@@ -50,7 +51,7 @@ public final class LoadedVae implements AutoCloseable {
         array.setRequiresGradient(false);
         arrays.put(e.getKey(), array);
       }
-      decoder.setParameters(arrays);
+      decoder.setParameters(arrays, precision);
       return new LoadedVae(pkg.location(), pkg.manifest(), manager, decoder, shared);
     } catch (RuntimeException e) {
       manager.close();
@@ -97,9 +98,14 @@ public final class LoadedVae implements AutoCloseable {
     return manager;
   }
 
-  /** Bytes of the parameters on the device (float32: 4 per value). */
+  /** Bytes of the parameters on the device (float32: 4 per value; bfloat16 weights: 2). */
   public long parameterBytes() {
-    return 4L * decoder.parameterCount();
+    return decoder.parameterBytes();
+  }
+
+  /** The precision the decoder computes in (see {@link VaeDecoder}). */
+  public Precision precision() {
+    return decoder.precision();
   }
 
   /** Native arrays alive under this VAE's manager (weights and any open calls), for leak tests. */
@@ -122,6 +128,14 @@ public final class LoadedVae implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "LoadedVae[" + manifest.getName() + " " + manifest.getVersion() + " @ " + device() + "]";
+    return "LoadedVae["
+        + manifest.getName()
+        + " "
+        + manifest.getVersion()
+        + " @ "
+        + device()
+        + ", "
+        + precision()
+        + "]";
   }
 }

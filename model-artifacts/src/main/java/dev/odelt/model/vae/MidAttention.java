@@ -1,9 +1,11 @@
 package dev.odelt.model.vae;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import dev.odelt.model.Precision;
 
 /**
  * The mid block's single-head self-attention over the N = H·W positions (diffusers' Attention with
@@ -11,6 +13,8 @@ import ai.djl.nn.core.Linear;
  * q, k, v = Linear(C → C) per position → softmax(q·kᵀ/√C)·v → {@code to_out.0} Linear → plus the
  * input. Linear weights are (out, in), as in PyTorch; the diffusers names are kept ({@code to_q},
  * {@code to_k}, {@code to_v}, {@code to_out.0}, {@code group_norm}).
+ *
+ * <p>In a bfloat16 decoder the products run in bfloat16 and the GroupNorm and softmax in float32.
  */
 public final class MidAttention extends VaeBlock {
 
@@ -55,8 +59,10 @@ public final class MidAttention extends VaeBlock {
     NDArray q;
     NDArray k;
     NDArray v;
-    try (NDArray normed = VaeOps.groupNorm(x, groups, normW, normB);
-        NDArray flat = normed.reshape(b, channels, h * w);
+    Precision precision = Precision.of(qW.getArray());
+    try (NDArray normed = VaeOps.groupNorm(x, groups, normW, normB); // float32
+        NDArray cast = precision.cast(normed);
+        NDArray flat = cast.reshape(b, channels, h * w);
         NDArray tokens = flat.transpose(0, 2, 1)) { // (B, N, C), a view
       q = linear(tokens, qW, qB); // (B, N, C)
       k = linear(tokens, kW, kB);
@@ -67,7 +73,7 @@ public final class MidAttention extends VaeBlock {
         NDArray qs = q.muli(scale);
         NDArray kt = k.transpose(0, 2, 1); // (B, C, N)
         NDArray scores = qs.matMul(kt); // (B, N, N)
-        NDArray weights = scores.softmax(-1)) {
+        NDArray weights = softmax(scores, precision)) {
       k.close();
       attended = weights.matMul(v); // (B, N, C)
     }
@@ -76,6 +82,17 @@ public final class MidAttention extends VaeBlock {
         NDArray projected = linear(attended, outW, outB); // (B, N, C)
         NDArray channelsFirst = projected.transpose(0, 2, 1)) { // (B, C, N), a view
       return channelsFirst.reshape(b, channels, h, w).addi(x); // (B, C, H, W)
+    }
+  }
+
+  /** Softmax over the last axis in float32, returned in {@code precision}. */
+  private static NDArray softmax(NDArray scores, Precision precision) {
+    if (precision == Precision.FP32) {
+      return scores.softmax(-1);
+    }
+    try (NDArray wide = scores.toType(DataType.FLOAT32, false);
+        NDArray weights = wide.softmax(-1)) {
+      return precision.cast(weights);
     }
   }
 

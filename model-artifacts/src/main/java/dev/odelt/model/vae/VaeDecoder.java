@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.odelt.model.Precision;
 import dev.odelt.model.noise.GaussianNoise;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,8 +35,21 @@ import java.util.function.UnaryOperator;
  * convolutions (out, in, kh, kw), Linear weights (out, in)). A decoder is created empty, then
  * {@link #setParameters(Map)} or {@link #initialize(NDManager, long)} sets every array once; after
  * that it is read-only and {@link #decode} is safe to call from many threads at once.
+ *
+ * <p>Precision: in {@link Precision#BF16} the convolution and Linear weights and biases are held in
+ * bfloat16 (converted once when set), so convolutions and matrix products run in bfloat16 and the
+ * activations between them are bfloat16; GroupNorm (statistics and affine, whose parameters stay
+ * float32), SiLU after it, the attention's softmax, the division by s and the output are float32. A
+ * layer whose output count is not a multiple of {@value #BF16_OUTPUT_MULTIPLE} stays float32 (here
+ * {@code post_quant_conv}, L outputs, and {@code conv_out}, 3): PyTorch 2.5.1's CPU bfloat16 3×3
+ * convolution returned wrong values on this machine for such output counts (3, 12, 24 wrong by
+ * about half the output's range, 16, 32, 64 right, whatever the input channels), and both layers
+ * cost well under 1 % of the decoder's operations.
  */
 public final class VaeDecoder extends VaeBlock {
+
+  /** A layer runs in bfloat16 only when its output count is a multiple of this. */
+  static final int BF16_OUTPUT_MULTIPLE = 16;
 
   private final VaeConfig config;
   private final Parameter postQuantW;
@@ -54,6 +68,7 @@ public final class VaeDecoder extends VaeBlock {
   private final Map<String, Shape> shapes;
 
   private volatile boolean loaded;
+  private volatile Precision precision = Precision.FP32;
 
   public VaeDecoder(VaeConfig config) {
     this.config = config;
@@ -117,14 +132,51 @@ public final class VaeDecoder extends VaeBlock {
     return shapes.values().stream().mapToLong(Shape::size).sum();
   }
 
+  /** The precision the parameters are held and the products run in. */
+  public Precision precision() {
+    return precision;
+  }
+
+  /** Bytes of the parameters as held: bfloat16 weights and biases take 2 bytes, the rest 4. */
+  public long parameterBytes() {
+    long bytes = 0;
+    for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+      bytes += e.getValue().size() * (reduced(e.getKey()) ? precision.bytesPerValue() : 4);
+    }
+    return bytes;
+  }
+
   /**
-   * Sets every parameter from a map of float32 arrays (all on one device). The arrays become owned
-   * by the decoder.
+   * Whether a parameter is held in the decoder's precision (else always float32): the weights and
+   * biases of layers whose output count (the first dimension of both) is a multiple of {@value
+   * #BF16_OUTPUT_MULTIPLE}.
+   */
+  private boolean reduced(String name) {
+    Parameter.Type type = parameters.get(name).getType();
+    return (type == Parameter.Type.WEIGHT || type == Parameter.Type.BIAS)
+        && shapes.get(name).get(0) % BF16_OUTPUT_MULTIPLE == 0;
+  }
+
+  /**
+   * Sets every parameter from a map of float32 arrays (all on one device), in float32. The arrays
+   * become owned by the decoder.
    *
    * @throws IllegalArgumentException naming the tensor when one is missing, unknown or of the wrong
    *     shape (nothing is set then)
    */
   public void setParameters(Map<String, NDArray> arrays) {
+    setParameters(arrays, Precision.FP32);
+  }
+
+  /**
+   * Sets every parameter from a map of float32 arrays (all on one device), converting weights and
+   * biases to {@code precision} (the float32 arrays given are then freed). The arrays become owned
+   * by the decoder.
+   *
+   * @throws IllegalArgumentException naming the tensor when one is missing, unknown or of the wrong
+   *     shape (nothing is set then)
+   */
+  public void setParameters(Map<String, NDArray> arrays, Precision precision) {
     for (String name : arrays.keySet()) {
       if (!parameters.containsKey(name)) {
         throw new IllegalArgumentException("Unknown tensor '" + name + "' for this VAE decoder");
@@ -146,8 +198,16 @@ public final class VaeDecoder extends VaeBlock {
       }
     }
     for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-      e.getValue().setArray(arrays.get(e.getKey()));
+      NDArray array = arrays.get(e.getKey());
+      if (reduced(e.getKey()) && precision != Precision.of(array)) {
+        NDArray converted = precision.cast(array);
+        converted.setRequiresGradient(false);
+        array.close();
+        array = converted;
+      }
+      e.getValue().setArray(array);
     }
+    this.precision = precision;
     loaded = true;
   }
 
@@ -156,6 +216,11 @@ public final class VaeDecoder extends VaeBlock {
    * N(0, 1/fan_in), GroupNorm scales 1 + N(0, 0.1²), shifts and biases N(0, 0.1²).
    */
   public void initialize(NDManager manager, long seed) {
+    initialize(manager, seed, Precision.FP32);
+  }
+
+  /** As {@link #initialize(NDManager, long)}, the values rounded to {@code precision} once. */
+  public void initialize(NDManager manager, long seed, Precision precision) {
     Map<String, NDArray> arrays = new LinkedHashMap<>();
     for (Map.Entry<String, Shape> e : shapes.entrySet()) {
       String name = e.getKey();
@@ -177,7 +242,7 @@ public final class VaeDecoder extends VaeBlock {
       array.setRequiresGradient(false);
       arrays.put(name, array);
     }
-    setParameters(arrays);
+    setParameters(arrays, precision);
   }
 
   /**
@@ -187,7 +252,8 @@ public final class VaeDecoder extends VaeBlock {
    * before returning, so only the result stays.
    *
    * @param latents (B, L, h, w) float32 on this decoder's device; left intact
-   * @return (B, out_channels, f·h, f·w) on {@code latents}' manager
+   * @return (B, out_channels, f·h, f·w) float32 on {@code latents}' manager, whatever the decoder's
+   *     precision
    * @throws IllegalArgumentException for a wrong shape, type or device
    * @throws IllegalStateException when the parameters are not set
    */
@@ -220,7 +286,7 @@ public final class VaeDecoder extends VaeBlock {
       NDArray divisor = call.create(config.scalingFactor());
       NDArray z = latents.div(divisor); // (B, L, h, w), on the caller's manager: move it
       z.attach(call);
-      NDArray images = apply(z);
+      NDArray images = VaeOps.float32(apply(z));
       images.attach(caller);
       return images;
     } finally {

@@ -2,16 +2,22 @@ package dev.odelt.model.vae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
+import dev.odelt.model.Precision;
 
 /**
  * Tensor functions of the decoder on NCHW activations. Every function puts the activation first, so
  * results belong to the caller's (per-call) manager, never to the parameters' manager. They are for
  * inference: some work in place on fresh activations, and every temporary array is closed before
  * returning, since at 256×256 one activation of 128 channels is 32 MiB per image.
+ *
+ * <p>Precision follows the parameters: a convolution or matrix product runs in its weight's format
+ * (its input converted when it differs), GroupNorm always in float32 (its input converted when it
+ * is bfloat16, its result float32), so a bfloat16 decoder keeps its statistics in float32.
  */
 final class VaeOps {
 
@@ -20,16 +26,27 @@ final class VaeOps {
 
   private VaeOps() {}
 
-  /** A 2-D convolution, stride 1, zero padding {@code pad} on each side. */
+  /**
+   * A 2-D convolution, stride 1, zero padding {@code pad} on each side, in the weight's precision:
+   * {@code x} is converted first when it is in another one (the copy is freed before returning).
+   */
   static NDArray conv(NDArray x, Parameter weight, Parameter bias, int pad) {
-    return Conv2d.conv2d(
-            x,
-            weight.getArray(),
-            bias.getArray(),
-            new Shape(1, 1),
-            new Shape(pad, pad),
-            new Shape(1, 1))
-        .singletonOrThrow();
+    NDArray w = weight.getArray();
+    NDArray input = Precision.of(w).cast(x);
+    try {
+      return Conv2d.conv2d(
+              input, w, bias.getArray(), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1))
+          .singletonOrThrow();
+    } finally {
+      if (input != x) {
+        input.close();
+      }
+    }
+  }
+
+  /** {@code x} as float32: {@code x} itself when it is, else a new array the caller frees. */
+  static NDArray float32(NDArray x) {
+    return x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
   }
 
   /**
@@ -37,12 +54,24 @@ final class VaeOps {
    * normalised over its C/G·H·W values (biased variance, eps {@link #EPS}), then y·γ_c + β_c. Runs
    * as PyTorch's batch normalisation in training mode over a (1, B·G, C/G·H·W) view (axis -1: DJL
    * then passes it to torch.batch_norm unchanged, which normalises dim 1), which computes exactly
-   * these per-group statistics in one pass, then the affine in place.
+   * these per-group statistics in one pass, then the affine in place. Always in float32: a bfloat16
+   * {@code x} is converted first.
    *
-   * @param x (B, C, H, W)
-   * @return (B, C, H, W), a new array
+   * @param x (B, C, H, W), float32 or bfloat16
+   * @return (B, C, H, W) float32, a new array
    */
   static NDArray groupNorm(NDArray x, int groups, Parameter gamma, Parameter beta) {
+    NDArray f = float32(x);
+    try {
+      return groupNorm32(f, groups, gamma, beta);
+    } finally {
+      if (f != x) {
+        f.close();
+      }
+    }
+  }
+
+  private static NDArray groupNorm32(NDArray x, int groups, Parameter gamma, Parameter beta) {
     Shape s = x.getShape();
     long b = s.get(0);
     long c = s.get(1);

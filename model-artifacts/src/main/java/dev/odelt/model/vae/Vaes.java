@@ -2,6 +2,7 @@ package dev.odelt.model.vae;
 
 import ai.djl.Device;
 import dev.odelt.model.Models;
+import dev.odelt.model.Precision;
 import dev.odelt.model.io.ModelPackages;
 import dev.odelt.model.io.VaePackage;
 import dev.odelt.model.io.VaePackages;
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
  * Loads VAE packages onto devices, as {@link Models} does for networks: {@link #shared} keeps one
  * loaded copy per (manifest location, device) per JVM, loaded once on first use; devices are named
  * as for {@link Models#resolveDevice} ({@code auto}, {@code cpu}, {@code gpu}, {@code gpu:N}).
+ * Without a precision a VAE loads in float32; a latent model's decoder loads in the model's.
  */
 public final class Vaes {
 
@@ -34,17 +36,20 @@ public final class Vaes {
    * @throws IllegalArgumentException for an unknown device
    */
   public static LoadedVae shared(String location, String device) {
-    return shared(location, Models.resolveDevice(device));
+    return shared(location, Models.resolveDevice(device), Precision.FP32);
   }
 
-  /** As {@link #shared(String, String)} on a resolved device (a latent model's own device). */
-  public static LoadedVae shared(String location, Device resolved) {
-    String key = ModelPackages.manifestLocation(location) + "|" + resolved;
+  /**
+   * As {@link #shared(String, String)} on a resolved device (a latent model's own device), in a
+   * precision; each (location, device, precision) has its own copy.
+   */
+  public static LoadedVae shared(String location, Device resolved, Precision precision) {
+    String key = ModelPackages.manifestLocation(location) + "|" + resolved + "|" + precision;
     return SHARED.computeIfAbsent(
         key,
         k -> {
           try {
-            return load(location, resolved, true);
+            return load(location, resolved, true, precision);
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
@@ -57,25 +62,34 @@ public final class Vaes {
    * @throws dev.odelt.model.io.InvalidModelPackageException for a bad package
    */
   public static LoadedVae load(String location, String device) throws IOException {
-    return load(location, Models.resolveDevice(device), false);
+    return load(location, Models.resolveDevice(device), false, Precision.FP32);
   }
 
-  /** As {@link #load(String, String)} on a resolved device (a latent model's own device). */
-  public static LoadedVae load(String location, Device device) throws IOException {
-    return load(location, device, false);
+  /** As {@link #load(String, String)} in a precision. */
+  public static LoadedVae load(String location, String device, Precision precision)
+      throws IOException {
+    return load(location, Models.resolveDevice(device), false, precision);
   }
 
-  private static LoadedVae load(String location, Device device, boolean shared) throws IOException {
+  /** As {@link #load(String, String, Precision)} on a resolved device (a latent model's own). */
+  public static LoadedVae load(String location, Device device, Precision precision)
+      throws IOException {
+    return load(location, device, false, precision);
+  }
+
+  private static LoadedVae load(String location, Device device, boolean shared, Precision precision)
+      throws IOException {
     long start = System.nanoTime();
     VaePackage pkg = VaePackages.read(location);
-    LoadedVae vae = LoadedVae.create(pkg, device, shared);
+    LoadedVae vae = LoadedVae.create(pkg, device, shared, precision);
     LOG.info(
-        "Loaded VAE decoder {} {} from {} on {} ({} parameters) in {} ms",
+        "Loaded VAE decoder {} {} from {} on {} ({} parameters, {}) in {} ms",
         pkg.manifest().getName(),
         pkg.manifest().getVersion(),
         pkg.location(),
         device,
         vae.decoder().parameterCount(),
+        precision,
         (System.nanoTime() - start) / 1_000_000);
     return vae;
   }

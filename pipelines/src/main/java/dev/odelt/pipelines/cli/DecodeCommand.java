@@ -1,5 +1,6 @@
 package dev.odelt.pipelines.cli;
 
+import dev.odelt.model.Precision;
 import dev.odelt.model.io.InvalidModelPackageException;
 import dev.odelt.model.vae.DecodeLatents;
 import dev.odelt.pipelines.GenerateJob;
@@ -11,20 +12,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code decode}: decodes latents with a VAE package, for third-party parity checks of the
- * decoder. The work is {@link DecodeLatents}'; this class only parses flags.
+ * {@code decode}: decodes latents with a VAE package, for third-party parity checks of the decoder.
+ * The work is {@link DecodeLatents}'; this class only parses flags.
  */
 @Command(
     name = "decode",
     usageHelpAutoWidth = true,
     synopsisHeading = "Usage:%n",
     customSynopsis = {
-      "  " + Cli.PROGRAM + " decode --vae=<vae dir> --latents=<in.safetensors>"
-          + " --output=<out.safetensors>"
+      "  "
+          + Cli.PROGRAM
+          + " decode --vae=<vae dir> --latents=<in.safetensors>"
+          + " --output=<out.safetensors> [--precision=fp32|bf16]"
     },
     descriptionHeading = "%n",
     description = {
-      "Decode latents with a VAE package in float32 on the CPU.",
+      "Decode latents with a VAE package on the CPU, in float32 (the default) or bfloat16"
+          + " (convolutions and matrix products in bfloat16; GroupNorm, softmax and the output in"
+          + " float32).",
       "Input: latents F32 (B, h, w, 4) NHWC, scaled as the DiT outputs them (the decoder divides"
           + " by scaling_factor). Output: images F32 (B, 8h, 8w, 3) NHWC, the raw decoder output"
           + " before any clipping.",
@@ -66,11 +71,18 @@ public final class DecodeCommand implements Callable<Integer> {
       description = "Images per decoder call (default 4).")
   int batchSize;
 
+  @Option(
+      names = "--precision",
+      paramLabel = "fp32|bf16",
+      defaultValue = "fp32",
+      description = "Number format of the decoder (default fp32).")
+  String precision;
+
   @Override
   public Integer call() throws Exception {
     DecodeLatents.Summary s;
     try {
-      s = DecodeLatents.run(vae, latents, output, "cpu", batchSize);
+      s = DecodeLatents.run(vae, latents, output, "cpu", batchSize, Precision.parse(precision));
     } catch (InvalidModelPackageException | IllegalArgumentException e) {
       return Cli.usageError(spec.commandLine(), e.getMessage());
     }

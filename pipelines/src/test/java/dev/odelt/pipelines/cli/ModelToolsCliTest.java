@@ -122,6 +122,36 @@ class ModelToolsCliTest {
     assertEquals(GenerateJob.EXIT_OK, run.exitCode(), run.console());
     Tensor decoded = SafeTensors.read(Files.readAllBytes(images), "images").tensors().get("images");
     assertEquals(java.util.List.of(2L, 24L, 40L, 3L), java.util.Arrays.stream(decoded.shape()).boxed().toList());
+
+    Path reduced = dir.resolve("images-bf16.safetensors");
+    CliTest.Run bf16 =
+        CliTest.cli(
+            "decode",
+            "--vae=" + vae,
+            "--latents=" + latents,
+            "--output=" + reduced,
+            "--precision=bf16");
+    assertEquals(GenerateJob.EXIT_OK, bf16.exitCode(), bf16.console());
+    float[] expected = decoded.data();
+    float[] actual =
+        SafeTensors.read(Files.readAllBytes(reduced), "images").tensors().get("images").data();
+    double max = 0;
+    double worst = 0;
+    for (int i = 0; i < expected.length; i++) {
+      max = Math.max(max, Math.abs(expected[i]));
+      worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+    }
+    assertTrue(worst <= 0.02 * max, "bf16 max |d| " + worst + " against max " + max);
+
+    CliTest.Run unknown =
+        CliTest.cli(
+            "decode",
+            "--vae=" + vae,
+            "--latents=" + latents,
+            "--output=" + dir.resolve("fp8.safetensors"),
+            "--precision=fp8");
+    assertEquals(GenerateJob.EXIT_USAGE, unknown.exitCode(), unknown.console());
+    assertFalse(Files.exists(dir.resolve("fp8.safetensors")));
   }
 
   @Test
