@@ -4,9 +4,11 @@ import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -113,6 +115,62 @@ public final class LocalObjectStore implements ObjectStore {
     } finally {
       Files.deleteIfExists(tmp);
     }
+  }
+
+  /**
+   * Streams into a hidden temporary file next to the target; commit sets the metadata and moves it
+   * into place atomically; close without commit deletes it.
+   */
+  @Override
+  public Upload upload(String location, String contentType, Map<String, String> metadata)
+      throws IOException {
+    Path target = toPath(location).toAbsolutePath();
+    Path dir = target.getParent();
+    Files.createDirectories(dir);
+    Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
+    OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16);
+    return new Upload() {
+      private boolean open = true;
+
+      @Override
+      public OutputStream stream() {
+        return out;
+      }
+
+      @Override
+      public void commit() throws IOException {
+        if (!open) {
+          throw new IOException("Upload of " + location + " is already closed");
+        }
+        out.close();
+        open = false;
+        try {
+          if (metadata != null && !metadata.isEmpty()) {
+            writeMetadata(tmp, metadata);
+          }
+          try {
+            Files.move(
+                tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+          } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+          }
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+      }
+
+      @Override
+      public void close() throws IOException {
+        if (open) {
+          open = false;
+          try {
+            out.close();
+          } finally {
+            Files.deleteIfExists(tmp);
+          }
+        }
+      }
+    };
   }
 
   private static void writeMetadata(Path file, Map<String, String> metadata) throws IOException {

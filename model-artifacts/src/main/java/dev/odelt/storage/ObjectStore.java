@@ -1,7 +1,10 @@
 package dev.odelt.storage;
 
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -46,6 +49,45 @@ public interface ObjectStore {
    */
   void write(String location, byte[] bytes, String contentType, Map<String, String> metadata)
       throws IOException;
+
+  /**
+   * Starts writing an object as a stream, for objects too large to hold in memory (dataset shards).
+   * The object appears under {@code location} only when {@link Upload#commit} returns, whole;
+   * closing an upload that was not committed abandons it and leaves nothing at the location (an
+   * earlier object there stays). The default buffers in memory and {@link #write}s on commit;
+   * stores that can stream override it.
+   */
+  default Upload upload(String location, String contentType, Map<String, String> metadata)
+      throws IOException {
+    ObjectStore store = this;
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    return new Upload() {
+      @Override
+      public OutputStream stream() {
+        return buffer;
+      }
+
+      @Override
+      public void commit() throws IOException {
+        store.write(location, buffer.toByteArray(), contentType, metadata);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  /**
+   * An object being written by {@link #upload}: write to {@link #stream()}, then {@link #commit()};
+   * {@link #close()} without a commit abandons it. Not thread-safe.
+   */
+  interface Upload extends Closeable {
+    /** Where the bytes go; do not close it (commit or close the upload instead). */
+    OutputStream stream();
+
+    /** Publishes the object whole under its location. */
+    void commit() throws IOException;
+  }
 
   /** Writes a whole object atomically with no content type or metadata. */
   default void write(String location, byte[] bytes) throws IOException {

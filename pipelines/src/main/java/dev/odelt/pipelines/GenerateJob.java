@@ -12,9 +12,12 @@ import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.proto.v1.TierAccount;
 import dev.odelt.storage.LocalObjectStore;
+import dev.odelt.storage.ObjectStore;
 import dev.odelt.storage.ObjectStores;
 import dev.odelt.storage.gcs.GcsObjectStore;
 import dev.odelt.transforms.accounting.WritePlan;
+import dev.odelt.transforms.datasets.DatasetFormat;
+import dev.odelt.transforms.datasets.ShardLayout;
 import dev.odelt.transforms.inference.TorchThreads;
 import dev.odelt.transforms.io.OutputLayout;
 import dev.odelt.transforms.report.WriteReport;
@@ -294,6 +297,14 @@ public final class GenerateJob {
     if (!(o.getDeviceHourPrice() >= 0) || Double.isInfinite(o.getDeviceHourPrice())) {
       throw new IllegalArgumentException("--deviceHourPrice must be a number >= 0");
     }
+    DatasetFormat format;
+    try {
+      format = DatasetFormat.parse(o.getFormat());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--format: " + e.getMessage(), e);
+    }
+    int shardImages = ShardLayout.checkShardImages(o.getShardImages());
+    checkOutputFormat(output, format, shardImages);
     // Last, because it is the only check that may touch the output (a probe object on gs://).
     checkAccess("--output", output, true);
     RunSummary info =
@@ -319,7 +330,9 @@ public final class GenerateJob {
                     Map.entry("runner", o.getRunner().getSimpleName()),
                     Map.entry("parallelism", Integer.toString(parallelism)),
                     Map.entry("torch_threads", Integer.toString(torchThreads)),
-                    Map.entry("plan", Boolean.toString(o.getPlan()))))
+                    Map.entry("plan", Boolean.toString(o.getPlan())),
+                    Map.entry("format", format.label()),
+                    Map.entry("shard_images", Integer.toString(shardImages))))
             .build();
     return new GeneratePipeline.Settings(
         manifests,
@@ -343,7 +356,69 @@ public final class GenerateJob {
         torchThreads,
         parallelism,
         info,
-        o.getPlan());
+        o.getPlan(),
+        format,
+        shardImages);
+  }
+
+  /**
+   * Refuses an output that already holds another format (a PNG tree under a shard format, shards
+   * under {@code png}, or shards of another format or size): mixing them would leave two datasets
+   * in one output, or stale shards next to new ones. The earlier run's format comes from its {@code
+   * run.json}, else from what lies under {@code images/} and {@code dataset/}.
+   */
+  static void checkOutputFormat(String output, DatasetFormat format, int shardImages)
+      throws IOException {
+    ObjectStore store = ObjectStores.forLocation(output);
+    String runJson = OutputLayout.location(output, OutputLayout.RUN_JSON);
+    String before = null;
+    String beforeShards = null;
+    if (store.exists(runJson)) {
+      RunSummary earlier = readSummary(output);
+      before = earlier.getOptionsOrDefault("format", DatasetFormat.PNG.label());
+      beforeShards = earlier.getOptionsMap().get("shard_images");
+    } else if (any(store, OutputLayout.location(output, "images/**"))) {
+      before = DatasetFormat.PNG.label();
+    } else {
+      for (DatasetFormat f : DatasetFormat.values()) {
+        if (f.sharded()
+            && any(store, OutputLayout.location(output, ShardLayout.DATASET_DIR + "/*/*." + f.extension()))) {
+          before = f.label();
+        }
+      }
+    }
+    if (before != null && !before.equals(format.label())) {
+      throw new IllegalArgumentException(
+          "--format="
+              + format.label()
+              + ": "
+              + output
+              + " already holds "
+              + (before.equals(DatasetFormat.PNG.label()) ? "a PNG tree" : before + " shards")
+              + " (--format="
+              + before
+              + "); write to a new --output, or use --format="
+              + before);
+    }
+    if (format.sharded()
+        && beforeShards != null
+        && !beforeShards.equals(Integer.toString(shardImages))) {
+      throw new IllegalArgumentException(
+          "--shardImages="
+              + shardImages
+              + ": "
+              + output
+              + " already holds shards of --shardImages="
+              + beforeShards
+              + "; write to a new --output, or use --shardImages="
+              + beforeShards);
+    }
+  }
+
+  private static boolean any(ObjectStore store, String glob) throws IOException {
+    try (var found = store.list(glob)) {
+      return found.findAny().isPresent();
+    }
   }
 
   /**
@@ -523,16 +598,18 @@ public final class GenerateJob {
         s.getModelName(),
         s.getModelVersion(),
         s.getWallSeconds());
+    boolean sharded = s.getTiersList().stream().anyMatch(t -> t.getShards() > 0);
     out.printf(
         Locale.ROOT,
-        "%-24s %9s %9s %8s %14s %10s %12s%n",
+        "%-24s %9s %9s %8s %14s %10s %12s%s%n",
         "tier",
         "requests",
         "images",
         "batches",
         "block evals",
         "device s*",
-        "cost*");
+        "cost*",
+        sharded ? String.format(Locale.ROOT, " %8s", "shards") : "");
     long batches = 0;
     double blocks = 0;
     for (TierAccount t : s.getTiersList()) {
@@ -541,14 +618,15 @@ public final class GenerateJob {
       blocks += tierBlocks;
       out.printf(
           Locale.ROOT,
-          "%-24s %9d %9d %8d %14.0f %10.2f %12.6f%n",
+          "%-24s %9d %9d %8d %14.0f %10.2f %12.6f%s%n",
           t.getTierLabel(),
           t.getRequests(),
           t.getImages(),
           t.getBatches(),
           tierBlocks,
           t.getDeviceSeconds(),
-          t.getEstimatedCost());
+          t.getEstimatedCost(),
+          sharded ? String.format(Locale.ROOT, " %8d", t.getShards()) : "");
     }
     if (s.getWarmUpSeconds() > 0) {
       out.printf(

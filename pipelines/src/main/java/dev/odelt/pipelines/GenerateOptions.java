@@ -50,13 +50,30 @@ public interface GenerateOptions extends PipelineOptions {
 
   void setMaxBatchSize(int value);
 
+  @Description(
+      "Output format: png (one PNG per image under images/<tier>/<request>/<i>.png), webdataset"
+          + " (tar), parquet (Hugging Face datasets) or tfrecord (tf.train.Example): the shard"
+          + " formats write dataset/<tier>/<NNNNN>.<ext>, index.json per tier and a dataset card")
+  @Default.String("png")
+  String getFormat();
+
+  void setFormat(String value);
+
+  @Description("Shard formats: images per shard (about; 1 to 1,000,000)")
+  @Default.Long(10_000)
+  long getShardImages();
+
+  void setShardImages(long value);
+
   @Description("Images per chunk when spreading a large request over workers")
   @Default.Integer(256)
   int getChunkSize();
 
   void setChunkSize(int value);
 
-  @Description("Skip images whose PNG already exists under --output (rerun after a crash)")
+  @Description(
+      "Rerun after a crash: skip images whose PNG already exists under --output (shard formats:"
+          + " keep every shard whose manifest proves it complete)")
   @Default.Boolean(false)
   boolean getResume();
 

@@ -1,10 +1,12 @@
 package dev.odelt.pipelines;
 
 import dev.odelt.proto.v1.BatchCost;
+import dev.odelt.proto.v1.BatchStats;
 import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.ImageRecord;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ModelManifest;
+import dev.odelt.proto.v1.PreviewImage;
 import dev.odelt.proto.v1.Plan;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.proto.v1.RunSummary;
@@ -15,6 +17,9 @@ import dev.odelt.transforms.accounting.QuoteCosts;
 import dev.odelt.transforms.accounting.WriteAccounting;
 import dev.odelt.transforms.accounting.WritePlan;
 import dev.odelt.transforms.batching.BatchByTier;
+import dev.odelt.transforms.datasets.DatasetFeatures;
+import dev.odelt.transforms.datasets.DatasetFormat;
+import dev.odelt.transforms.datasets.WriteDataset;
 import dev.odelt.transforms.inference.GenerateImages;
 import dev.odelt.transforms.io.ReadExistingImages;
 import dev.odelt.transforms.io.SkipWrittenImages;
@@ -39,6 +44,7 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * Wires the generation job:
@@ -48,6 +54,12 @@ import org.apache.beam.sdk.values.PCollectionTuple;
  *   → BatchByTier → SkipWrittenImages → GenerateImages → WriteImages ─┬→ records → WriteRecords
  *   resumed → ReadExistingImages ─┬→ ResumedRecords ──────────────────┘         → WritePreviews
  *   written by an earlier attempt ┘
+ *
+ * --format=webdataset|parquet|tfrecord: instead of BatchByTier … WriteImages
+ *   tasks → WriteDataset (count per tier, AssignShards by hash, GroupByShard, WriteShards: each
+ *   shard's images generated in order and streamed into dataset/&lt;tier&gt;/&lt;NNNNN&gt;.&lt;ext&gt;)
+ *   ─┬→ records → WriteRecords, AccountCosts;  first images of each shard → WritePreviews
+ *    └→ shard entries → index.json per tier → dataset/README.md
  * dead letters of every stage → WriteDeadLetters
  * requests + records + batch stats → AccountCosts → WriteAccounting (tiers, requests, run.json)
  *   → WriteReport (report.html; with previews and the first dead letters of each reason)
@@ -97,7 +109,9 @@ public final class GeneratePipeline {
       int torchThreads,
       int parallelism,
       RunSummary info,
-      boolean plan) {}
+      boolean plan,
+      DatasetFormat format,
+      int shardImages) {}
 
   /** Adds the job to {@code pipeline}. */
   public static void build(Pipeline pipeline, Settings s) {
@@ -134,11 +148,12 @@ public final class GeneratePipeline {
                 "ExpandRequests",
                 ExpandRequests.into(out)
                     .withChunkSize(s.chunkSize())
-                    .withResume(s.resume())
+                    // Shard formats resume per shard (WriteDataset), not per image file.
+                    .withResume(s.resume() && !s.format().sharded())
                     .withProgressSnapshots(snapshots));
-    PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
-        tasks.get(ExpandRequests.TASKS).apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()));
     if (s.plan()) {
+      PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
+          tasks.get(ExpandRequests.TASKS).apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()));
       quote(
           s,
           resolved,
@@ -147,6 +162,69 @@ public final class GeneratePipeline {
           deadLetters(parsed, unique, resolved, out, s.recordShards()));
       return;
     }
+    PCollection<ImageRecord> records;
+    PCollection<BatchStats> stats;
+    PCollection<PreviewImage> previewCandidates;
+    if (s.format().sharded()) {
+      PCollectionTuple dataset =
+          tasks.get(ExpandRequests.TASKS).apply("WriteDataset", dataset(s, snapshots));
+      records = dataset.get(WriteDataset.RECORDS);
+      stats = dataset.get(WriteDataset.STATS);
+      previewCandidates = dataset.get(WriteDataset.PREVIEWS);
+    } else {
+      PCollectionTuple generated =
+          pngTree(
+              s,
+              tasks,
+              tasks
+                  .get(ExpandRequests.TASKS)
+                  .apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize())),
+              snapshots);
+      records = generated.get(IMAGE_RECORDS);
+      stats = generated.get(GenerateImages.STATS);
+      previewCandidates = records.apply("PreviewCandidates", WritePreviews.fromRecords());
+    }
+    records.apply("WriteRecords", WriteRecords.to(out).withShards(s.recordShards()));
+    PCollection<String> previews =
+        previewCandidates.apply(
+            "WritePreviews", WritePreviews.to(out).withCount(s.previewImages()));
+
+    PCollection<DeadLetter> deadLetters =
+        deadLetters(parsed, unique, resolved, out, s.recordShards());
+
+    PCollectionTuple accounts =
+        PCollectionTuple.of(AccountCosts.REQUESTS, resolved.get(ResolveRequests.RESOLVED))
+            .and(AccountCosts.RECORDS, records)
+            .and(AccountCosts.STATS, stats)
+            .apply("AccountCosts", AccountCosts.withDeviceHourPrice(s.deviceHourPrice()));
+    PCollection<RunSummary> summary =
+        PCollectionTuple.of(WriteAccounting.TIERS, accounts.get(AccountCosts.TIERS))
+            .and(WriteAccounting.REQUEST_COSTS, accounts.get(AccountCosts.REQUEST_COSTS))
+            .and(WriteAccounting.DEAD_LETTERS, deadLetters)
+            .and(WriteAccounting.WARM_UP_NANOS, accounts.get(AccountCosts.WARM_UP_NANOS))
+            .apply(
+                "WriteAccounting",
+                WriteAccounting.to(out, s.info()).withRequestShards(s.recordShards()));
+    PCollectionTuple.of(WriteReport.RUN, summary)
+        .and(WriteReport.PREVIEWS, previews)
+        .and(WriteReport.DEAD_LETTERS, deadLetters)
+        .apply("WriteReport", WriteReport.to(out, s.manifest()));
+  }
+
+  /** The image records of the PNG tree, next to GenerateImages' stats. */
+  private static final TupleTag<ImageRecord> IMAGE_RECORDS = new TupleTag<ImageRecord>() {};
+
+  /**
+   * The PNG tree: generate the batches, write one PNG per image; outputs {@link #IMAGE_RECORDS} and
+   * {@link GenerateImages#STATS}.
+   */
+  private static PCollectionTuple pngTree(
+      Settings s,
+      PCollectionTuple tasks,
+      PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches,
+      ProgressSnapshots snapshots) {
+    String out = s.output();
+    Pipeline pipeline = batches.getPipeline();
     // After a lost worker, Flink reruns the generation region (and the producers of its lost
     // inputs): skip what an earlier attempt of this run already wrote.
     PCollectionList<RenderedImage> written = PCollectionList.empty(pipeline);
@@ -187,30 +265,35 @@ public final class GeneratePipeline {
         PCollectionList.of(fresh.apply("WriteImages", writeImages))
             .and(resumed.apply("ResumedRecords", writeImages))
             .apply("AllRecords", Flatten.pCollections());
-    records.apply("WriteRecords", WriteRecords.to(out).withShards(s.recordShards()));
-    PCollection<String> previews =
-        records.apply("WritePreviews", WritePreviews.to(out).withCount(s.previewImages()));
+    return PCollectionTuple.of(IMAGE_RECORDS, records)
+        .and(GenerateImages.STATS, generated.get(GenerateImages.STATS));
+  }
 
-    PCollection<DeadLetter> deadLetters =
-        deadLetters(parsed, unique, resolved, out, s.recordShards());
-
-    PCollectionTuple accounts =
-        PCollectionTuple.of(AccountCosts.REQUESTS, resolved.get(ResolveRequests.RESOLVED))
-            .and(AccountCosts.RECORDS, records)
-            .and(AccountCosts.STATS, generated.get(GenerateImages.STATS))
-            .apply("AccountCosts", AccountCosts.withDeviceHourPrice(s.deviceHourPrice()));
-    PCollection<RunSummary> summary =
-        PCollectionTuple.of(WriteAccounting.TIERS, accounts.get(AccountCosts.TIERS))
-            .and(WriteAccounting.REQUEST_COSTS, accounts.get(AccountCosts.REQUEST_COSTS))
-            .and(WriteAccounting.DEAD_LETTERS, deadLetters)
-            .and(WriteAccounting.WARM_UP_NANOS, accounts.get(AccountCosts.WARM_UP_NANOS))
-            .apply(
-                "WriteAccounting",
-                WriteAccounting.to(out, s.info()).withRequestShards(s.recordShards()));
-    PCollectionTuple.of(WriteReport.RUN, summary)
-        .and(WriteReport.PREVIEWS, previews)
-        .and(WriteReport.DEAD_LETTERS, deadLetters)
-        .apply("WriteReport", WriteReport.to(out, s.manifest()));
+  /** The shard formats: generate each shard's images and stream them into it. */
+  private static WriteDataset dataset(Settings s, ProgressSnapshots snapshots) {
+    WriteDataset write =
+        WriteDataset.to(
+                s.output(),
+                s.format(),
+                new WriteDataset.Generation(
+                    s.model(),
+                    s.device(),
+                    s.precision(),
+                    s.maxBatchSize(),
+                    s.torchThreads(),
+                    s.progressSeconds(),
+                    snapshots),
+                DatasetFeatures.of(s.manifest()),
+                new WriteDataset.Card(
+                    s.manifest().getName(),
+                    s.manifest().getVersion(),
+                    s.model(),
+                    s.precision(),
+                    s.info().getOptionsOrDefault("requests", "")))
+            .withShardImages(s.shardImages())
+            .withResume(s.resume())
+            .withPreviewImages(s.previewImages());
+    return s.info().getStarted().isEmpty() ? write : write.forRun(s.info().getStarted());
   }
 
   /** The dead letters of every stage, also written to errors/dead-letters-<shard>.jsonl. */

@@ -14,10 +14,12 @@ import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageException;
 import dev.odelt.storage.Globs;
 import dev.odelt.storage.ObjectStore;
+import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -211,6 +213,76 @@ public final class GcsObjectStore implements ObjectStore {
     } catch (StorageException e) {
       throw translate("write", location, e);
     }
+  }
+
+  /**
+   * Streams through a resumable upload session; commit finalises it (the object appears whole),
+   * close without commit abandons the session, which leaves nothing visible and expires on its own.
+   */
+  @Override
+  public Upload upload(String location, String contentType, Map<String, String> metadata)
+      throws IOException {
+    GcsLocation at = objectLocation(location);
+    BlobInfo.Builder info = BlobInfo.newBuilder(at.blobId());
+    if (contentType != null) {
+      info.setContentType(contentType);
+    }
+    if (metadata != null && !metadata.isEmpty()) {
+      info.setMetadata(metadata);
+    }
+    WriteChannel channel;
+    try {
+      channel = storage.get().writer(info.build());
+    } catch (StorageException e) {
+      throw translate("write", location, e);
+    }
+    OutputStream toChannel =
+        new OutputStream() {
+          @Override
+          public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) throws IOException {
+            ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+            try {
+              while (buffer.hasRemaining()) {
+                channel.write(buffer);
+              }
+            } catch (IOException e) {
+              throw unwrapChannelFailure("write", location, e);
+            }
+          }
+        };
+    OutputStream out = new BufferedOutputStream(toChannel, 1 << 20);
+    return new Upload() {
+      private boolean committed;
+
+      @Override
+      public OutputStream stream() {
+        return out;
+      }
+
+      @Override
+      public void commit() throws IOException {
+        if (committed) {
+          throw new IOException("Upload of " + location + " is already committed");
+        }
+        out.flush();
+        try {
+          channel.close();
+        } catch (IOException e) {
+          throw unwrapChannelFailure("write", location, e);
+        }
+        committed = true;
+      }
+
+      @Override
+      public void close() {
+        // Not committed: the channel stays open and unfinalised on purpose (see the method).
+      }
+    };
   }
 
   /**

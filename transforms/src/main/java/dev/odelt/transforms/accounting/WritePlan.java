@@ -143,7 +143,7 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
       List<KV<String, Long>> rejects,
       Instant finished) {
     EarlyCalls first = earlyCalls(tiers, shapes, info.getDeviceHourPrice());
-    tiers = first.tiers();
+    tiers = withShards(first.tiers(), info);
     RunSummary.Builder s =
         info.toBuilder().setFinished(finished.toString()).addAllTiers(tiers).clearRejectsByReason();
     if (!info.getStarted().isEmpty()) {
@@ -321,6 +321,26 @@ public final class WritePlan extends PTransform<PCollectionTuple, PCollection<Pl
       throw new UncheckedIOException(e);
     }
     return text.toString();
+  }
+
+  /**
+   * With a shard format ({@code format} and {@code shard_images} among the options), each tier's
+   * shards: {@code ceil(images / shard_images)}, at least one (as the run writes them).
+   */
+  static List<TierAccount> withShards(List<TierAccount> tiers, RunSummary info) {
+    String format = info.getOptionsOrDefault("format", "png");
+    long shardImages = Long.parseLong(info.getOptionsOrDefault("shard_images", "0"));
+    if (format.equals("png") || shardImages < 1) {
+      return tiers;
+    }
+    List<TierAccount> out = new ArrayList<>(tiers.size());
+    for (TierAccount t : tiers) {
+      out.add(
+          t.toBuilder()
+              .setShards(Math.max(1, (t.getImages() + shardImages - 1) / shardImages))
+              .build());
+    }
+    return out;
   }
 
   private static String num(double v) {

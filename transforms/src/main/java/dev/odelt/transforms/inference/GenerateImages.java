@@ -1,30 +1,14 @@
 package dev.odelt.transforms.inference;
 
-import com.google.protobuf.ByteString;
-import dev.odelt.model.LoadedModel;
-import dev.odelt.model.Models;
 import dev.odelt.model.Precision;
-import dev.odelt.model.Tier;
-import dev.odelt.model.cost.WarmUp;
-import dev.odelt.model.sample.BatchSplitter;
-import dev.odelt.model.sample.GeneratedImage;
-import dev.odelt.model.sample.SampleBatch;
-import dev.odelt.model.sample.SampleItem;
-import dev.odelt.model.sample.SampleStats;
 import dev.odelt.model.sample.Sampler;
 import dev.odelt.proto.v1.BatchStats;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.RenderedImage;
-import dev.odelt.proto.v1.TierSpec;
 import dev.odelt.transforms.accounting.Progress;
 import dev.odelt.transforms.accounting.ProgressSnapshots;
-import dev.odelt.transforms.io.PngImages;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Distribution;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -178,17 +162,7 @@ public final class GenerateImages
     private final int torchThreads;
     private final long progressSeconds;
     private final ProgressSnapshots snapshots;
-    private final Counter images = Metrics.counter(GenerateImages.class, "images_generated");
-    private final Counter blockEvaluations =
-        Metrics.counter(GenerateImages.class, "block_evaluations");
-    private final Distribution batchSizes =
-        Metrics.distribution(GenerateImages.class, "batch_size");
-    private final Distribution batchMillis =
-        Metrics.distribution(GenerateImages.class, "batch_millis");
-    private transient Sampler sampler;
-    private transient WarmUp warmUp;
-    private transient String deviceName;
-    private transient int nullClass;
+    private transient ImageRenderer renderer;
 
     GenerateBatchFn(
         String modelLocation,
@@ -212,13 +186,7 @@ public final class GenerateImages
       TorchThreads.configure(torchThreads);
       Progress.global().startReporting(progressSeconds);
       snapshots.start();
-      LoadedModel model =
-          Models.shared(
-              modelLocation, device, precision.isEmpty() ? null : Precision.parse(precision));
-      sampler = model.sampler();
-      warmUp = maxBatchSize > 0 ? WarmUp.shared(model, maxBatchSize) : null;
-      deviceName = model.device().toString();
-      nullClass = model.config().nullClass();
+      renderer = ImageRenderer.load(modelLocation, device, precision, maxBatchSize);
     }
 
     @ProcessElement
@@ -226,92 +194,9 @@ public final class GenerateImages
         @Element KV<ShardedKey<String>, Iterable<ImageTask>> batch, MultiOutputReceiver out) {
       List<ImageTask> tasks = new ArrayList<>();
       batch.getValue().forEach(tasks::add);
-      tasks.sort(
-          Comparator.comparing((ImageTask t) -> t.getRequest().getRequestId())
-              .thenComparingLong(ImageTask::getIndex));
-      ImageTask first = tasks.get(0);
-      String label = first.getRequest().getTierLabel();
-      for (ImageTask t : tasks) {
-        if (!t.getRequest().getTierLabel().equals(label)) {
-          throw new IllegalStateException(
-              "A batch mixes tiers " + label + " and " + t.getRequest().getTierLabel());
-        }
-      }
-      Tier tier = Tier.fromProto(first.getRequest().getTier());
-      List<SampleItem> items = new ArrayList<>(tasks.size());
-      for (ImageTask t : tasks) {
-        // No class: a request to an unconditional model, sampled with the null label.
-        int classId = t.getRequest().hasClassId() ? t.getRequest().getClassId() : nullClass;
-        items.add(new SampleItem(classId, t.getSeed()));
-      }
-      if (warmUp != null) {
-        warmUp
-            .onThisThread()
-            .ifPresent(
-                stats ->
-                    out.get(STATS)
-                        .output(
-                            batchStats(
-                                    warmUp.tier().label(),
-                                    warmUp.tier().toProto(),
-                                    warmUp.batchSize(),
-                                    maxBatchSize,
-                                    stats)
-                                .setWarmUp(true)
-                                .build()));
-      }
-      List<BatchSplitter.Part<SampleItem, SampleBatch>> parts =
-          BatchSplitter.run(items, sub -> sampler.sample(sub, tier));
-      for (BatchSplitter.Part<SampleItem, SampleBatch> part : parts) {
-        SampleStats stats = part.result().stats();
-        int n = part.items().size();
-        out.get(STATS)
-            .output(
-                batchStats(label, first.getRequest().getTier(), n, Math.max(maxBatchSize, n), stats)
-                    .build());
-        double seconds = stats.deviceNanos() / 1e9 / n;
-        for (int i = 0; i < n; i++) {
-          GeneratedImage image = part.result().images().get(i);
-          out.get(IMAGES)
-              .output(
-                  RenderedImage.newBuilder()
-                      .setTask(tasks.get(part.offset() + i))
-                      .setPng(
-                          ByteString.copyFrom(
-                              PngImages.encode(
-                                  image.width(), image.height(), image.channels(), image.pixels())))
-                      .setWidth(image.width())
-                      .setHeight(image.height())
-                      .setChannels(image.channels())
-                      .setDeviceSeconds(seconds)
-                      .setDecodeSeconds(stats.decodeNanos() / 1e9 / n)
-                      .setBlockEvaluations((double) stats.blockEvaluations() / n)
-                      .setVelocityEvaluations((double) stats.velocityEvaluations() / n)
-                      .setDevice(deviceName)
-                      .build());
-        }
-        images.inc(n);
-        blockEvaluations.inc(stats.blockEvaluations());
-        batchSizes.update(n);
-        batchMillis.update(stats.wallNanos() / 1_000_000);
-      }
-      Progress.global().done(label, tasks.size());
-    }
-
-    /** The record of one sampler call of {@code batchSize} images at {@code tier}. */
-    private static BatchStats.Builder batchStats(
-        String label, TierSpec tier, int batchSize, int maxBatchSize, SampleStats stats) {
-      return BatchStats.newBuilder()
-          .setTierLabel(label)
-          .setTier(tier)
-          .setBatchSize(batchSize)
-          .setMaxBatchSize(maxBatchSize)
-          .setVelocityEvaluations(stats.velocityEvaluations())
-          .setBlockEvaluations(stats.blockEvaluations())
-          .setDeviceNanos(stats.deviceNanos())
-          .setWallNanos(stats.wallNanos())
-          .setDecodeNanos(stats.decodeNanos())
-          .setDevice(stats.device());
+      tasks.sort(ImageRenderer.TASK_ORDER);
+      renderer.render(tasks, out.get(STATS)::output, out.get(IMAGES)::output);
+      Progress.global().done(tasks.get(0).getRequest().getTierLabel(), tasks.size());
     }
 
     @FinishBundle

@@ -128,6 +128,13 @@ public final class RetryingStore implements ObjectStore {
         });
   }
 
+  /** Opening is retried; a failure while streaming is not (the caller's bundle is). */
+  @Override
+  public Upload upload(String location, String contentType, Map<String, String> metadata)
+      throws IOException {
+    return retry("write", location, () -> store.upload(location, contentType, metadata));
+  }
+
   @Override
   public boolean exists(String location) throws IOException {
     return retry("check", location, () -> store.exists(location));

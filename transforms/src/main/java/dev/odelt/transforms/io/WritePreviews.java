@@ -1,6 +1,7 @@
 package dev.odelt.transforms.io;
 
 import dev.odelt.proto.v1.ImageRecord;
+import dev.odelt.proto.v1.PreviewImage;
 import dev.odelt.storage.ObjectStore;
 import java.awt.Color;
 import java.awt.Font;
@@ -18,12 +19,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Top;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
@@ -36,11 +39,13 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * installation (captions use the JDK's logical {@code SansSerif} font, which a headless JVM maps to
  * an installed font: on Debian, {@code fonts-dejavu-core}). Outputs the locations written.
  *
- * <p>It takes the images' records, not their bytes: only the small records are shuffled to pick
- * each tier's first images, and the sheet reads those few PNGs back from the output, where {@link
- * WriteImages} wrote them before emitting their records.
+ * <p>It takes candidates ({@link PreviewImage}): for the PNG tree the images' records alone ({@link
+ * #fromRecords}), so only the small records are shuffled to pick each tier's first images and the
+ * sheet reads those few PNGs back from the output, where {@link WriteImages} wrote them before
+ * emitting their records; for dataset shards each shard's first images with their PNGs (a few per
+ * shard, not every image).
  */
-public final class WritePreviews extends PTransform<PCollection<ImageRecord>, PCollection<String>> {
+public final class WritePreviews extends PTransform<PCollection<PreviewImage>, PCollection<String>> {
 
   private static final long serialVersionUID = 1L;
 
@@ -76,22 +81,31 @@ public final class WritePreviews extends PTransform<PCollection<ImageRecord>, PC
     return new WritePreviews(outputRoot, images);
   }
 
+  /** The candidates of the PNG tree: every record, its image read back from the output. */
+  public static MapElements<ImageRecord, PreviewImage> fromRecords() {
+    return MapElements.into(TypeDescriptor.of(PreviewImage.class))
+        .via((ImageRecord r) -> PreviewImage.newBuilder().setRecord(r).build());
+  }
+
   @Override
-  public PCollection<String> expand(PCollection<ImageRecord> records) {
-    return records
+  public PCollection<String> expand(PCollection<PreviewImage> candidates) {
+    return candidates
         .apply(
             "KeyByTier",
-            WithKeys.of(ImageRecord::getTierLabel).withKeyType(TypeDescriptors.strings()))
+            WithKeys.of((PreviewImage p) -> p.getRecord().getTierLabel())
+                .withKeyType(TypeDescriptors.strings()))
         .apply("FirstImages", Top.perKey(count, new LaterFirst()))
         .apply("WriteSheet", ParDo.of(new WriteSheetFn(outputRoot)));
   }
 
   /** Orders images so that the one with the smallest (request id, index) is the "largest". */
-  static final class LaterFirst implements Comparator<ImageRecord>, Serializable {
+  static final class LaterFirst implements Comparator<PreviewImage>, Serializable {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public int compare(ImageRecord a, ImageRecord b) {
+    public int compare(PreviewImage first, PreviewImage second) {
+      ImageRecord a = first.getRecord();
+      ImageRecord b = second.getRecord();
       int byId = a.getRequestId().compareTo(b.getRequestId());
       if (byId != 0) {
         return -byId;
@@ -352,7 +366,7 @@ public final class WritePreviews extends PTransform<PCollection<ImageRecord>, PC
     }
   }
 
-  static final class WriteSheetFn extends DoFn<KV<String, List<ImageRecord>>, String> {
+  static final class WriteSheetFn extends DoFn<KV<String, List<PreviewImage>>, String> {
     private static final long serialVersionUID = 1L;
     private final String outputRoot;
     private transient ObjectStore store;
@@ -367,14 +381,16 @@ public final class WritePreviews extends PTransform<PCollection<ImageRecord>, PC
     }
 
     @ProcessElement
-    public void process(@Element KV<String, List<ImageRecord>> tier, OutputReceiver<String> out)
+    public void process(@Element KV<String, List<PreviewImage>> tier, OutputReceiver<String> out)
         throws IOException {
       List<Tile> tiles = new ArrayList<>();
-      for (ImageRecord record : tier.getValue()) {
-        BufferedImage image =
-            PngImages.read(
-                store.readAllBytes(OutputLayout.location(outputRoot, record.getImagePath())));
-        tiles.add(Tile.of(image, record));
+      for (PreviewImage candidate : tier.getValue()) {
+        ImageRecord record = candidate.getRecord();
+        byte[] png =
+            candidate.getPng().isEmpty()
+                ? store.readAllBytes(OutputLayout.location(outputRoot, record.getImagePath()))
+                : candidate.getPng().toByteArray();
+        tiles.add(Tile.of(PngImages.read(png), record));
       }
       String location = OutputLayout.location(outputRoot, OutputLayout.previewPath(tier.getKey()));
       store.write(

@@ -192,6 +192,7 @@ class WriteImagesTest {
     pipeline
         .apply(Create.of(images))
         .apply(WriteImages.to(out.toString()))
+        .apply(WritePreviews.fromRecords())
         .apply(WritePreviews.to(out.toString()).withCount(4));
     pipeline.run().waitUntilFinish();
     var sheet = PngImages.read(Files.readAllBytes(out.resolve("previews/s2-b2.png")));
