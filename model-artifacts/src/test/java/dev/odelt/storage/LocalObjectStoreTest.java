@@ -35,6 +35,25 @@ class LocalObjectStoreTest {
     return dir.resolve(relative).toString();
   }
 
+  @Test
+  void streamedUploadAppearsWholeOnlyWhenCommittedAndAnAbandonedOneLeavesNothing()
+      throws IOException {
+    String location = at("dataset/s1-b2/00000.tar");
+    try (ObjectStore.Upload upload = store.upload(location, null, Map.of())) {
+      upload.stream().write(new byte[100_000]);
+      assertFalse(Files.exists(Path.of(location)), "nothing at the name before the commit");
+      upload.commit();
+    }
+    assertEquals(100_000, Files.size(Path.of(location)));
+    try (ObjectStore.Upload upload = store.upload(location, null, Map.of())) {
+      upload.stream().write(new byte[5]);
+    }
+    assertEquals(100_000, Files.size(Path.of(location)), "the earlier object stays");
+    try (var files = Files.list(dir.resolve("dataset/s1-b2"))) {
+      assertEquals(1, files.count(), "no temporary file is left behind");
+    }
+  }
+
   private void touch(String... relatives) throws IOException {
     for (String relative : relatives) {
       store.write(at(relative), relative.getBytes(UTF_8));

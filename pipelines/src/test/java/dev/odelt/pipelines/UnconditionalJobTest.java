@@ -83,4 +83,48 @@ class UnconditionalJobTest {
             .toList());
     assertTrue(dead.get(0).getMessage().contains("unconditional"), dead.get(0).getMessage());
   }
+
+  @Test
+  void datasetsOfAnUnconditionalModelCarryNoLabel() throws Exception {
+    String model = TestModels.writeUnconditionalPackage(sandbox.resolve("model"), 8);
+    Path in = Files.createDirectories(sandbox.resolve("in"));
+    Files.writeString(in.resolve("faces.csv"), "count\n5\n");
+    for (String format : List.of("parquet", "webdataset")) {
+      Path out = sandbox.resolve(format);
+      JobFixtures.Run run =
+          JobFixtures.cli(
+              "--requests=" + in + "/*",
+              "--output=" + out,
+              "--model=" + model,
+              "--device=cpu",
+              "--runner=DirectRunner",
+              "--maxBatchSize=4",
+              "--format=" + format);
+      assertEquals(GenerateJob.EXIT_OK, run.exitCode(), run.console());
+    }
+    try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+        java.sql.Statement sql = db.createStatement();
+        java.sql.ResultSet rows =
+            sql.executeQuery(
+                "SELECT count(*), count(label), count(label_name) FROM read_parquet('"
+                    + sandbox.resolve("parquet")
+                    + "/dataset/*/*.parquet')")) {
+      assertTrue(rows.next());
+      assertEquals(List.of(5L, 0L, 0L), List.of(rows.getLong(1), rows.getLong(2), rows.getLong(3)));
+    }
+    List<String> members = new java.util.ArrayList<>();
+    try (Stream<Path> tars = Files.walk(sandbox.resolve("webdataset/dataset"))) {
+      for (Path tar : tars.filter(p -> p.toString().endsWith(".tar")).toList()) {
+        try (var entries =
+            new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+                Files.newInputStream(tar))) {
+          for (var e = entries.getNextEntry(); e != null; e = entries.getNextEntry()) {
+            members.add(e.getName().substring(e.getName().indexOf('.') + 1));
+          }
+        }
+      }
+    }
+    assertEquals(15, members.size(), members.toString());
+    assertFalse(members.contains("cls"), "no .cls member without a class");
+  }
 }

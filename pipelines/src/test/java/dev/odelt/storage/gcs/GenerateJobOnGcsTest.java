@@ -215,6 +215,44 @@ class GenerateJobOnGcsTest {
   }
 
   @Test
+  void datasetShardsOnCloudStorageAreTheLocalOnesAndResumeKeepsThem() throws IOException {
+    Path localOut = sandbox.resolve("wds-out");
+    String remoteOut = "gs://odelt-out/runs/wds";
+    String[] format = {"--format=webdataset", "--shardImages=2"};
+    run(localRequests + "/*.{jsonl,csv}", localModel, localOut.toString(), format);
+    run(REQUESTS + "*.{jsonl,csv}", MODEL, remoteOut, format);
+    Map<String, String> local = shards(under(tree(localOut.toString()), "dataset/"));
+    Map<String, String> remote = shards(under(tree(remoteOut), "dataset/"));
+    assertTrue(local.size() > 3, local.keySet().toString());
+    assertEquals(local, remote, "byte-identical shards and indexes on gs://");
+    Blob shard = gcs.storage().get(BlobId.of("odelt-out", "runs/wds/dataset/s2-b4/00000.tar"));
+    assertEquals("application/x-tar", shard.getContentType());
+
+    gcs.storage().delete(BlobId.of("odelt-out", "runs/wds/dataset/s2-b4/00000.tar"));
+    run(
+        REQUESTS + "*.{jsonl,csv}",
+        MODEL,
+        remoteOut,
+        "--format=webdataset",
+        "--shardImages=2",
+        "--resume");
+    assertEquals(remote, shards(under(tree(remoteOut), "dataset/")));
+    RunSummary summary = GenerateJob.readSummary(remoteOut);
+    assertTrue(
+        summary.getImagesResumed() > 0 && summary.getImagesGenerated() > 0, summary.toString());
+  }
+
+  /**
+   * Shards and indexes: not the shard manifests (they also record the run and its costs) nor the
+   * card (it names the model's and the manifests' locations, which differ here).
+   */
+  private static Map<String, String> shards(Map<String, String> dataset) {
+    Map<String, String> out = new TreeMap<>(dataset);
+    out.keySet().removeIf(p -> p.endsWith(".tar.json") || p.endsWith("README.md"));
+    return out;
+  }
+
+  @Test
   void mixesLocalAndCloudLocations() throws IOException {
     Path localOut = sandbox.resolve("mixed-out");
     run(REQUESTS + "*.jsonl", localModel, localOut.toString());

@@ -60,6 +60,25 @@ class GcsObjectStoreTest {
   }
 
   @Test
+  void streamedUploadAppearsWholeOnlyWhenCommitted() throws IOException {
+    String location = BUCKET + "out/dataset/s1-b2/00000.tar";
+    byte[] chunk = new byte[300_000];
+    java.util.Arrays.fill(chunk, (byte) 7);
+    try (ObjectStore.Upload upload = store.upload(location, "application/x-tar", Map.of("a", "b"))) {
+      for (int i = 0; i < 40; i++) {
+        upload.stream().write(chunk);
+      }
+      // Not checked here: that nothing is visible before the commit. Real GCS shows a resumable
+      // upload's object only when it is finalised; LocalStorageHelper's in-memory writer
+      // publishes as it writes.
+      upload.commit();
+    }
+    assertEquals(40 * chunk.length, store.readAllBytes(location).length);
+    assertEquals("b", store.stat(location).orElseThrow().metadata().get("a"));
+
+  }
+
+  @Test
   void writesAndReadsBackWithContentTypeAndMetadata() throws IOException {
     String location = BUCKET + "out/images/r1-0.png";
     byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2, 3};
