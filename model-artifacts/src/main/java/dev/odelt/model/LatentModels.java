@@ -6,11 +6,12 @@ import dev.odelt.model.io.InvalidModelPackageException;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
 import dev.odelt.model.io.ModelPackage;
 import dev.odelt.model.io.ModelPackages;
+import dev.odelt.model.io.VaePackage;
+import dev.odelt.model.io.VaePackages;
 import dev.odelt.model.sample.LatentDecoder;
 import dev.odelt.model.vae.LoadedVae;
 import dev.odelt.model.vae.Vaes;
 import dev.odelt.proto.v1.DecoderRef;
-import dev.odelt.storage.ObjectStores;
 import java.io.IOException;
 
 /**
@@ -42,30 +43,7 @@ final class LatentModels {
   static LoadedVae load(ModelPackage pkg, Device device, boolean shared, Precision precision)
       throws IOException {
     String manifestAt = ModelPackages.manifestLocation(pkg.location());
-    DecoderRef ref = pkg.manifest().getDecoder();
-    if (ref.getLocation().isEmpty()) {
-      throw new InvalidModelPackageException(
-          Problem.MALFORMED,
-          manifestAt,
-          "a latent model (normalization.space \"latent\") must name its decoder"
-              + " (decoder.location, decoder.sha256); import one with import-vae");
-    }
-    String location = resolve(manifestAt, ref.getLocation());
-    String decoderManifest = ModelPackages.manifestLocation(location);
-    String actual =
-        ModelPackages.sha256(
-            ObjectStores.forLocation(decoderManifest).readAllBytes(decoderManifest));
-    if (!actual.equals(ref.getSha256())) {
-      throw new InvalidModelPackageException(
-          Problem.CHECKSUM_MISMATCH,
-          manifestAt,
-          "decoder manifest "
-              + decoderManifest
-              + " has sha256 "
-              + actual
-              + ", the model's manifest says "
-              + (ref.getSha256().isEmpty() ? "(none)" : ref.getSha256()));
-    }
+    String location = checkedLocation(pkg);
     LoadedVae vae =
         shared ? Vaes.shared(location, device, precision) : Vaes.load(location, device, precision);
     if (vae.config().latentChannels() != pkg.config().channels()) {
@@ -83,6 +61,56 @@ final class LatentModels {
               + pkg.config().channels());
     }
     return vae;
+  }
+
+  /** The decoder's location, once its manifest matches the sha256 the model's manifest names. */
+  private static String checkedLocation(ModelPackage pkg) throws IOException {
+    String manifestAt = ModelPackages.manifestLocation(pkg.location());
+    DecoderRef ref = pkg.manifest().getDecoder();
+    if (ref.getLocation().isEmpty()) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED,
+          manifestAt,
+          "a latent model (normalization.space \"latent\") must name its decoder"
+              + " (decoder.location, decoder.sha256); import one with import-vae");
+    }
+    String location = resolve(manifestAt, ref.getLocation());
+    String decoderManifest = ModelPackages.manifestLocation(location);
+    String actual =
+        ModelPackages.sha256(ModelPackages.readOrMissing(decoderManifest, "decoder manifest"));
+    if (!actual.equals(ref.getSha256())) {
+      throw new InvalidModelPackageException(
+          Problem.CHECKSUM_MISMATCH,
+          manifestAt,
+          "decoder manifest "
+              + decoderManifest
+              + " has sha256 "
+              + actual
+              + ", the model's manifest says "
+              + (ref.getSha256().isEmpty() ? "(none)" : ref.getSha256()));
+    }
+    return location;
+  }
+
+  /**
+   * Checks a latent model's decoder without loading it onto a device: location, manifest sha256,
+   * the VAE package itself and its latent channels.
+   */
+  static void verify(ModelPackage pkg) throws IOException {
+    String manifestAt = ModelPackages.manifestLocation(pkg.location());
+    String location = checkedLocation(pkg);
+    VaePackage vae = VaePackages.read(location);
+    if (vae.config().latentChannels() != pkg.config().channels()) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED,
+          manifestAt,
+          "decoder "
+              + location
+              + " expects "
+              + vae.config().latentChannels()
+              + " latent channels; the network makes "
+              + pkg.config().channels());
+    }
   }
 
   /** A decoder location relative to the model's manifest, unless it is absolute. */

@@ -153,6 +153,24 @@ public final class Models {
     return model;
   }
 
+  /**
+   * Reads and verifies a package as {@link #load} would, without an engine: the manifest (strict
+   * JSON, architecture, presets and default tier within {@link dev.odelt.model.io.InputLimits}),
+   * the weights (inside the package, size, sha256, names, shapes, finite values) and, for a latent
+   * model, its decoder (location, manifest sha256, weights, latent channels). For a job's check
+   * before its pipeline starts.
+   *
+   * @throws dev.odelt.model.io.InvalidModelPackageException naming the file and the problem
+   * @throws IOException when the store fails
+   */
+  public static ModelPackage verify(String location) throws IOException {
+    ModelPackage pkg = ModelPackages.read(location);
+    if (LatentModels.isLatent(pkg)) {
+      LatentModels.verify(pkg);
+    }
+    return pkg;
+  }
+
   /** Frees every shared model (tests, orderly shutdown). Later calls load again. */
   public static void releaseShared() {
     for (String key : SHARED.keySet()) {

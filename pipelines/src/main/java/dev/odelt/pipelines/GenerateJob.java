@@ -256,6 +256,9 @@ public final class GenerateJob {
     ModelManifest manifest;
     try {
       manifest = ModelPackages.readManifest(o.getModel());
+      // The whole package (weights digest, decoder, presets) before the pipeline starts: a bad
+      // model is a usage error, not a failed job.
+      Models.verify(o.getModel());
     } catch (IOException e) {
       throw new IllegalArgumentException(
           "--model: cannot read " + o.getModel() + ": " + e.getMessage(), e);

@@ -32,12 +32,16 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import dev.odelt.model.io.InputLimits;
+import dev.odelt.model.io.InvalidModelPackageException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 
@@ -139,7 +143,8 @@ public final class CheckpointImporter {
                 + keysOf(state));
       }
       Map<String, NdArray> leaves = new LinkedHashMap<>();
-      flatten(tree, "", 0, leaves, file, slot);
+      flatten(
+          tree, "", 0, leaves, Collections.newSetFromMap(new IdentityHashMap<>()), file, slot);
 
       ModelConfig config = inferConfig(leaves, options, preset, file, slot);
       Map<String, Source> sources = sources(config.depth());
@@ -178,7 +183,9 @@ public final class CheckpointImporter {
               pickle.sha256(),
               step);
 
-      ModelManifest written =
+      ModelManifest written;
+      try {
+        written =
           writeAtomically(
               output,
               manifest,
@@ -186,8 +193,28 @@ public final class CheckpointImporter {
               (name, shape) -> {
                 Source s = sources.get(name);
                 NdArray array = leaves.get(s.flaxPath());
-                return convert(array.toFloatArray(), array.shape(), s.layout());
+                float[] values = array.toFloatArray();
+                for (int i = 0; i < values.length; i++) {
+                  if (!Float.isFinite(values[i])) {
+                    throw new InvalidModelPackageException(
+                        InvalidModelPackageException.Problem.MALFORMED,
+                        file,
+                        "tensor '"
+                            + slot
+                            + "/"
+                            + s.flaxPath()
+                            + "' holds "
+                            + values[i]
+                            + " at element "
+                            + i
+                            + "; only finite weights are accepted");
+                  }
+                }
+                return convert(values, array.shape(), s.layout());
               });
+      } catch (InvalidModelPackageException e) {
+        throw new ImportException(Problem.WRONG_SHAPE, file, e.detail(), e);
+      }
       long parameters = shapes.values().stream().mapToLong(s -> new Shape(s).size()).sum();
       return new ImportResult(
           output,
@@ -227,11 +254,33 @@ public final class CheckpointImporter {
 
   /** Collects the arrays of a tree under their slash-separated paths. */
   private static void flatten(
-      Object node, String path, int depth, Map<String, NdArray> out, String file, String slot)
+      Object node,
+      String path,
+      int depth,
+      Map<String, NdArray> out,
+      Set<Object> visited,
+      String file,
+      String slot)
       throws ImportException {
     if (depth > MAX_TREE_DEPTH) {
       throw new ImportException(
           Problem.WRONG_SHAPE, file, "'" + slot + "' is nested deeper than " + MAX_TREE_DEPTH);
+    }
+    if (node instanceof Map<?, ?> && !visited.add(node)) {
+      throw new ImportException(
+          Problem.WRONG_SHAPE,
+          file,
+          "'" + slot + "/" + path + "' is reached twice in the tree (shared structure)");
+    }
+    if (out.size() >= InputLimits.MAX_PICKLE_LEAVES) {
+      throw new ImportException(
+          Problem.WRONG_SHAPE,
+          file,
+          "'"
+              + slot
+              + "' holds more than "
+              + InputLimits.MAX_PICKLE_LEAVES
+              + " arrays (the limit)");
     }
     if (node instanceof Map<?, ?> map) {
       for (Map.Entry<?, ?> e : map.entrySet()) {
@@ -246,7 +295,14 @@ public final class CheckpointImporter {
                   + "' has a key that is not a string: "
                   + PickleValues.describe(e.getKey()));
         }
-        flatten(e.getValue(), path.isEmpty() ? key : path + "/" + key, depth + 1, out, file, slot);
+        flatten(
+            e.getValue(),
+            path.isEmpty() ? key : path + "/" + key,
+            depth + 1,
+            out,
+            visited,
+            file,
+            slot);
       }
     } else if (node instanceof NdArray array && array.isComplete()) {
       out.put(path, array);
@@ -298,20 +354,39 @@ public final class CheckpointImporter {
           file,
           "patch embedding kernel " + Arrays.toString(conv) + " is not square");
     }
-    int patch = (int) conv[0];
-    int channels = (int) conv[2];
-    int width = (int) conv[3];
+    String kernel = "tensor '" + slot + "/PatchEmbed_0/Conv_0/kernel'";
+    int patch = limit(file, kernel + " patch side", conv[0], 1, InputLimits.MAX_PATCH);
+    int channels = limit(file, kernel + " channels", conv[2], 1, InputLimits.MAX_CHANNELS);
+    int width = limit(file, kernel + " width", conv[3], 1, InputLimits.MAX_WIDTH);
     int classes =
-        (int) needed(leaves, "LabelEmbedder_0/Embed_0/embedding", 2, file, slot).shape()[0] - 1;
+        limit(
+                file,
+                "tensor '" + slot + "/LabelEmbedder_0/Embed_0/embedding' rows",
+                needed(leaves, "LabelEmbedder_0/Embed_0/embedding", 2, file, slot).shape()[0],
+                1,
+                InputLimits.MAX_CLASSES + 1L)
+            - 1;
     int mlp =
-        (int) needed(leaves, "DiTBlock_0/MlpBlock_0/Dense_0/kernel", 2, file, slot).shape()[1];
+        limit(
+            file,
+            "tensor '" + slot + "/DiTBlock_0/MlpBlock_0/Dense_0/kernel' width",
+            needed(leaves, "DiTBlock_0/MlpBlock_0/Dense_0/kernel", 2, file, slot).shape()[1],
+            1,
+            16L * InputLimits.MAX_WIDTH);
     int depth = 0;
     for (String path : leaves.keySet()) {
       if (path.startsWith("DiTBlock_")) {
         int slash = path.indexOf('/');
         String index = path.substring("DiTBlock_".length(), slash < 0 ? path.length() : slash);
         try {
-          depth = Math.max(depth, Integer.parseInt(index) + 1);
+          int block = Integer.parseInt(index);
+          limit(
+              file,
+              "tensor '" + slot + "/" + path + "' block index",
+              block,
+              0,
+              InputLimits.MAX_DEPTH - 1L);
+          depth = Math.max(depth, block + 1);
         } catch (NumberFormatException e) {
           throw new ImportException(
               Problem.UNKNOWN_TENSOR, file, "holds an unknown tensor '" + slot + "/" + path + "'");
@@ -353,6 +428,12 @@ public final class CheckpointImporter {
         option(options.depthMin(), preset == null ? null : preset.depthMin(), "--depthMin");
     int groupSize =
         option(options.groupSize(), preset == null ? null : preset.groupSize(), "--groupSize");
+    try {
+      InputLimits.checkArchitecture(
+          file, imageSize, channels, patch, width, heads, depth, Math.max(classes, 1));
+    } catch (InvalidModelPackageException e) {
+      throw new ImportException(Problem.BAD_OPTION, file, e.detail(), e);
+    }
     if (width % heads != 0) {
       throw new ImportException(
           Problem.BAD_OPTION,
@@ -403,6 +484,18 @@ public final class CheckpointImporter {
     } catch (IllegalArgumentException e) {
       throw new ImportException(Problem.BAD_OPTION, file, e.getMessage(), e);
     }
+  }
+
+  /** {@code value} of {@code what} within {@code [min, max]}, else WRONG_SHAPE naming the limit. */
+  private static int limit(String file, String what, long value, long min, long max)
+      throws ImportException {
+    if (value < min || value > max) {
+      throw new ImportException(
+          Problem.WRONG_SHAPE,
+          file,
+          what + " is " + value + ", the limit is " + min + " to " + max);
+    }
+    return (int) value;
   }
 
   private static int option(Integer given, Integer fromPreset, String flag) throws ImportException {

@@ -7,6 +7,7 @@ import dev.odelt.model.imports.PickleValues.Global;
 import dev.odelt.model.imports.PickleValues.NdArray;
 import dev.odelt.model.imports.PickleValues.Placeholder;
 import dev.odelt.model.imports.PickleValues.Tuple;
+import dev.odelt.model.io.InputLimits;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -68,7 +69,10 @@ public final class PickleReader implements AutoCloseable {
   /**
    * Upper bound on stack and memo entries, so a hostile file fails instead of exhausting memory.
    */
-  public static final int MAX_OBJECTS = 1 << 24;
+  public static final int MAX_OBJECTS = InputLimits.MAX_PICKLE_OBJECTS;
+
+  /** Upper bound on the objects a pickle builds in all (pushes), whatever it later pops. */
+  static final long MAX_BUILT = 4L * InputLimits.MAX_PICKLE_OBJECTS;
 
   private final FileChannel channel;
   private final Object root;
@@ -188,6 +192,8 @@ public final class PickleReader implements AutoCloseable {
     private final ArrayList<Object> stack = new ArrayList<>();
     private final ArrayList<Integer> marks = new ArrayList<>();
     private final Map<Long, Object> memo = new HashMap<>();
+    private final Set<Tuple> hashableTuples = Collections.newSetFromMap(new IdentityHashMap<>());
+    private long built;
     private final Set<Object> frozenDictsAwaitingState =
         Collections.newSetFromMap(new IdentityHashMap<>());
     int protocol;
@@ -332,9 +338,23 @@ public final class PickleReader implements AutoCloseable {
 
     private void push(Object value) throws ImportException {
       if (stack.size() >= MAX_OBJECTS) {
-        throw malformed("more than " + MAX_OBJECTS + " objects on the stack");
+        throw malformed("more than " + MAX_OBJECTS + " objects on the stack (the limit)");
+      }
+      if (++built > MAX_BUILT) {
+        throw malformed("builds more than " + MAX_BUILT + " objects (the limit)");
+      }
+      if (value instanceof Tuple t && t.depth() > InputLimits.MAX_PICKLE_DEPTH) {
+        throw malformed(
+            "tuples nested deeper than " + InputLimits.MAX_PICKLE_DEPTH + " (the limit)");
       }
       stack.add(value);
+    }
+
+    private void mark() throws ImportException {
+      if (marks.size() >= InputLimits.MAX_PICKLE_MARKS) {
+        throw malformed("more than " + InputLimits.MAX_PICKLE_MARKS + " open MARKs (the limit)");
+      }
+      marks.add(stack.size());
     }
 
     private Object pop() throws ImportException {
@@ -424,7 +444,7 @@ public final class PickleReader implements AutoCloseable {
           protocol = Math.max(protocol, v);
         }
         case 0x95 -> length(little(8).getLong()); // FRAME: a length hint; data follows inline
-        case '(' -> marks.add(stack.size()); // MARK
+        case '(' -> mark(); // MARK
         case '0' -> pop(); // POP
         case '1' -> popMark(); // POP_MARK
         case '2' -> push(top()); // DUP
@@ -720,12 +740,19 @@ public final class PickleReader implements AutoCloseable {
       }
     }
 
-    /** Python refuses mutable keys; so does this reader (and it keeps hashing acyclic). */
+    /**
+     * Python refuses mutable keys; so does this reader (and it keeps hashing acyclic). A tuple is
+     * checked once (its depth is bounded by the push), so shared items cost one visit.
+     */
     private Object hashable(Object key) throws ImportException {
       if (key instanceof Tuple t) {
+        if (hashableTuples.contains(t)) {
+          return key;
+        }
         for (Object item : t.items()) {
           hashable(item);
         }
+        hashableTuples.add(t);
       } else if (key instanceof Map<?, ?>
           || key instanceof List<?>
           || key instanceof Set<?>
@@ -906,12 +933,22 @@ public final class PickleReader implements AutoCloseable {
     }
 
     private long[] shapeOf(Tuple shape) throws ImportException {
+      if (shape.size() > InputLimits.MAX_RANK) {
+        throw malformed(
+            "array of " + shape.size() + " dimensions (the limit is " + InputLimits.MAX_RANK + ")");
+      }
       long[] out = new long[shape.size()];
+      long elements = 1;
       for (int i = 0; i < out.length; i++) {
         if (!(shape.get(i) instanceof Long d) || d < 0) {
           throw malformed("array shape must hold non-negative integers");
         }
         out[i] = d;
+        if (d != 0 && elements > InputLimits.MAX_ELEMENTS / d) {
+          throw malformed(
+              "array of more than " + InputLimits.MAX_ELEMENTS + " elements (the limit)");
+        }
+        elements *= d;
       }
       return out;
     }

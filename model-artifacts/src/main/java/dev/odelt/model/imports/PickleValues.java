@@ -24,11 +24,30 @@ public final class PickleValues {
 
   private PickleValues() {}
 
-  /** A Python tuple. Immutable; items may be {@code null} (None). */
-  public record Tuple(List<Object> items) {
+  /**
+   * A Python tuple. Immutable; items may be {@code null} (None). Its nesting depth (1 + the deepest
+   * tuple among its items) is known at construction, and its hash is computed once and kept, so
+   * hashing a tuple whose items share structure costs one visit per distinct tuple.
+   */
+  public static final class Tuple {
+    private final List<Object> items;
+    private final int depth;
+    private int hash;
+    private boolean hashed;
 
-    public Tuple {
-      items = Collections.unmodifiableList(new ArrayList<>(items));
+    public Tuple(List<Object> items) {
+      this.items = Collections.unmodifiableList(new ArrayList<>(items));
+      int deepest = 0;
+      for (Object item : this.items) {
+        if (item instanceof Tuple t) {
+          deepest = Math.max(deepest, t.depth);
+        }
+      }
+      this.depth = deepest + 1;
+    }
+
+    public List<Object> items() {
+      return items;
     }
 
     public Object get(int i) {
@@ -37,6 +56,41 @@ public final class PickleValues {
 
     public int size() {
       return items.size();
+    }
+
+    /** 1 for a tuple without tuples among its items, else 1 + the deepest item's depth. */
+    public int depth() {
+      return depth;
+    }
+
+    @Override
+    public int hashCode() {
+      if (!hashed) {
+        int h = 1;
+        for (Object item : items) {
+          h = 31 * h + (item == null ? 0 : item.hashCode());
+        }
+        hash = h;
+        hashed = true;
+      }
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (o == this) {
+        return true;
+      }
+      if (!(o instanceof Tuple t) || t.depth != depth || t.hashCode() != hashCode()) {
+        return false;
+      }
+      return items.equals(t.items);
+    }
+
+    /** A shallow description (never the items: they may nest deeply). */
+    @Override
+    public String toString() {
+      return "tuple of " + items.size() + " items";
     }
   }
 

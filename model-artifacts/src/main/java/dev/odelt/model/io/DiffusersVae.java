@@ -79,12 +79,17 @@ public final class DiffusersVae {
     String weightsAt = ObjectStore.resolve(folder, WEIGHTS);
     byte[] configBytes =
         ModelPackages.readOrMissing(configAt, "diffusers config (is " + folder + " a VAE folder?)");
+    StrictJson.parse(configBytes, configAt);
     VaeConfig config =
         VaeConfig.fromDiffusersJson(new String(configBytes, StandardCharsets.UTF_8), configAt);
+    InputLimits.checkVae(configAt, config);
     byte[] weightBytes =
-        ModelPackages.readOrMissing(
-            weightsAt, "diffusers weights file (only the safetensors format is read)");
+        ModelPackages.readBounded(
+            weightsAt,
+            "diffusers weights file (only the safetensors format is read)",
+            (int) InputLimits.MAX_ELEMENTS);
     SafeTensors file = SafeTensors.readAsFloat32(weightBytes, weightsAt);
+    InputLimits.checkFinite(weightsAt, file.tensors());
     Map<String, Shape> expected = VaeDecoder.parameterShapes(config);
     Map<String, Tensor> renamed = new LinkedHashMap<>();
     Map<String, String> origin = new LinkedHashMap<>();

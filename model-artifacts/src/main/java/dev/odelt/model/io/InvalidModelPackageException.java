@@ -28,11 +28,13 @@ public final class InvalidModelPackageException extends IOException {
 
   private final Problem problem;
   private final String file;
+  private final String detail;
 
   public InvalidModelPackageException(Problem problem, String file, String detail) {
     super(problem + ": " + file + ": " + detail);
     this.problem = problem;
     this.file = file;
+    this.detail = detail;
   }
 
   public InvalidModelPackageException(
@@ -40,10 +42,16 @@ public final class InvalidModelPackageException extends IOException {
     super(problem + ": " + file + ": " + detail, cause);
     this.problem = problem;
     this.file = file;
+    this.detail = detail;
   }
 
   public Problem problem() {
     return problem;
+  }
+
+  /** What is wrong, without the problem kind and the file. */
+  public String detail() {
+    return detail;
   }
 
   /** The location of the offending file. */

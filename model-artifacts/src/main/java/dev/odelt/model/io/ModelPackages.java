@@ -83,6 +83,7 @@ public final class ModelPackages {
     } catch (IllegalArgumentException e) {
       throw new InvalidModelPackageException(Problem.MALFORMED, manifestAt, e.getMessage(), e);
     }
+    InputLimits.checkManifest(manifestAt, manifest, config);
     if (manifest.getNormalization().getScale() == 0f) {
       throw new InvalidModelPackageException(
           Problem.MALFORMED, manifestAt, "normalization.scale is not set (or 0)");
@@ -101,6 +102,7 @@ public final class ModelPackages {
           Problem.MALFORMED, weightsAt, "tensor '" + name + "' has dtype I64; weights are F32");
     }
     verifyTensors(file.tensors(), new OdeltNetwork(config).parameterShapes(), weightsAt);
+    InputLimits.checkFinite(weightsAt, file.tensors());
     return new ModelPackage(manifestAt, manifest, config, file.tensors());
   }
 
@@ -133,14 +135,23 @@ public final class ModelPackages {
           Problem.MALFORMED, manifestAt, "weights.sha256 is not set");
     }
 
+    InputLimits.checkPackageRelative(manifestAt, "weights.file", weights.getFile());
     String weightsAt = sibling(manifestAt, weights.getFile());
+    InputLimits.checkRegularFile(weightsAt, "weights file named by " + manifestAt);
     long declared = weights.getSizeBytes() > 0 ? weights.getSizeBytes() : -1;
+    long local = InputLimits.localSize(weightsAt);
+    if (declared < 0) {
+      declared = local;
+    }
     MessageDigest digest = newSha256();
     SafeTensors file = null;
     InvalidModelPackageException invalid = null;
     long size;
     try (HashingInputStream in =
-        new HashingInputStream(ObjectStores.forLocation(weightsAt).open(weightsAt), digest)) {
+        new HashingInputStream(
+            ObjectStores.forLocation(weightsAt).open(weightsAt),
+            digest,
+            declared >= 0 ? declared + 1 : Long.MAX_VALUE)) {
       try {
         file = SafeTensors.read(in, weightsAt, declared);
       } catch (InvalidModelPackageException e) {
@@ -152,6 +163,12 @@ public final class ModelPackages {
     } catch (FileNotFoundException | NoSuchFileException e) {
       throw new InvalidModelPackageException(
           Problem.MISSING, weightsAt, "weights file named by " + manifestAt + " does not exist", e);
+    }
+    if (declared >= 0 && size > declared) {
+      throw new InvalidModelPackageException(
+          Problem.CHECKSUM_MISMATCH,
+          weightsAt,
+          "has more than the " + declared + " bytes the manifest says");
     }
     if (declared >= 0 && size != declared) {
       throw new InvalidModelPackageException(
@@ -178,15 +195,21 @@ public final class ModelPackages {
    */
   private static final class HashingInputStream extends FilterInputStream {
     private final MessageDigest digest;
+    private final long limit;
     private long count;
 
-    HashingInputStream(InputStream in, MessageDigest digest) {
+    /** Reads at most {@code limit} bytes: a file longer than its manifest says is not read on. */
+    HashingInputStream(InputStream in, MessageDigest digest, long limit) {
       super(in);
       this.digest = digest;
+      this.limit = limit;
     }
 
     @Override
     public int read() throws IOException {
+      if (count >= limit) {
+        return -1;
+      }
       int b = in.read();
       if (b >= 0) {
         digest.update((byte) b);
@@ -197,7 +220,10 @@ public final class ModelPackages {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
+      if (count >= limit) {
+        return -1;
+      }
+      int n = in.read(b, off, (int) Math.min(len, limit - count));
       if (n > 0) {
         digest.update(b, off, n);
         count += n;
@@ -238,6 +264,7 @@ public final class ModelPackages {
   public static ModelManifest readManifest(String location) throws IOException {
     String manifestAt = manifestLocation(location);
     byte[] json = readOrMissing(manifestAt, "model manifest");
+    StrictJson.parse(json, manifestAt);
     ModelManifest.Builder builder = ModelManifest.newBuilder();
     try {
       JsonFormat.parser().merge(new String(json, StandardCharsets.UTF_8), builder);
@@ -248,9 +275,39 @@ public final class ModelPackages {
     return builder.build();
   }
 
-  static byte[] readOrMissing(String location, String what) throws IOException {
+  /**
+   * Reads a small JSON file of a package (a manifest): only a regular file (or a store object), at
+   * most {@link InputLimits#MAX_JSON_BYTES} bytes.
+   *
+   * @throws InvalidModelPackageException when it is missing, not a regular file, or too large
+   */
+  public static byte[] readOrMissing(String location, String what) throws IOException {
+    return readBounded(location, what, InputLimits.MAX_JSON_BYTES);
+  }
+
+  /**
+   * Reads a whole file from outside: only a regular file (or a store object), at most {@code limit}
+   * bytes (checked against a local file's size before reading, and while reading).
+   *
+   * @throws InvalidModelPackageException when it is missing, not a regular file, or too large
+   */
+  public static byte[] readBounded(String location, String what, int limit) throws IOException {
+    InputLimits.checkRegularFile(location, what);
+    long size = InputLimits.localSize(location);
+    if (size > limit) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED, location, what + " has " + size + " bytes, the limit is " + limit);
+    }
     try {
-      return ObjectStores.forLocation(location).readAllBytes(location);
+      byte[] bytes;
+      try (InputStream in = ObjectStores.forLocation(location).open(location)) {
+        bytes = in.readNBytes(limit + 1);
+      }
+      if (bytes.length > limit) {
+        throw new InvalidModelPackageException(
+            Problem.MALFORMED, location, what + " has more than the limit of " + limit + " bytes");
+      }
+      return bytes;
     } catch (FileNotFoundException | NoSuchFileException e) {
       throw new InvalidModelPackageException(
           Problem.MISSING, location, what + " does not exist", e);

@@ -4,8 +4,6 @@ import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -42,10 +40,10 @@ import java.util.Map;
 public final class SafeTensors {
 
   private static final String METADATA = "__metadata__";
-  private static final long MAX_HEADER_BYTES = 100L << 20;
+  private static final long MAX_HEADER_BYTES = InputLimits.MAX_HEADER_BYTES;
 
   /** The most elements a Java array (and so a {@link Tensor}) holds. */
-  private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+  private static final long MAX_ELEMENTS = InputLimits.MAX_ELEMENTS;
 
   /** Bytes read from a stream at a time (a multiple of 4). */
   private static final int CHUNK_BYTES = 1 << 20;
@@ -483,12 +481,21 @@ public final class SafeTensors {
   private static Header parseHeader(
       byte[] json, String file, boolean halfPrecision, long dataLength)
       throws InvalidModelPackageException {
-    JsonObject header;
-    try {
-      header = JsonParser.parseString(new String(json, StandardCharsets.UTF_8)).getAsJsonObject();
-    } catch (JsonParseException | IllegalStateException e) {
+    JsonElement root = StrictJson.parse(json, file);
+    if (!root.isJsonObject()) {
       throw new InvalidModelPackageException(
-          Problem.MALFORMED, file, "safetensors header is not a JSON object: " + e.getMessage(), e);
+          Problem.MALFORMED, file, "safetensors header is not a JSON object");
+    }
+    JsonObject header = root.getAsJsonObject();
+    if (header.size() > InputLimits.MAX_TENSORS + 1) {
+      throw new InvalidModelPackageException(
+          Problem.MALFORMED,
+          file,
+          "safetensors header lists "
+              + header.size()
+              + " entries, the limit is "
+              + InputLimits.MAX_TENSORS
+              + " tensors");
     }
 
     Map<String, String> metadata = new LinkedHashMap<>();
@@ -499,11 +506,32 @@ public final class SafeTensors {
         JsonObject entry = e.getValue().getAsJsonObject();
         if (name.equals(METADATA)) {
           for (Map.Entry<String, JsonElement> m : entry.entrySet()) {
+            if (!m.getValue().isJsonPrimitive() || !m.getValue().getAsJsonPrimitive().isString()) {
+              throw new InvalidModelPackageException(
+                  Problem.MALFORMED,
+                  file,
+                  "__metadata__ '" + m.getKey() + "' is not a string");
+            }
             metadata.put(m.getKey(), m.getValue().getAsString());
           }
           continue;
         }
-        String dtype = entry.get("dtype").getAsString();
+        for (String key : entry.keySet()) {
+          if (!key.equals("dtype") && !key.equals("shape") && !key.equals("data_offsets")) {
+            throw new InvalidModelPackageException(
+                Problem.MALFORMED,
+                file,
+                "tensor '" + name + "' has an unknown field '" + key + "'");
+          }
+        }
+        JsonElement dtypeJson = entry.get("dtype");
+        if (dtypeJson == null
+            || !dtypeJson.isJsonPrimitive()
+            || !dtypeJson.getAsJsonPrimitive().isString()) {
+          throw new InvalidModelPackageException(
+              Problem.MALFORMED, file, "tensor '" + name + "' has no dtype string");
+        }
+        String dtype = dtypeJson.getAsString();
         int width =
             dtype.equals("F32") ? 4 : dtype.equals("I64") ? 8 : halfPrecision && isHalf(dtype) ? 2 : 0;
         if (width == 0) {
@@ -518,19 +546,41 @@ public final class SafeTensors {
                   + (halfPrecision ? ", F16 or BF16" : " (or I64)"));
         }
         JsonArray shapeJson = entry.getAsJsonArray("shape");
+        if (shapeJson.size() > InputLimits.MAX_RANK) {
+          throw new InvalidModelPackageException(
+              Problem.MALFORMED,
+              file,
+              "tensor '"
+                  + name
+                  + "' has "
+                  + shapeJson.size()
+                  + " dimensions, the limit is "
+                  + InputLimits.MAX_RANK);
+        }
         long[] shape = new long[shapeJson.size()];
         for (int i = 0; i < shape.length; i++) {
-          shape[i] = shapeJson.get(i).getAsLong();
+          shape[i] =
+              StrictJson.integer(
+                  shapeJson.get(i),
+                  file,
+                  "tensor '" + name + "' shape[" + i + "]",
+                  0,
+                  MAX_ELEMENTS);
         }
         JsonArray offsets = entry.getAsJsonArray("data_offsets");
         if (offsets.size() != 2) {
           throw new InvalidModelPackageException(
               Problem.MALFORMED, file, "tensor '" + name + "' needs two data_offsets");
         }
-        long begin = offsets.get(0).getAsLong();
-        long end = offsets.get(1).getAsLong();
-        long elements = Tensor.sizeOf(shape);
-        if (begin < 0 || end < begin || end - begin != Math.multiplyExact(width, elements)) {
+        long maxOffset = Long.MAX_VALUE;
+        long begin =
+            StrictJson.integer(
+                offsets.get(0), file, "tensor '" + name + "' data_offsets[0]", 0, maxOffset);
+        long end =
+            StrictJson.integer(
+                offsets.get(1), file, "tensor '" + name + "' data_offsets[1]", 0, maxOffset);
+        long elements = InputLimits.elements(file, name, shape);
+        if (end < begin || end - begin != width * elements) {
           throw new InvalidModelPackageException(
               Problem.MALFORMED,
               file,
@@ -545,18 +595,6 @@ public final class SafeTensors {
                   + "], need "
                   + width * elements
                   + " bytes");
-        }
-        if (elements > MAX_ELEMENTS) {
-          throw new InvalidModelPackageException(
-              Problem.MALFORMED,
-              file,
-              "tensor '"
-                  + name
-                  + "' has "
-                  + elements
-                  + " elements, more than a Java array holds ("
-                  + MAX_ELEMENTS
-                  + ")");
         }
         if (dataLength >= 0 && end > dataLength) {
           throw new InvalidModelPackageException(

@@ -44,11 +44,14 @@ public final class VaePackages {
     } catch (IllegalArgumentException e) {
       throw new InvalidModelPackageException(Problem.MALFORMED, manifestAt, e.getMessage(), e);
     }
+    InputLimits.checkVae(manifestAt, config);
     SafeTensors file = ModelPackages.readWeights(manifestAt, manifest.getWeights());
     ModelPackages.verifyTensors(
         file.tensors(),
         VaeDecoder.parameterShapes(config),
         ModelPackages.sibling(manifestAt, manifest.getWeights().getFile()));
+    InputLimits.checkFinite(
+        ModelPackages.sibling(manifestAt, manifest.getWeights().getFile()), file.tensors());
     return new VaePackage(manifestAt, manifest, config, file.tensors());
   }
 
@@ -56,6 +59,7 @@ public final class VaePackages {
   public static VaeManifest readManifest(String location) throws IOException {
     String manifestAt = ModelPackages.manifestLocation(location);
     byte[] json = ModelPackages.readOrMissing(manifestAt, "VAE manifest");
+    StrictJson.parse(json, manifestAt);
     VaeManifest.Builder builder = VaeManifest.newBuilder();
     try {
       JsonFormat.parser().merge(new String(json, StandardCharsets.UTF_8), builder);

@@ -8,6 +8,7 @@ import ai.djl.training.ParameterStore;
 import dev.odelt.model.LoadedModel;
 import dev.odelt.model.ModelConfig;
 import dev.odelt.model.Models;
+import dev.odelt.model.io.InputLimits;
 import dev.odelt.model.io.Int64Tensor;
 import dev.odelt.model.io.InvalidModelPackageException;
 import dev.odelt.model.io.ModelPackages;
@@ -15,8 +16,8 @@ import dev.odelt.model.io.SafeTensors;
 import dev.odelt.model.io.Tensor;
 import dev.odelt.proto.v1.ModelManifest;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
@@ -77,8 +78,11 @@ public final class VelocityTool {
     ModelConfig config;
     try {
       config = ModelConfig.fromProto(manifest.getArchitecture());
+      InputLimits.checkManifest(ModelPackages.manifestLocation(model), manifest, config);
     } catch (IllegalArgumentException e) {
       throw new ToolInputException("--model: " + model + ": " + e.getMessage(), e);
+    } catch (InvalidModelPackageException e) {
+      throw new ToolInputException("--model: " + e.getMessage(), e);
     }
     if (!config.isAllowedBlocks(blocks)) {
       throw new ToolInputException(
@@ -117,6 +121,9 @@ public final class VelocityTool {
       return ModelPackages.readManifest(model);
     } catch (InvalidModelPackageException e) {
       throw new ToolInputException("--model: " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      // The store itself refuses (gs:// without credentials, an unknown scheme): the user's flag.
+      throw new ToolInputException("--model: cannot read " + model + ": " + e.getMessage(), e);
     }
   }
 
@@ -145,15 +152,16 @@ public final class VelocityTool {
   /** Reads and checks the input file against the model (see the class comment). */
   public static Inputs readInputs(Path file, ModelConfig config)
       throws ToolInputException, IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new ToolInputException("--inputs: " + file + " does not exist", e);
+    if (!Files.exists(file)) {
+      throw new ToolInputException("--inputs: " + file + " does not exist");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new ToolInputException(
+          "--inputs: " + file + " is not a regular file (a directory, device, pipe or socket)");
     }
     SafeTensors st;
-    try {
-      st = SafeTensors.read(bytes, file.toString());
+    try (InputStream in = Files.newInputStream(file)) {
+      st = SafeTensors.read(in, file.toString(), Files.size(file));
     } catch (InvalidModelPackageException e) {
       throw new ToolInputException("--inputs: not a usable safetensors file: " + e.getMessage(), e);
     }
@@ -175,6 +183,10 @@ public final class VelocityTool {
               + ", "
               + channels
               + ") in NHWC with B >= 1");
+    }
+    if (xs[0] > InputLimits.MAX_BATCH) {
+      throw new ToolInputException(
+          where + X + "' holds " + xs[0] + " images, the limit is " + InputLimits.MAX_BATCH);
     }
     int batch = Math.toIntExact(xs[0]);
     Tensor t = floatTensor(st, T, where);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.odelt.model.Precision;
+import dev.odelt.model.io.InputLimits;
 import dev.odelt.model.io.InvalidModelPackageException;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
 import dev.odelt.model.io.SafeTensors;
@@ -11,6 +12,7 @@ import dev.odelt.model.io.Tensor;
 import dev.odelt.storage.ObjectStores;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -101,14 +103,14 @@ public final class DecodeLatents {
    *     tensor or the tensor is not 4-D with positive sizes
    */
   public static Tensor readLatents(String file) throws IOException {
-    byte[] bytes;
-    try {
-      bytes = ObjectStores.forLocation(file).readAllBytes(file);
+    InputLimits.checkRegularFile(file, "latents file");
+    Tensor latents;
+    try (InputStream in = ObjectStores.forLocation(file).open(file)) {
+      latents = SafeTensors.read(in, file, InputLimits.localSize(file)).tensors().get(LATENTS);
     } catch (FileNotFoundException | NoSuchFileException e) {
       throw new InvalidModelPackageException(
           Problem.MISSING, file, "latents file does not exist", e);
     }
-    Tensor latents = SafeTensors.read(bytes, file).tensors().get(LATENTS);
     if (latents == null) {
       throw new InvalidModelPackageException(
           Problem.MISSING_TENSOR, file, "has no tensor '" + LATENTS + "' (B, h, w, channels)");
@@ -124,6 +126,13 @@ public final class DecodeLatents {
               + Arrays.toString(s)
               + ", need (B, h, w, channels)");
     }
+    InputLimits.checkRange(file, "tensor 'latents' batch", s[0], 1, InputLimits.MAX_BATCH);
+    // The decoder attends over all h·w positions at once; larger latents would need tiling.
+    InputLimits.checkRange(
+        file, "tensor 'latents' height", s[1], 1, InputLimits.MAX_DECODE_LATENT_SIDE);
+    InputLimits.checkRange(
+        file, "tensor 'latents' width", s[2], 1, InputLimits.MAX_DECODE_LATENT_SIDE);
+    InputLimits.checkFinite(file, Map.of(LATENTS, latents));
     return latents;
   }
 

@@ -1,5 +1,7 @@
 package dev.odelt.transforms.requests;
 
+import dev.odelt.model.io.InputLimits;
+
 /**
  * The documented bounds a request must respect; anything outside becomes a dead letter.
  *
@@ -27,8 +29,13 @@ package dev.odelt.transforms.requests;
 public final class RequestLimits {
 
   public static final long MAX_IMAGES_PER_REQUEST = 10_000_000L;
-  public static final int MAX_STEPS = 1024;
-  public static final float MAX_GUIDANCE = 100f;
+
+  /** Shared with package presets: {@link InputLimits#MAX_STEPS}. */
+  public static final int MAX_STEPS = InputLimits.MAX_STEPS;
+
+  /** Shared with package presets: {@link InputLimits#MAX_GUIDANCE}. */
+  public static final float MAX_GUIDANCE = InputLimits.MAX_GUIDANCE;
+
   public static final int MAX_REQUEST_ID_LENGTH = 128;
   public static final int MAX_TAGS = 32;
   public static final int MAX_TAG_VALUE_LENGTH = 256;
