@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# PyTorch parity check of the Java VAE decoder (dev.odelt.model.vae): tools/vae_reference.py writes
-# small random diffusers AutoencoderKL folders (both attention namings, F32 and F16) and latents;
+# PyTorch parity check of the Java VAE decoders (dev.odelt.model.vae): tools/vae_reference.py writes
+# small random diffusers AutoencoderKL folders (both attention namings, F32 and F16), random
+# AutoencoderTiny (TAESD) folders (a small one and TAESD's own shape) and latents;
 # the Java library imports each folder into a VAE package and decodes the latents; the reference
 # decodes the same latents straight from the diffusers folder; the check fails when
 # max|java - reference| / max|reference| exceeds VAE_PARITY_TOLERANCE (default 1e-4).
@@ -47,13 +48,13 @@ java_vae() {
   java -Xmx4g -Dai.djl.offline=true -cp "$classpath" dev.odelt.model.testing.VaeParity "$@"
 }
 
-check() {  # name, latent side, batch, make-diffusers options...
-  local name="$1" side="$2" batch="$3"
-  shift 3
+check() {  # name, latent side, batch, make-diffusers|make-tiny, its options...
+  local name="$1" side="$2" batch="$3" make="$4"
+  shift 4
   local dir="$work/$name"
   rm -rf "$dir"
   mkdir -p "$dir"
-  "$python" "$reference" make-diffusers --out "$dir/diffusers" "$@"
+  "$python" "$reference" "$make" --out "$dir/diffusers" "$@"
   "$python" "$reference" latents --out "$dir/latents.safetensors" --batch "$batch" \
     --height "$side" --width "$side"
   java_vae import "$dir/diffusers" "$dir/package" >/dev/null
@@ -63,11 +64,13 @@ check() {  # name, latent side, batch, make-diffusers options...
     --java "$dir/java.safetensors" --tolerance "$tolerance"
 }
 
-check small-new 8 2 --block-out-channels 32,64 --layers-per-block 1 --norm-num-groups 8 \
+check small-new 8 2 make-diffusers --block-out-channels 32,64 --layers-per-block 1 --norm-num-groups 8 \
   --naming new --seed 11
-check small-old-conv-f16 8 2 --block-out-channels 32,64 --layers-per-block 2 --norm-num-groups 8 \
+check small-old-conv-f16 8 2 make-diffusers --block-out-channels 32,64 --layers-per-block 2 --norm-num-groups 8 \
   --naming old-conv --dtype F16 --seed 12
+check tiny-small 8 2 make-tiny --channels 16,16,16,16 --blocks 1,2,1,1 --seed 14
+check taesd-f16 8 1 make-tiny --channels 64,64,64,64 --blocks 3,3,3,1 --dtype F16 --seed 15
 if (( stable_diffusion )); then
-  check stable-diffusion 32 1 --block-out-channels 128,256,512,512 --layers-per-block 2 \
+  check stable-diffusion 32 1 make-diffusers --block-out-channels 128,256,512,512 --layers-per-block 2 \
     --norm-num-groups 32 --naming old --seed 13
 fi

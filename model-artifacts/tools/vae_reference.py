@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch reference of the Stable Diffusion VAE decoder (diffusers AutoencoderKL), for
-cross-checking the Java decoder (dev.odelt.model.vae.VaeDecoder).
+"""PyTorch reference of the Stable Diffusion VAE decoder (diffusers AutoencoderKL) and of the
+tiny decoder TAESD (diffusers AutoencoderTiny's DecoderTiny), for cross-checking the Java decoders
+(dev.odelt.model.vae.VaeDecoder, TinyDecoder).
 
 Independent of the Java code: written from the architecture (DESIGN.md section 5, "VAE") and the
 diffusers tensor names; it reads the diffusers folder itself (config.json and
@@ -15,6 +16,11 @@ Commands:
             post_quant_conv's tensors plus a few encoder/quant_conv tensors an importer must drop.
             new: to_q/to_k/to_v/to_out.0 (C, C); old: query/key/value/proj_attn (C, C);
             old-conv: the older names with (C, C, 1, 1) weights. Same seed, same weights.
+  make-tiny --out DIR [--channels 16,16,16,16] [--blocks 1,2,1,1] [--latent-channels 4]
+            [--scaling-factor 1.0] [--dtype F32|F16|BF16] [--seed 0]
+            writes a random AutoencoderTiny folder: decoder.layers.* in diffusers' flat Sequential
+            numbering plus a few encoder.layers.* tensors an importer must drop. TAESD itself is
+            --channels 64,64,64,64 --blocks 3,3,3,1.
   latents   --out FILE [--batch 2] [--height 8] [--width 8] [--channels 4] [--seed 1]
             writes `latents` float32 (B, h, w, L) NHWC, standard normal.
   decode    --diffusers DIR --latents IN --output OUT
@@ -155,11 +161,95 @@ def decode(cfg, w, z):
     return conv(w, "decoder.conv_out.", x, 1)
 
 
+# ----------------------------------------------------------------------------- tiny decoder
+
+def tiny_layers(cfg):
+    """DecoderTiny's nn.Sequential as a list of (index, kind, ...), numbered as diffusers numbers it:
+    every module takes an index, ReLU and Upsample included."""
+    channels = cfg["decoder_block_out_channels"]
+    blocks = cfg["num_decoder_blocks"]
+    out_ch = cfg.get("out_channels", 3)
+    layers = [(0, "conv", cfg.get("latent_channels", 4), channels[0], True), (1, "relu")]
+    i = 2
+    for stage, (c, n) in enumerate(zip(channels, blocks)):
+        last = stage == len(channels) - 1
+        for _ in range(n):
+            layers.append((i, "block", c))
+            i += 1
+        if not last:
+            layers.append((i, "upsample"))
+            i += 1
+        layers.append((i, "conv", c, out_ch if last else channels[stage + 1], last))
+        i += 1
+    return layers
+
+
+def tiny_shapes(cfg):
+    shapes = {}
+    for layer in tiny_layers(cfg):
+        i, kind = layer[0], layer[1]
+        if kind == "conv":
+            cin, cout, bias = layer[2], layer[3], layer[4]
+            shapes[f"decoder.layers.{i}.weight"] = (cout, cin, 3, 3)
+            if bias:
+                shapes[f"decoder.layers.{i}.bias"] = (cout,)
+        elif kind == "block":
+            c = layer[2]
+            for k in (0, 2, 4):
+                shapes[f"decoder.layers.{i}.conv.{k}.weight"] = (c, c, 3, 3)
+                shapes[f"decoder.layers.{i}.conv.{k}.bias"] = (c,)
+    return shapes
+
+
+def tiny_decode(cfg, w, z):
+    """DecoderTiny: z as the diffusion model emits it -> (B, 3, 8h, 8w) in [-1, 1] convention."""
+    x = z / cfg.get("scaling_factor", 1.0)
+    x = torch.tanh(x / 3) * 3
+    for layer in tiny_layers(cfg):
+        i, kind = layer[0], layer[1]
+        p = f"decoder.layers.{i}."
+        if kind == "conv":
+            x = F.conv2d(x, w[p + "weight"], w.get(p + "bias"), padding=1)
+        elif kind == "relu":
+            x = F.relu(x)
+        elif kind == "upsample":
+            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        else:  # AutoencoderTinyBlock: fuse(conv(x) + skip(x)), skip the identity, fuse a ReLU
+            h = F.relu(F.conv2d(x, w[p + "conv.0.weight"], w[p + "conv.0.bias"], padding=1))
+            h = F.relu(F.conv2d(h, w[p + "conv.2.weight"], w[p + "conv.2.bias"], padding=1))
+            h = F.conv2d(h, w[p + "conv.4.weight"], w[p + "conv.4.bias"], padding=1)
+            x = F.relu(h + x)
+    return x * 2 - 1
+
+
+def make_tiny(a):
+    channels = [int(c) for c in a.channels.split(",")]
+    blocks = [int(n) for n in a.blocks.split(",")]
+    cfg = {"_class_name": "AutoencoderTiny", "_diffusers_version": "0.20.0", "act_fn": "relu",
+           "decoder_block_out_channels": channels, "encoder_block_out_channels": channels,
+           "force_upcast": False, "in_channels": 3, "latent_channels": a.latent_channels,
+           "latent_magnitude": 3, "latent_shift": 0.5, "num_decoder_blocks": blocks,
+           "num_encoder_blocks": [1, 3, 3, 3][:len(channels)], "out_channels": 3,
+           "scaling_factor": a.scaling_factor, "upsample_fn": "nearest",
+           "upsampling_scaling_factor": 2}
+    w = random_weights(tiny_shapes(cfg), a.seed)
+    g = torch.Generator().manual_seed(a.seed + 1)
+    extra = {"encoder.layers.0.weight": torch.randn((channels[0], 3, 3, 3), generator=g),
+             "encoder.layers.0.bias": torch.randn((channels[0],), generator=g)}
+    tensors = dict(sorted({**extra, **w}.items()))
+    import os
+    os.makedirs(a.out, exist_ok=True)
+    with open(f"{a.out}/config.json", "w") as f:
+        json.dump(cfg, f, indent=2)
+    write_safetensors(f"{a.out}/diffusion_pytorch_model.safetensors", tensors,
+                      {"format": "pt"}, a.dtype)
+
+
 def load_diffusers(folder):
     with open(f"{folder}/config.json") as f:
         cfg = json.load(f)
-    if cfg.get("_class_name") != "AutoencoderKL":
-        raise ValueError(f"{folder}/config.json: not an AutoencoderKL")
+    if cfg.get("_class_name") not in ("AutoencoderKL", "AutoencoderTiny"):
+        raise ValueError(f"{folder}/config.json: neither an AutoencoderKL nor an AutoencoderTiny")
     w, _ = read_safetensors(f"{folder}/diffusion_pytorch_model.safetensors")
     return cfg, w
 
@@ -167,8 +257,9 @@ def load_diffusers(folder):
 def decode_file(folder, latents_path):
     cfg, w = load_diffusers(folder)
     t, _ = read_safetensors(latents_path)
+    run = tiny_decode if cfg["_class_name"] == "AutoencoderTiny" else decode
     with torch.no_grad():
-        images = decode(cfg, w, t["latents"].permute(0, 3, 1, 2).contiguous())
+        images = run(cfg, w, t["latents"].permute(0, 3, 1, 2).contiguous())
     return images.permute(0, 2, 3, 1).contiguous()  # (B, H, W, 3)
 
 
@@ -322,6 +413,14 @@ def main():
     m.add_argument("--naming", choices=["new", "old", "old-conv"], default="new")
     m.add_argument("--dtype", choices=["F32", "F16", "BF16"], default="F32")
     m.add_argument("--seed", type=int, default=0)
+    mt = sub.add_parser("make-tiny")
+    mt.add_argument("--out", required=True)
+    mt.add_argument("--channels", default="16,16,16,16")
+    mt.add_argument("--blocks", default="1,2,1,1")
+    mt.add_argument("--latent-channels", type=int, default=4)
+    mt.add_argument("--scaling-factor", type=float, default=1.0)
+    mt.add_argument("--dtype", choices=["F32", "F16", "BF16"], default="F32")
+    mt.add_argument("--seed", type=int, default=0)
     lt = sub.add_parser("latents")
     lt.add_argument("--out", required=True)
     lt.add_argument("--batch", type=int, default=2)
@@ -344,6 +443,8 @@ def main():
     torch.set_printoptions(precision=8)
     if a.cmd == "make-diffusers":
         make_diffusers(a)
+    elif a.cmd == "make-tiny":
+        make_tiny(a)
     elif a.cmd == "latents":
         make_latents(a)
     elif a.cmd == "decode":

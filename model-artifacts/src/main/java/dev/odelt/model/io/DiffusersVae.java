@@ -2,8 +2,8 @@ package dev.odelt.model.io;
 
 import ai.djl.ndarray.types.Shape;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import dev.odelt.model.vae.ImageDecoder;
 import dev.odelt.model.vae.VaeConfig;
-import dev.odelt.model.vae.VaeDecoder;
 import dev.odelt.proto.v1.Provenance;
 import dev.odelt.proto.v1.VaeManifest;
 import dev.odelt.proto.v1.VaeSourceFile;
@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Imports the decoder of a diffusers AutoencoderKL folder ({@value #CONFIG} + {@value #WEIGHTS},
- * the layout of {@code stabilityai/sd-vae-ft-mse}) into a VAE package ({@link VaePackages}).
+ * the layout of {@code stabilityai/sd-vae-ft-mse}) into a VAE package ({@link VaePackages}), or of
+ * an AutoencoderTiny folder (TAESD, {@code madebyollin/taesd}: {@code _class_name} AutoencoderTiny;
+ * its {@code encoder.layers.*} tensors are dropped, its {@code decoder.layers.*} kept).
  *
  * <p>Only {@code decoder.*} and {@code post_quant_conv.*} tensors are kept; {@code encoder.*} and
  * {@code quant_conv.*} are dropped, any other name is an error. The mid-block attention may use
@@ -45,8 +47,11 @@ public final class DiffusersVae {
   /** The diffusers weights file. */
   public static final String WEIGHTS = "diffusion_pytorch_model.safetensors";
 
-  /** {@link VaeManifest#getSourceFormat()} of imported packages. */
+  /** {@link VaeManifest#getSourceFormat()} of imported AutoencoderKL packages. */
   public static final String SOURCE_FORMAT = "diffusers AutoencoderKL";
+
+  /** {@link VaeManifest#getSourceFormat()} of imported AutoencoderTiny (TAESD) packages. */
+  public static final String TINY_SOURCE_FORMAT = "diffusers AutoencoderTiny";
 
   private static final Logger LOG = LoggerFactory.getLogger(DiffusersVae.class);
   private static final String ATTENTION = "decoder.mid_block.attentions.0.";
@@ -90,7 +95,7 @@ public final class DiffusersVae {
             (int) InputLimits.MAX_ELEMENTS);
     SafeTensors file = SafeTensors.readAsFloat32(weightBytes, weightsAt);
     InputLimits.checkFinite(weightsAt, file.tensors());
-    Map<String, Shape> expected = VaeDecoder.parameterShapes(config);
+    Map<String, Shape> expected = ImageDecoder.parameterShapes(config);
     Map<String, Tensor> renamed = new LinkedHashMap<>();
     Map<String, String> origin = new LinkedHashMap<>();
     int dropped = 0;
@@ -207,9 +212,10 @@ public final class DiffusersVae {
         template.toBuilder()
             .clearSources()
             .addAllSources(imported.sources())
-            .setSourceFormat(SOURCE_FORMAT);
+            .setSourceFormat(imported.config().isTiny() ? TINY_SOURCE_FORMAT : SOURCE_FORMAT);
     if (manifest.getDescription().isEmpty()) {
-      manifest.setDescription("The decoder of the diffusers AutoencoderKL in " + folder);
+      manifest.setDescription(
+          "The decoder of the diffusers " + imported.config().className() + " in " + folder);
     }
     if (!template.hasProvenance()) {
       manifest.setProvenance(

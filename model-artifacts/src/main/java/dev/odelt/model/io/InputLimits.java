@@ -277,7 +277,13 @@ public final class InputLimits {
     for (int c : config.blockOutChannels()) {
       checkRange(file, "block_out_channels entry", c, 1, MAX_VAE_CHANNELS);
     }
-    checkRange(file, "layers_per_block", config.layersPerBlock(), 1, MAX_VAE_LAYERS);
+    if (config.isTiny()) {
+      for (int n : config.tinyBlocks()) {
+        checkRange(file, "num_decoder_blocks entry", n, 0, MAX_VAE_LAYERS);
+      }
+    } else {
+      checkRange(file, "layers_per_block", config.layersPerBlock(), 1, MAX_VAE_LAYERS);
+    }
     checkRange(file, "latent_channels", config.latentChannels(), 1, MAX_CHANNELS);
     checkRange(file, "out_channels", config.outChannels(), 1, MAX_CHANNELS);
     checkRange(file, "norm_num_groups", config.normNumGroups(), 1, MAX_VAE_CHANNELS);

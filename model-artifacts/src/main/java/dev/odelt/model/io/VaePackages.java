@@ -4,6 +4,7 @@ import ai.djl.ndarray.types.Shape;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
+import dev.odelt.model.vae.ImageDecoder;
 import dev.odelt.model.vae.VaeConfig;
 import dev.odelt.model.vae.VaeDecoder;
 import dev.odelt.proto.v1.VaeManifest;
@@ -48,7 +49,7 @@ public final class VaePackages {
     SafeTensors file = ModelPackages.readWeights(manifestAt, manifest.getWeights());
     ModelPackages.verifyTensors(
         file.tensors(),
-        VaeDecoder.parameterShapes(config),
+        ImageDecoder.parameterShapes(config),
         ModelPackages.sibling(manifestAt, manifest.getWeights().getFile()));
     InputLimits.checkFinite(
         ModelPackages.sibling(manifestAt, manifest.getWeights().getFile()), file.tensors());
@@ -86,7 +87,7 @@ public final class VaePackages {
       String dir, VaeManifest manifest, VaeConfig config, Map<String, Tensor> tensors)
       throws IOException {
     String manifestAt = ObjectStore.resolve(dir, ModelPackages.MANIFEST);
-    Map<String, Shape> shapes = VaeDecoder.parameterShapes(config);
+    Map<String, Shape> shapes = ImageDecoder.parameterShapes(config);
     ModelPackages.verifyTensors(tensors, shapes, "tensors for " + manifestAt);
     Map<String, Tensor> ordered = new LinkedHashMap<>();
     for (String name : shapes.keySet()) {

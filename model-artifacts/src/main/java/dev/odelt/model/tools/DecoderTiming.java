@@ -9,8 +9,8 @@ import dev.odelt.model.Models;
 import dev.odelt.model.Precision;
 import dev.odelt.model.noise.GaussianNoise;
 import dev.odelt.model.sample.NativeHeap;
+import dev.odelt.model.vae.ImageDecoder;
 import dev.odelt.model.vae.VaeConfig;
-import dev.odelt.model.vae.VaeDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,11 +20,12 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * Milliseconds per decoded image of random-weight decoders of the Stable Diffusion shape, timed
- * side by side in one process (the variants take turns within every repeat, so a busy machine slows
- * them alike), and each variant's distance from the first one on the same latents: max |Δ| over the
- * first's max |x|, and the mean difference of the 8-bit pixels round(255 · clamp(0.5·x + 0.5, 0,
- * 1)).
+ * Milliseconds per decoded image of random-weight decoders, the full Stable Diffusion decoder
+ * ({@code full}) and the tiny TAESD one ({@code tiny}), each in fp32 or bf16, timed side by side in
+ * one process (the variants take turns within every repeat, so a busy machine slows them alike),
+ * and each variant's distance on the same latents from the first variant of the same decoder (the
+ * same random weights; e.g. bf16 against fp32): max |Δ| over that one's max |x|, and the mean
+ * difference of the 8-bit pixels round(255 · clamp(0.5·x + 0.5, 0, 1)).
  *
  * <p>Usage: {@code DecoderTiming [--device=cpu] [--batch=1] [--size=32] [--repeats=5] [--warmup=1]
  * [--variants=full:fp32,full:bf16]}. {@code --size} is the latent side (32: 256×256 images). Prints
@@ -106,17 +107,31 @@ public final class DecoderTiming {
         if (v == 0) {
           first = msPerImage;
         }
+        int reference = sameDecoder(variants, v);
         System.out.printf(
             Locale.ROOT,
-            "%-12s %10.1f ms/image  %6.2fx vs %s  max|d|/max %.5f  mean 8-bit pixel diff %.4f%n",
+            "%-12s %10.1f ms/image  %6.2fx vs %s  against %s: max|d|/max %.5f, mean 8-bit pixel"
+                + " diff %.4f%n",
             variants.get(v).name(),
             msPerImage,
             first / msPerImage,
             variants.get(0).name(),
-            relativeMaxDifference(outputs[0], outputs[v]),
-            meanPixelDifference(outputs[0], outputs[v]));
+            variants.get(reference).name(),
+            relativeMaxDifference(outputs[reference], outputs[v]),
+            meanPixelDifference(outputs[reference], outputs[v]));
       }
     }
+  }
+
+  /** The first variant with the same decoder (same weights) as variant {@code v}. */
+  private static int sameDecoder(List<Variant> variants, int v) {
+    String decoder = variants.get(v).name().split(":")[0];
+    for (int i = 0; i < v; i++) {
+      if (variants.get(i).name().split(":")[0].equals(decoder)) {
+        return i;
+      }
+    }
+    return v;
   }
 
   private static Variant variant(NDManager manager, String name) {
@@ -125,12 +140,17 @@ public final class DecoderTiming {
       throw new IllegalArgumentException("--variants: expected decoder:precision, got " + name);
     }
     Precision precision = Precision.parse(parts[1]);
-    if (parts[0].equals("full")) {
-      VaeDecoder decoder = new VaeDecoder(VaeConfig.stableDiffusion());
-      decoder.initialize(manager, 1, precision);
-      return new Variant(name, decoder::decode);
-    }
-    throw new IllegalArgumentException("--variants: unknown decoder '" + parts[0] + "'");
+    VaeConfig config =
+        switch (parts[0]) {
+          case "full" -> VaeConfig.stableDiffusion();
+          case "tiny" -> VaeConfig.taesd();
+          default ->
+              throw new IllegalArgumentException(
+                  "--variants: unknown decoder '" + parts[0] + "' (full or tiny)");
+        };
+    ImageDecoder decoder = ImageDecoder.create(config);
+    decoder.initialize(manager, 1, precision);
+    return new Variant(name, decoder::decode);
   }
 
   /** max |a − b| / max |a|. */

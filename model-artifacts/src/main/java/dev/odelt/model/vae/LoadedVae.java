@@ -23,14 +23,14 @@ public final class LoadedVae implements AutoCloseable {
   private final String location;
   private final VaeManifest manifest;
   private final NDManager manager;
-  private final VaeDecoder decoder;
+  private final ImageDecoder decoder;
   private final boolean shared;
 
   private LoadedVae(
       String location,
       VaeManifest manifest,
       NDManager manager,
-      VaeDecoder decoder,
+      ImageDecoder decoder,
       boolean shared) {
     this.location = location;
     this.manifest = manifest;
@@ -44,7 +44,7 @@ public final class LoadedVae implements AutoCloseable {
     NDManager manager = NDManager.newBaseManager(device);
     manager.setName("odelt-vae:" + pkg.location() + "@" + device);
     try {
-      VaeDecoder decoder = new VaeDecoder(pkg.config());
+      ImageDecoder decoder = ImageDecoder.create(pkg.config());
       Map<String, NDArray> arrays = new LinkedHashMap<>();
       for (Map.Entry<String, Tensor> e : pkg.tensors().entrySet()) {
         NDArray array = manager.create(e.getValue().data(), new Shape(e.getValue().shape()));
@@ -61,7 +61,7 @@ public final class LoadedVae implements AutoCloseable {
 
   /**
    * Decodes latents as the DiT outputs them (scaled by s) into raw images (about [−1, 1], not
-   * clipped). See {@link VaeDecoder#decode}.
+   * clipped). See {@link ImageDecoder#decode}.
    *
    * @param latents (B, L, h, w) float32 NCHW on {@link #device()}, e.g. created in a sub-manager of
    *     {@link #manager()}; left intact
@@ -89,7 +89,7 @@ public final class LoadedVae implements AutoCloseable {
   }
 
   /** The decoder, read-only: for tools that call it directly. */
-  public VaeDecoder decoder() {
+  public ImageDecoder decoder() {
     return decoder;
   }
 
@@ -103,7 +103,7 @@ public final class LoadedVae implements AutoCloseable {
     return decoder.parameterBytes();
   }
 
-  /** The precision the decoder computes in (see {@link VaeDecoder}). */
+  /** The precision the decoder computes in (see {@link ImageDecoder}). */
   public Precision precision() {
     return decoder.precision();
   }

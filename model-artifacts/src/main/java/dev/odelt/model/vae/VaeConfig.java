@@ -12,20 +12,25 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The hyper-parameters of an AutoencoderKL decoder, validated once, named as in the diffusers
- * {@code config.json}.
+ * The hyper-parameters of a VAE decoder, validated once, named as in the diffusers {@code
+ * config.json}: an AutoencoderKL decoder ({@link VaeDecoder}) or, when {@code tinyBlocks} is not
+ * empty, an AutoencoderTiny (TAESD) decoder ({@link TinyDecoder}).
  *
- * <p>Symbols: channels c_0 … c_{n−1} = {@code blockOutChannels} (the encoder's order; the decoder
- * walks them in reverse), L = {@code latentChannels}, G = {@code normNumGroups} (every c_i is a
- * multiple of G), scaling factor s. A latent (B, L, h, w) decodes to an image (B, {@code
+ * <p>Symbols: channels c_0 … c_{n−1} = {@code blockOutChannels} (AutoencoderKL: the encoder's
+ * order, the decoder walks them in reverse; AutoencoderTiny: {@code decoder_block_out_channels},
+ * one per decoder stage in order), L = {@code latentChannels}, G = {@code normNumGroups} (every c_i
+ * is a multiple of G), scaling factor s. A latent (B, L, h, w) decodes to an image (B, {@code
  * outChannels}, f·h, f·w) with f = 2^(n−1) ({@link #upsampling()}).
  *
  * @param blockOutChannels c_0 … c_{n−1}, n ≥ 1
  * @param layersPerBlock resnets per encoder block; each decoder up block holds one more
+ *     (AutoencoderKL; 0 for AutoencoderTiny)
  * @param latentChannels L
  * @param outChannels image channels (3 for RGB)
- * @param normNumGroups G
+ * @param normNumGroups G (AutoencoderKL; 1 for AutoencoderTiny, which has no GroupNorm)
  * @param scalingFactor s: the decoder divides its input by s first
+ * @param tinyBlocks AutoencoderTiny's {@code num_decoder_blocks}, one per stage; empty for
+ *     AutoencoderKL
  */
 public record VaeConfig(
     List<Integer> blockOutChannels,
@@ -33,16 +38,39 @@ public record VaeConfig(
     int latentChannels,
     int outChannels,
     int normNumGroups,
-    float scalingFactor) {
+    float scalingFactor,
+    List<Integer> tinyBlocks) {
 
   /** The diffusers class this decoder implements. */
   public static final String CLASS_NAME = "AutoencoderKL";
 
+  /** The diffusers class of the tiny decoder (TAESD). */
+  public static final String TINY_CLASS_NAME = "AutoencoderTiny";
+
   /** diffusers' default {@code scaling_factor}, used when an older config.json has none. */
   public static final float DEFAULT_SCALING_FACTOR = 0.18215f;
 
+  /** An AutoencoderKL decoder. */
+  public VaeConfig(
+      List<Integer> blockOutChannels,
+      int layersPerBlock,
+      int latentChannels,
+      int outChannels,
+      int normNumGroups,
+      float scalingFactor) {
+    this(
+        blockOutChannels,
+        layersPerBlock,
+        latentChannels,
+        outChannels,
+        normNumGroups,
+        scalingFactor,
+        List.of());
+  }
+
   public VaeConfig {
     blockOutChannels = List.copyOf(blockOutChannels);
+    tinyBlocks = List.copyOf(tinyBlocks);
     require(!blockOutChannels.isEmpty(), "block_out_channels is empty");
     require(blockOutChannels.size() <= 8, "more than 8 block_out_channels");
     require(normNumGroups > 0, "norm_num_groups must be positive, got " + normNumGroups);
@@ -63,6 +91,45 @@ public record VaeConfig(
     require(
         Float.isFinite(scalingFactor) && scalingFactor > 0,
         "scaling_factor must be a positive number, got " + scalingFactor);
+    if (!tinyBlocks.isEmpty()) {
+      require(
+          tinyBlocks.size() == blockOutChannels.size(),
+          "num_decoder_blocks "
+              + tinyBlocks
+              + " must have one entry per decoder_block_out_channels "
+              + blockOutChannels);
+      for (int n : tinyBlocks) {
+        require(n >= 0 && n <= 16, "num_decoder_blocks must be in [0, 16], got " + tinyBlocks);
+      }
+    }
+  }
+
+  /**
+   * An AutoencoderTiny (TAESD) decoder: {@code channels} and {@code blocks} per stage, no
+   * GroupNorm.
+   */
+  public static VaeConfig tiny(
+      List<Integer> channels,
+      List<Integer> blocks,
+      int latentChannels,
+      int outChannels,
+      float scalingFactor) {
+    return new VaeConfig(channels, 0, latentChannels, outChannels, 1, scalingFactor, blocks);
+  }
+
+  /** TAESD as diffusers ships it: 64 channels in 4 stages of 3, 3, 3, 1 blocks, s = 1. */
+  public static VaeConfig taesd() {
+    return tiny(List.of(64, 64, 64, 64), List.of(3, 3, 3, 1), 4, 3, 1f);
+  }
+
+  /** Whether this is an AutoencoderTiny (TAESD) decoder. */
+  public boolean isTiny() {
+    return !tinyBlocks.isEmpty();
+  }
+
+  /** The diffusers class: {@value #CLASS_NAME} or {@value #TINY_CLASS_NAME}. */
+  public String className() {
+    return isTiny() ? TINY_CLASS_NAME : CLASS_NAME;
   }
 
   private static void require(boolean ok, String message) {
@@ -91,15 +158,23 @@ public record VaeConfig(
     return layersPerBlock + 1;
   }
 
+  /**
+   * The manifest's architecture. An AutoencoderKL leaves {@code class_name} empty, so its manifest
+   * (and its sha256, which latent models record) is the same as before the tiny decoder existed.
+   */
   public VaeArchitecture toProto() {
-    return VaeArchitecture.newBuilder()
-        .addAllBlockOutChannels(blockOutChannels)
-        .setLayersPerBlock(layersPerBlock)
-        .setLatentChannels(latentChannels)
-        .setOutChannels(outChannels)
-        .setNormNumGroups(normNumGroups)
-        .setScalingFactor(scalingFactor)
-        .build();
+    VaeArchitecture.Builder b =
+        VaeArchitecture.newBuilder()
+            .addAllBlockOutChannels(blockOutChannels)
+            .setLayersPerBlock(layersPerBlock)
+            .setLatentChannels(latentChannels)
+            .setOutChannels(outChannels)
+            .setNormNumGroups(normNumGroups)
+            .setScalingFactor(scalingFactor);
+    if (isTiny()) {
+      b.setClassName(TINY_CLASS_NAME).addAllNumDecoderBlocks(tinyBlocks);
+    }
+    return b.build();
   }
 
   /**
@@ -108,6 +183,20 @@ public record VaeConfig(
    * @throws IllegalArgumentException when it is invalid
    */
   public static VaeConfig fromProto(VaeArchitecture a) {
+    String name = a.getClassName();
+    if (name.equals(TINY_CLASS_NAME)) {
+      require(a.getNumDecoderBlocksCount() > 0, "an AutoencoderTiny needs num_decoder_blocks");
+      return tiny(
+          a.getBlockOutChannelsList(),
+          a.getNumDecoderBlocksList(),
+          a.getLatentChannels(),
+          a.getOutChannels(),
+          a.getScalingFactor());
+    }
+    require(
+        name.isEmpty() || name.equals(CLASS_NAME),
+        "class_name \"" + name + "\" is neither " + CLASS_NAME + " nor " + TINY_CLASS_NAME);
+    require(a.getNumDecoderBlocksCount() == 0, "num_decoder_blocks is for AutoencoderTiny only");
     return new VaeConfig(
         a.getBlockOutChannelsList(),
         a.getLayersPerBlock(),
@@ -118,15 +207,15 @@ public record VaeConfig(
   }
 
   /**
-   * Parses a diffusers AutoencoderKL {@code config.json}. Requires {@code _class_name}
-   * AutoencoderKL, {@code block_out_channels}, {@code layers_per_block}, {@code latent_channels}
-   * and {@code norm_num_groups}; {@code out_channels} defaults to 3 and {@code scaling_factor} to
-   * 0.18215 (diffusers' defaults; configs older than diffusers 0.10 have no scaling_factor).
-   * Options this decoder does not implement are rejected rather than ignored: an {@code act_fn}
-   * other than silu, up block types other than UpDecoderBlock2D, a {@code norm_type} other than
-   * group, {@code mid_block_add_attention} or {@code use_post_quant_conv} false, a non-zero {@code
-   * shift_factor}, and {@code latents_mean}/{@code latents_std}. Other keys (encoder settings,
-   * sample_size, versions) do not concern the decoder and are ignored.
+   * Parses a diffusers AutoencoderKL or AutoencoderTiny {@code config.json} (the latter: see {@code
+   * fromTinyJson}). An AutoencoderKL requires {@code block_out_channels}, {@code layers_per_block},
+   * {@code latent_channels} and {@code norm_num_groups}; {@code out_channels} defaults to 3 and
+   * {@code scaling_factor} to 0.18215 (diffusers' defaults; configs older than diffusers 0.10 have
+   * no scaling_factor). Options this decoder does not implement are rejected rather than ignored:
+   * an {@code act_fn} other than silu, up block types other than UpDecoderBlock2D, a {@code
+   * norm_type} other than group, {@code mid_block_add_attention} or {@code use_post_quant_conv}
+   * false, a non-zero {@code shift_factor}, and {@code latents_mean}/{@code latents_std}. Other
+   * keys (encoder settings, sample_size, versions) do not concern the decoder and are ignored.
    *
    * @param json the file's text
    * @param file its location, for messages
@@ -149,6 +238,9 @@ public record VaeConfig(
     if (className == null) {
       throw malformed(file, "has no _class_name; expected \"" + CLASS_NAME + "\"");
     }
+    if (className.equals(TINY_CLASS_NAME)) {
+      return fromTinyJson(o, file);
+    }
     if (!className.equals(CLASS_NAME)) {
       throw malformed(
           file,
@@ -156,7 +248,9 @@ public record VaeConfig(
               + className
               + "; only the diffusers "
               + CLASS_NAME
-              + " (the Stable Diffusion VAE) is supported");
+              + " (the Stable Diffusion VAE) and "
+              + TINY_CLASS_NAME
+              + " (TAESD) are supported");
     }
     String act = string(o, "act_fn", file, "silu");
     if (!act.equals("silu")) {
@@ -207,6 +301,49 @@ public record VaeConfig(
             : DEFAULT_SCALING_FACTOR;
     try {
       return new VaeConfig(channels, layers, latent, out, groups, scaling);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidModelPackageException(Problem.MALFORMED, file, e.getMessage(), e);
+    }
+  }
+
+  /**
+   * An AutoencoderTiny {@code config.json}: {@code decoder_block_out_channels} and {@code
+   * num_decoder_blocks} (required, one entry per stage), {@code latent_channels} (default 4),
+   * {@code out_channels} (3), {@code scaling_factor} (1.0). Rejected rather than ignored: an {@code
+   * act_fn} other than relu, an {@code upsample_fn} other than nearest, an {@code
+   * upsampling_scaling_factor} other than 2, a non-zero {@code shift_factor}. Encoder settings
+   * ({@code encoder_block_out_channels}, {@code num_encoder_blocks}, {@code latent_magnitude},
+   * {@code latent_shift}, …) do not concern the decoder and are ignored.
+   */
+  private static VaeConfig fromTinyJson(JsonObject o, String file)
+      throws InvalidModelPackageException {
+    String act = string(o, "act_fn", file, "relu");
+    if (!act.equals("relu")) {
+      throw malformed(file, "act_fn \"" + act + "\" is not supported (only relu)");
+    }
+    String upsample = string(o, "upsample_fn", file, "nearest");
+    if (!upsample.equals("nearest")) {
+      throw malformed(file, "upsample_fn \"" + upsample + "\" is not supported (only nearest)");
+    }
+    if (present(o, "upsampling_scaling_factor")
+        && integer(o, "upsampling_scaling_factor", file, null) != 2) {
+      throw malformed(
+          file,
+          "upsampling_scaling_factor "
+              + o.get("upsampling_scaling_factor")
+              + " is not supported (only 2)");
+    }
+    if (present(o, "shift_factor") && number(o, "shift_factor", file).doubleValue() != 0) {
+      throw malformed(file, "shift_factor " + o.get("shift_factor") + " is not supported");
+    }
+    List<Integer> channels = intList(o, "decoder_block_out_channels", file);
+    List<Integer> blocks = intList(o, "num_decoder_blocks", file);
+    int latent = integer(o, "latent_channels", file, 4);
+    int out = integer(o, "out_channels", file, 3);
+    float scaling =
+        present(o, "scaling_factor") ? number(o, "scaling_factor", file).floatValue() : 1f;
+    try {
+      return tiny(channels, blocks, latent, out, scaling);
     } catch (IllegalArgumentException e) {
       throw new InvalidModelPackageException(Problem.MALFORMED, file, e.getMessage(), e);
     }

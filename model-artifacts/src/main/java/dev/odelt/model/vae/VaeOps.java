@@ -29,13 +29,20 @@ final class VaeOps {
   /**
    * A 2-D convolution, stride 1, zero padding {@code pad} on each side, in the weight's precision:
    * {@code x} is converted first when it is in another one (the copy is freed before returning).
+   *
+   * @param bias {@code null} for a convolution without bias
    */
   static NDArray conv(NDArray x, Parameter weight, Parameter bias, int pad) {
     NDArray w = weight.getArray();
     NDArray input = Precision.of(w).cast(x);
     try {
       return Conv2d.conv2d(
-              input, w, bias.getArray(), new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1))
+              input,
+              w,
+              bias == null ? null : bias.getArray(),
+              new Shape(1, 1),
+              new Shape(pad, pad),
+              new Shape(1, 1))
           .singletonOrThrow();
     } finally {
       if (input != x) {

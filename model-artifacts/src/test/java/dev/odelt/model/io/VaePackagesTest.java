@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
 import dev.odelt.model.testing.TestVaes;
+import dev.odelt.model.vae.ImageDecoder;
 import dev.odelt.model.vae.VaeConfig;
-import dev.odelt.model.vae.VaeDecoder;
 import dev.odelt.proto.v1.VaeManifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +41,7 @@ class VaePackagesTest {
         written.getWeights().getSha256());
     // File order is the decoder's parameter order.
     assertEquals(
-        new ArrayList<>(VaeDecoder.parameterShapes(CONFIG).keySet()),
+        new ArrayList<>(ImageDecoder.parameterShapes(CONFIG).keySet()),
         new ArrayList<>(
             SafeTensors.read(Files.readAllBytes(dir.resolve(ModelPackages.WEIGHTS)), "w")
                 .tensors()

@@ -8,8 +8,8 @@ import dev.odelt.model.io.ModelPackages;
 import dev.odelt.model.io.SafeTensors;
 import dev.odelt.model.io.Tensor;
 import dev.odelt.model.io.VaePackages;
+import dev.odelt.model.vae.ImageDecoder;
 import dev.odelt.model.vae.VaeConfig;
-import dev.odelt.model.vae.VaeDecoder;
 import dev.odelt.proto.v1.VaeManifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,6 +30,10 @@ public final class TestVaes {
 
   /** Channels 8/16, one layer per block, 4 groups: f = 2, about 20k parameters. */
   public static final VaeConfig TINY = new VaeConfig(List.of(8, 16), 1, 4, 3, 4, 0.18215f);
+
+  /** An AutoencoderTiny of 16 channels in 4 stages of 1, 2, 1, 1 blocks: f = 8 like TAESD. */
+  public static final VaeConfig TAESD_SMALL =
+      VaeConfig.tiny(List.of(16, 16, 16, 16), List.of(1, 2, 1, 1), 4, 3, 1f);
 
   /** Channels 8/8/16/16, one layer per block, 4 groups: f = 8 like Stable Diffusion. */
   public static final VaeConfig SMALL = new VaeConfig(List.of(8, 8, 16, 16), 1, 4, 3, 4, 0.18215f);
@@ -57,7 +61,7 @@ public final class TestVaes {
   public static Map<String, Tensor> randomTensors(VaeConfig config, long seed) {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     SplittableRandom rng = new SplittableRandom(seed);
-    for (Map.Entry<String, Shape> e : VaeDecoder.parameterShapes(config).entrySet()) {
+    for (Map.Entry<String, Shape> e : ImageDecoder.parameterShapes(config).entrySet()) {
       Shape shape = e.getValue();
       float[] v = new float[Math.toIntExact(shape.size())];
       boolean kernel = shape.dimension() >= 2;
@@ -104,8 +108,11 @@ public final class TestVaes {
     return ModelPackages.manifestIn(dir);
   }
 
-  /** The diffusers config.json of a configuration. */
+  /** The diffusers config.json of a configuration (AutoencoderKL or AutoencoderTiny). */
   public static JsonObject diffusersConfig(VaeConfig config) {
+    if (config.isTiny()) {
+      return tinyDiffusersConfig(config);
+    }
     JsonObject o = new JsonObject();
     o.addProperty("_class_name", "AutoencoderKL");
     o.addProperty("_diffusers_version", "0.21.0");
@@ -131,10 +138,38 @@ public final class TestVaes {
     return o;
   }
 
+  /** The config.json of an AutoencoderTiny, with the encoder settings TAESD's file has. */
+  private static JsonObject tinyDiffusersConfig(VaeConfig config) {
+    JsonObject o = new JsonObject();
+    o.addProperty("_class_name", "AutoencoderTiny");
+    o.addProperty("_diffusers_version", "0.21.0");
+    o.addProperty("act_fn", "relu");
+    JsonArray channels = new JsonArray();
+    JsonArray blocks = new JsonArray();
+    for (int i = 0; i < config.blockOutChannels().size(); i++) {
+      channels.add(config.blockOutChannels().get(i));
+      blocks.add(config.tinyBlocks().get(i));
+    }
+    o.add("decoder_block_out_channels", channels);
+    o.add("encoder_block_out_channels", channels);
+    o.add("num_decoder_blocks", blocks);
+    o.add("num_encoder_blocks", blocks);
+    o.addProperty("in_channels", 3);
+    o.addProperty("latent_channels", config.latentChannels());
+    o.addProperty("latent_magnitude", 3);
+    o.addProperty("latent_shift", 0.5);
+    o.addProperty("out_channels", config.outChannels());
+    o.addProperty("scaling_factor", config.scalingFactor());
+    o.addProperty("upsample_fn", "nearest");
+    o.addProperty("upsampling_scaling_factor", 2);
+    o.addProperty("force_upcast", false);
+    return o;
+  }
+
   /**
-   * Writes a diffusers AutoencoderKL folder holding {@code tensors} (package names) in the given
-   * naming and dtype (F32, F16 or BF16; values must be exact in it), plus two encoder and two
-   * quant_conv tensors an importer must drop.
+   * Writes a diffusers AutoencoderKL or AutoencoderTiny folder holding {@code tensors} (package
+   * names) in the given naming and dtype (F32, F16 or BF16; values must be exact in it), plus two
+   * encoder and (for an AutoencoderKL) two quant_conv tensors an importer must drop.
    */
   public static void writeDiffusersFolder(
       Path dir, VaeConfig config, Map<String, Tensor> tensors, Naming naming, String dtype)
@@ -144,8 +179,9 @@ public final class TestVaes {
     Map<String, Tensor> file = new LinkedHashMap<>();
     int c0 = config.blockOutChannels().get(0);
     int l2 = 2 * config.latentChannels();
-    file.put("encoder.conv_in.weight", new Tensor(new long[] {c0, 3, 3, 3}, new float[c0 * 27]));
-    file.put("encoder.conv_in.bias", new Tensor(new long[] {c0}, new float[c0]));
+    String encoderIn = config.isTiny() ? "encoder.layers.0." : "encoder.conv_in.";
+    file.put(encoderIn + "weight", new Tensor(new long[] {c0, 3, 3, 3}, new float[c0 * 27]));
+    file.put(encoderIn + "bias", new Tensor(new long[] {c0}, new float[c0]));
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
       String name = e.getKey();
       Tensor t = e.getValue();
@@ -162,8 +198,10 @@ public final class TestVaes {
       }
       file.put(name, t);
     }
-    file.put("quant_conv.weight", new Tensor(new long[] {l2, l2, 1, 1}, new float[l2 * l2]));
-    file.put("quant_conv.bias", new Tensor(new long[] {l2}, new float[l2]));
+    if (!config.isTiny()) {
+      file.put("quant_conv.weight", new Tensor(new long[] {l2, l2, 1, 1}, new float[l2 * l2]));
+      file.put("quant_conv.bias", new Tensor(new long[] {l2}, new float[l2]));
+    }
     Path weights = dir.resolve("diffusion_pytorch_model.safetensors");
     if (dtype.equals("F32")) {
       Files.write(weights, SafeTensors.write(file, Map.of("format", "pt")));

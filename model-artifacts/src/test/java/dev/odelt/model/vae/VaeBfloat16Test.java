@@ -76,7 +76,7 @@ class VaeBfloat16Test {
   void holdsWeightsInBfloat16AndNormsInFloat32() {
     assertEquals(Precision.BF16, bf16.precision());
     assertEquals(Precision.FP32, fp32.precision());
-    VaeDecoder decoder = bf16.decoder();
+    ImageDecoder decoder = bf16.decoder();
     assertEquals(
         Precision.BF16,
         Precision.of(decoder.namedParameters().get("decoder.conv_in.weight").getArray()));

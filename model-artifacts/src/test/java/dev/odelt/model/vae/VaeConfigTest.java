@@ -69,9 +69,33 @@ class VaeConfigTest {
   }
 
   @Test
+  void parsesTaesdsConfigAndRoundTripsItThroughTheManifest() throws Exception {
+    String taesd =
+        "{\"_class_name\": \"AutoencoderTiny\", \"_diffusers_version\": \"0.20.0\","
+            + " \"act_fn\": \"relu\", \"decoder_block_out_channels\": [64, 64, 64, 64],"
+            + " \"encoder_block_out_channels\": [64, 64, 64, 64], \"force_upcast\": false,"
+            + " \"in_channels\": 3, \"latent_channels\": 4, \"latent_magnitude\": 3,"
+            + " \"latent_shift\": 0.5, \"num_decoder_blocks\": [3, 3, 3, 1],"
+            + " \"num_encoder_blocks\": [1, 3, 3, 3], \"out_channels\": 3,"
+            + " \"scaling_factor\": 1.0, \"upsample_fn\": \"nearest\","
+            + " \"upsampling_scaling_factor\": 2}";
+    VaeConfig config = VaeConfig.fromDiffusersJson(taesd, FILE);
+    assertEquals(VaeConfig.taesd(), config);
+    assertEquals("AutoencoderTiny", config.className());
+    assertEquals(config, VaeConfig.fromProto(config.toProto()));
+    assertEquals("", VaeConfig.stableDiffusion().toProto().getClassName());
+    assertEquals(
+        VaeConfig.stableDiffusion(), VaeConfig.fromProto(VaeConfig.stableDiffusion().toProto()));
+    InvalidModelPackageException e =
+        assertThrows(
+            InvalidModelPackageException.class,
+            () -> VaeConfig.fromDiffusersJson(taesd.replace("\"nearest\"", "\"bilinear\""), FILE));
+    assertTrue(e.getMessage().contains("upsample_fn"), e.getMessage());
+  }
+
+  @Test
   void rejectsOtherArchitectures() {
-    assertMentions(
-        rejected(o -> o.addProperty("_class_name", "AutoencoderTiny")), "AutoencoderTiny");
+    assertMentions(rejected(o -> o.addProperty("_class_name", "VQModel")), "VQModel");
     assertMentions(rejected(o -> o.remove("_class_name")), "_class_name");
   }
 

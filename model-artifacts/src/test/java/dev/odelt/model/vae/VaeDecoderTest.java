@@ -96,7 +96,7 @@ class VaeDecoderTest {
 
   @Test
   void dividesByTheScalingFactorFirst() {
-    VaeDecoder decoder = vae.decoder();
+    ImageDecoder decoder = vae.decoder();
     float[] z = latents(1, 6);
     try (NDManager call = vae.manager().newSubManager()) {
       NDArray latent = call.create(z, new Shape(1, 4, H, W));

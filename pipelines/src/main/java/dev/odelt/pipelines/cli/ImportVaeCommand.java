@@ -29,6 +29,9 @@ import picocli.CommandLine.Spec;
           + " diffusion_pytorch_model.safetensors, e.g. sd-vae-ft-mse) into a VAE package:"
           + " manifest.json + weights.safetensors (decoder and post_quant_conv tensors, F16/BF16"
           + " widened to F32), sha256 and provenance.",
+      "An AutoencoderTiny folder (TAESD, _class_name AutoencoderTiny) imports its decoder the"
+          + " same way (decoder.layers.* kept, encoder.layers.* dropped); the job and decode run"
+          + " it as diffusers' DecoderTiny (latents as the DiT emits them, scaling_factor 1.0).",
       "Both attention namings are read (query/key/value/proj_attn and to_q/to_k/to_v/to_out.0)."
           + " A missing config, an unknown architecture, or a missing, extra or misshapen tensor"
           + " is reported by name with exit code 2, and nothing is written."
@@ -66,9 +69,7 @@ public final class ImportVaeCommand implements Callable<Integer> {
         .getOut()
         .printf(
             "odelt import-vae: %s %s written to %s%n",
-            manifest.getName(),
-            manifest.getVersion(),
-            ModelPackages.manifestLocation(output));
+            manifest.getName(), manifest.getVersion(), ModelPackages.manifestLocation(output));
     return GenerateJob.EXIT_OK;
   }
 }

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelToolsCliTest {
 
   /** The committed official-format pickle: width 4, depth 2, 3 classes, 4×4×4 latents. */
-  private static final String CHECKPOINT = "/dev/odelt/model/imports/tiny-p2-numpy1-frozen-state.pkl";
+  private static final String CHECKPOINT =
+      "/dev/odelt/model/imports/tiny-p2-numpy1-frozen-state.pkl";
 
   @TempDir Path dir;
 
@@ -114,14 +115,21 @@ class ModelToolsCliTest {
     Path latents = dir.resolve("latents.safetensors");
     Files.write(
         latents,
-        SafeTensors.write(Map.of("latents", new Tensor(new long[] {2, 3, 5, 4}, values)), Map.of()));
+        SafeTensors.write(
+            Map.of("latents", new Tensor(new long[] {2, 3, 5, 4}, values)), Map.of()));
     Path images = dir.resolve("images.safetensors");
     CliTest.Run run =
         CliTest.cli(
-            "decode", "--vae=" + vae, "--latents=" + latents, "--output=" + images, "--batchSize=1");
+            "decode",
+            "--vae=" + vae,
+            "--latents=" + latents,
+            "--output=" + images,
+            "--batchSize=1");
     assertEquals(GenerateJob.EXIT_OK, run.exitCode(), run.console());
     Tensor decoded = SafeTensors.read(Files.readAllBytes(images), "images").tensors().get("images");
-    assertEquals(java.util.List.of(2L, 24L, 40L, 3L), java.util.Arrays.stream(decoded.shape()).boxed().toList());
+    assertEquals(
+        java.util.List.of(2L, 24L, 40L, 3L),
+        java.util.Arrays.stream(decoded.shape()).boxed().toList());
 
     Path reduced = dir.resolve("images-bf16.safetensors");
     CliTest.Run bf16 =
@@ -155,6 +163,34 @@ class ModelToolsCliTest {
   }
 
   @Test
+  void importsAndDecodesTheTinyDecoder() throws Exception {
+    Path folder = dir.resolve("taesd-diffusers");
+    TestVaes.writeDiffusersFolder(
+        folder,
+        TestVaes.TAESD_SMALL,
+        TestVaes.randomTensors(TestVaes.TAESD_SMALL, 8),
+        TestVaes.Naming.NEW,
+        "F32");
+    Path vae = dir.resolve("taesd");
+    CliTest.Run imported = CliTest.cli("import-vae", "--diffusers=" + folder, "--output=" + vae);
+    assertEquals(GenerateJob.EXIT_OK, imported.exitCode(), imported.console());
+    assertTrue(Files.readString(vae.resolve("manifest.json")).contains("AutoencoderTiny"));
+    Path latents = dir.resolve("tiny-latents.safetensors");
+    Files.write(
+        latents,
+        SafeTensors.write(
+            Map.of("latents", new Tensor(new long[] {1, 2, 3, 4}, new float[24])), Map.of()));
+    Path images = dir.resolve("tiny-images.safetensors");
+    CliTest.Run run =
+        CliTest.cli("decode", "--vae=" + vae, "--latents=" + latents, "--output=" + images);
+    assertEquals(GenerateJob.EXIT_OK, run.exitCode(), run.console());
+    Tensor decoded = SafeTensors.read(Files.readAllBytes(images), "images").tensors().get("images");
+    assertEquals(
+        java.util.List.of(1L, 16L, 24L, 3L),
+        java.util.Arrays.stream(decoded.shape()).boxed().toList());
+  }
+
+  @Test
   void badInputExitsTwoAndWritesNothing() throws Exception {
     Path notPickle = Files.writeString(dir.resolve("notes.pkl"), "hello, not a pickle");
     Path model = dir.resolve("model");
@@ -173,8 +209,7 @@ class ModelToolsCliTest {
 
     Path noConfig = Files.createDirectories(dir.resolve("empty-diffusers"));
     Path vae = dir.resolve("vae");
-    CliTest.Run importVae =
-        CliTest.cli("import-vae", "--diffusers=" + noConfig, "--output=" + vae);
+    CliTest.Run importVae = CliTest.cli("import-vae", "--diffusers=" + noConfig, "--output=" + vae);
     assertEquals(GenerateJob.EXIT_USAGE, importVae.exitCode(), importVae.console());
     assertFalse(Files.exists(vae.resolve("manifest.json")));
 
