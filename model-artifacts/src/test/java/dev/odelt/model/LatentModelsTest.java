@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import com.google.protobuf.util.JsonFormat;
 import dev.odelt.model.io.InvalidModelPackageException;
 import dev.odelt.model.io.ModelPackages;
 import dev.odelt.model.sample.GeneratedImage;
+import dev.odelt.model.sample.LatentDecoder;
 import dev.odelt.model.sample.SampleBatch;
 import dev.odelt.model.sample.SampleItem;
+import dev.odelt.model.sample.SampleStats;
 import dev.odelt.model.sample.Sampler;
 import dev.odelt.model.testing.TestModels;
 import dev.odelt.model.testing.TestVaes;
@@ -20,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,6 +64,53 @@ class LatentModelsTest {
       assertTrue(
           whole.stats().decodeNanos() < whole.stats().deviceNanos(),
           "decoding is part of the device time");
+    }
+  }
+
+  @Test
+  void theWarmUpDecodesOneDecoderCallOnly() throws IOException {
+    String location = TestModels.writeRandomLatentPackage(dir, LATENT, 3, TestVaes.SMALL);
+    try (LoadedModel model = Models.load(location, "cpu")) {
+      LatentDecoder real = model.sampler().decoder().orElseThrow();
+      AtomicInteger calls = new AtomicInteger();
+      AtomicInteger decoded = new AtomicInteger();
+      LatentDecoder counting =
+          new LatentDecoder() {
+            @Override
+            public NDArray decode(NDArray latents) {
+              calls.incrementAndGet();
+              decoded.addAndGet((int) latents.getShape().get(0));
+              return real.decode(latents);
+            }
+
+            @Override
+            public int latentChannels() {
+              return real.latentChannels();
+            }
+
+            @Override
+            public int imageChannels() {
+              return real.imageChannels();
+            }
+
+            @Override
+            public int upsampling() {
+              return real.upsampling();
+            }
+
+            @Override
+            public String id() {
+              return real.id();
+            }
+          };
+      Sampler sampler = new Sampler(model.network(), model.manager(), counting, 2);
+      SampleStats warmUp = sampler.warmUp(items(5), Tier.of(1, 4));
+      assertEquals(5, warmUp.batchSize(), "the network ran every row");
+      assertEquals(1, calls.get());
+      assertEquals(2, decoded.get(), "one decoder call of decodeBatch images");
+      assertTrue(warmUp.decodeNanos() > 0);
+      assertEquals(5, sampler.sample(items(5), Tier.of(1, 4)).images().size());
+      assertEquals(4, calls.get(), "a real batch decodes all: 2 + 2 + 1");
     }
   }
 

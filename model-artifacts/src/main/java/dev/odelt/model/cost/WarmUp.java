@@ -30,7 +30,10 @@ import java.util.function.IntFunction;
  * matches the C allocator's per-thread arenas: with {@code MALLOC_ARENA_MAX=1} a second thread's
  * first call stops being slower. The warm-up therefore runs the largest working set a batch can
  * have: one Euler step through all loaded blocks, guided (twice the rows), at the run's largest
- * batch; every later batch on the thread fits in what it left behind.
+ * batch; every later batch on the thread fits in what it left behind. A latent model's warm-up
+ * decodes one decoder call's images only ({@link dev.odelt.model.sample.Sampler#warmUp}): every
+ * decode of the run is a call of at most that many, and decoding the whole warm-up batch made the
+ * warm-up of a 5-image DiT-B/2 run cost 88 % of its device seconds (issue 29).
  *
  * <p>Guarantees: at most one warm-up call per thread and instance ({@link #onThisThread}); the
  * warm-up makes no images anyone sees and its device time is returned for the caller to account
@@ -73,7 +76,7 @@ public final class WarmUp {
               maxBatchSize,
               b ->
                   using(
-                      (items, tier) -> model.sampler().sample(items, tier).stats(),
+                      (items, tier) -> model.sampler().warmUp(items, tier),
                       tierFor(model),
                       b,
                       model.config().numClasses()));

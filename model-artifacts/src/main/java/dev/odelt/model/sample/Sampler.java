@@ -146,6 +146,25 @@ public final class Sampler {
    * @throws IllegalArgumentException for bad items or a tier the model cannot run
    */
   public SampleBatch sample(List<SampleItem> items, Tier tier) {
+    return run(items, tier, items.size());
+  }
+
+  /**
+   * A thread's warm-up call ({@link dev.odelt.model.cost.WarmUp}): {@link #sample} with the same
+   * network work, but only the first decoder call's images ({@link #decodeBatch()}, one on the CPU
+   * by default) are decoded. Every decode of the run is a call of at most that many images, so one
+   * such call warms what the decoder needs; the other images' decoding would repeat the same call
+   * (on the CPU a full-decoder call costs as much as 13 velocity calls of DiT-B/2).
+   *
+   * @return the call's stats ({@link SampleStats#batchSize()} counts every item; {@link
+   *     SampleStats#decodeNanos()} the one decoder call)
+   */
+  public SampleStats warmUp(List<SampleItem> items, Tier tier) {
+    return run(items, tier, Math.min(items.size(), decodeBatch)).stats();
+  }
+
+  /** Samples every item and makes images of the first {@code decoded} (all without a decoder). */
+  private SampleBatch run(List<SampleItem> items, Tier tier, int decoded) {
     long start = System.nanoTime();
     DeviceClock clock = deviceClock();
     long deviceStart = clock.now();
@@ -162,15 +181,20 @@ public final class Sampler {
         values = solution.x().toFloatArray();
       } else {
         long decodeStart = clock.now();
-        values = decode(solution.x());
+        NDArray latents = solution.x();
+        if (decoded < batch) {
+          latents = latents.get("0:" + decoded); // (decoded, C, h, w), on the call's manager
+        }
+        values = decode(latents);
         decodeNanos = clock.now() - decodeStart;
         channels = decoder.imageChannels();
         side = side * decoder.upsampling();
       }
     }
     int perImage = channels * side * side;
-    List<GeneratedImage> images = new ArrayList<>(batch);
-    for (int i = 0; i < batch; i++) {
+    int made = decoder == null ? batch : decoded;
+    List<GeneratedImage> images = new ArrayList<>(made);
+    for (int i = 0; i < made; i++) {
       images.add(toImage(values, i * perImage, channels, side));
     }
     long deviceEnd = clock.now(); // read first: the device interval lies within the wall one
