@@ -12,6 +12,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -24,12 +26,16 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +73,9 @@ public final class LocalObjectStore implements ObjectStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalObjectStore.class);
   private static final AtomicBoolean WARNED_NO_XATTR = new AtomicBoolean();
+
+  /** Held around conditional operations: file locks do not separate threads of one JVM. */
+  private static final Object LOCKS = new Object();
 
   @Override
   public String scheme() {
@@ -266,6 +275,116 @@ public final class LocalObjectStore implements ObjectStore {
       return Optional.of(Files.getLastModifiedTime(path).toInstant());
     } catch (NoSuchFileException e) {
       return Optional.empty();
+    }
+  }
+
+  /**
+   * Conditional operations run under an exclusive lock on {@code .<name>.lock} beside the object (a
+   * {@link FileChannel#lock} between processes, a monitor between threads of this JVM, which file
+   * locks do not separate), so compare and replace is one step for every process that uses them.
+   * The generation is the sha256 of the bytes. The lock file stays (empty) after a delete: removing
+   * it could let two processes lock different files.
+   */
+  @Override
+  public Optional<Versioned> readVersioned(String location) throws IOException {
+    Path target = toPath(location).toAbsolutePath();
+    synchronized (LOCKS) {
+      try (FileLock lock = lockBeside(target)) {
+        return readVersionedUnlocked(target);
+      }
+    }
+  }
+
+  @Override
+  public Optional<String> writeIfGeneration(String location, byte[] bytes, String generation)
+      throws IOException {
+    Path target = toPath(location).toAbsolutePath();
+    synchronized (LOCKS) {
+      try (FileLock lock = lockBeside(target)) {
+        Optional<Versioned> now = readVersionedUnlocked(target);
+        boolean matches =
+            generation == null
+                ? now.isEmpty()
+                : now.isPresent() && now.get().generation().equals(generation);
+        if (!matches) {
+          return Optional.empty();
+        }
+        write(location, bytes);
+        return Optional.of(sha256(bytes));
+      }
+    }
+  }
+
+  @Override
+  public boolean deleteIfGeneration(String location, String generation) throws IOException {
+    Path target = toPath(location).toAbsolutePath();
+    synchronized (LOCKS) {
+      try (FileLock lock = lockBeside(target)) {
+        Optional<Versioned> now = readVersionedUnlocked(target);
+        if (now.isEmpty() || !now.get().generation().equals(generation)) {
+          return false;
+        }
+        Files.deleteIfExists(target);
+        return true;
+      }
+    }
+  }
+
+  private static FileLock lockBeside(Path target) throws IOException {
+    Path dir = target.getParent();
+    Files.createDirectories(dir);
+    FileChannel channel =
+        FileChannel.open(
+            dir.resolve("." + target.getFileName() + ".lock"),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE);
+    try {
+      return new ClosingLock(channel.lock(), channel);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  private static Optional<Versioned> readVersionedUnlocked(Path target) throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(target);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    }
+    return Optional.of(new Versioned(bytes, sha256(bytes)));
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  /** A file lock that also closes its channel when released. */
+  private static final class ClosingLock extends FileLock {
+    private final FileLock lock;
+
+    ClosingLock(FileLock lock, FileChannel channel) {
+      super(channel, lock.position(), lock.size(), lock.isShared());
+      this.lock = lock;
+    }
+
+    @Override
+    public boolean isValid() {
+      return lock.isValid();
+    }
+
+    @Override
+    public void release() throws IOException {
+      try {
+        lock.release();
+      } finally {
+        channel().close();
+      }
     }
   }
 

@@ -156,6 +156,45 @@ public interface ObjectStore {
    */
   default void checkAccess(String location, boolean forWrite) throws IOException {}
 
+  /**
+   * An object's bytes and its generation: a token that changes whenever the object is written (the
+   * object generation on GCS; a hash of the bytes for local files). For {@link #writeIfGeneration}
+   * and {@link #deleteIfGeneration}.
+   */
+  record Versioned(byte[] bytes, String generation) {}
+
+  /**
+   * Reads an object with its generation; empty when there is none.
+   *
+   * @throws UnsupportedOperationException where the store has no conditional writes (the default)
+   */
+  default Optional<Versioned> readVersioned(String location) throws IOException {
+    throw new UnsupportedOperationException(scheme() + ": stores have no conditional writes");
+  }
+
+  /**
+   * Writes an object only if it is still at {@code generation}, or, with {@code generation} null,
+   * only if there is none: atomically, so of two writers racing from the same generation exactly
+   * one succeeds (a GCS generation-match precondition; an exclusive file lock around compare and
+   * replace for local files). Returns the new generation, or empty when the precondition failed.
+   *
+   * @throws UnsupportedOperationException where the store has no conditional writes (the default)
+   */
+  default Optional<String> writeIfGeneration(String location, byte[] bytes, String generation)
+      throws IOException {
+    throw new UnsupportedOperationException(scheme() + ": stores have no conditional writes");
+  }
+
+  /**
+   * Deletes an object only if it is still at {@code generation}; false when it is not (another
+   * writer replaced or removed it).
+   *
+   * @throws UnsupportedOperationException where the store has no conditional writes (the default)
+   */
+  default boolean deleteIfGeneration(String location, String generation) throws IOException {
+    throw new UnsupportedOperationException(scheme() + ": stores have no conditional writes");
+  }
+
   /** Joins a base location (directory or prefix) and a relative path with one {@code /}. */
   static String resolve(String base, String relative) {
     if (base.endsWith("/")) {

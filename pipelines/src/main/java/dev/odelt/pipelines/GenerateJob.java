@@ -19,18 +19,27 @@ import dev.odelt.transforms.accounting.WritePlan;
 import dev.odelt.transforms.datasets.DatasetFormat;
 import dev.odelt.transforms.datasets.ShardLayout;
 import dev.odelt.transforms.inference.TorchThreads;
+import dev.odelt.transforms.io.Hashes;
+import dev.odelt.transforms.io.ImageProvenance;
+import dev.odelt.transforms.io.OutputConflictException;
 import dev.odelt.transforms.io.OutputLayout;
+import dev.odelt.transforms.io.OutputLease;
+import dev.odelt.transforms.io.OutputProvenance;
 import dev.odelt.transforms.report.WriteReport;
 import dev.odelt.transforms.requests.MatchManifests;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
@@ -56,7 +65,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exit codes: {@value #EXIT_OK} all requests done; {@value #EXIT_REJECTS} done, but some input
  * was rejected (see {@code errors/dead-letters-*.jsonl}); {@value #EXIT_FAILED} the job failed;
- * {@value #EXIT_USAGE} bad options, no manifest matched, or the model cannot be read.
+ * {@value #EXIT_USAGE} bad options, no manifest matched, the model cannot be read, another job
+ * holds the output's lease, or {@code --resume} into an output made with another model or
+ * precision.
  */
 public final class GenerateJob {
 
@@ -110,6 +121,17 @@ public final class GenerateJob {
               + " (--help lists every option and subcommand)");
       return EXIT_USAGE;
     }
+    OutputLease lease;
+    try {
+      lease = checkOutput(options, settings);
+    } catch (OutputConflictException e) {
+      console.println("odelt: " + e.getMessage());
+      return EXIT_USAGE;
+    } catch (IOException e) {
+      LOG.error("Cannot check the output", e);
+      console.println("odelt: cannot check the output " + settings.output() + ": " + e);
+      return EXIT_FAILED;
+    }
     RunSummary summary;
     Plan plan = null;
     ClusterProgress progress = startClusterProgress(options, settings, console);
@@ -134,6 +156,7 @@ public final class GenerateJob {
       if (progress != null) {
         progress.close();
       }
+      lease.close();
     }
     if (plan != null) {
       printPlan(plan, console);
@@ -141,6 +164,36 @@ public final class GenerateJob {
       printSummary(summary, console);
     }
     return summary.getRejects() > 0 ? EXIT_REJECTS : EXIT_OK;
+  }
+
+  /**
+   * Before anything is written: with {@code --resume}, refuses an output made with another model
+   * digest, decoder or precision ({@link OutputProvenance#checkResume}); then takes the output's
+   * lease ({@link OutputLease}), refreshed every quarter of {@code --leaseStaleSeconds} until the
+   * caller closes it. A plan takes it too: it writes plan.json and report.html into the output.
+   */
+  static OutputLease checkOutput(GenerateOptions o, GeneratePipeline.Settings s)
+      throws IOException, OutputConflictException {
+    if (s.resume()) {
+      OutputProvenance.checkResume(s.output(), ImageProvenance.of(s.info()));
+    }
+    Duration stale = Duration.ofSeconds(o.getLeaseStaleSeconds());
+    OutputLease lease =
+        OutputLease.acquire(s.output(), s.info().getRunId(), host(), stale, Clock.systemUTC());
+    lease
+        .tookOverFrom()
+        .ifPresent(
+            h ->
+                LOG.warn("--output {}: took over the stale lease of {}", s.output(), h.describe()));
+    return lease.keepRefreshed(stale.dividedBy(4));
+  }
+
+  private static String host() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return System.getenv().getOrDefault("HOSTNAME", "unknown-host");
+    }
   }
 
   /**
@@ -267,11 +320,9 @@ public final class GenerateJob {
     if (maxBatchSize < 0) {
       throw new IllegalArgumentException("--maxBatchSize must be >= 0");
     }
+    Device device = Models.resolveDevice(o.getDevice());
     if (maxBatchSize == 0) {
-      Device device = Models.resolveDevice(o.getDevice());
       maxBatchSize = device.isGpu() ? GPU_BATCH_SIZE : CPU_BATCH_SIZE;
-    } else {
-      Models.resolveDevice(o.getDevice());
     }
     String precision = o.getPrecision() == null ? "" : o.getPrecision().trim();
     if (!precision.isEmpty()) {
@@ -287,6 +338,9 @@ public final class GenerateJob {
         throw new IllegalArgumentException(
             "--model: " + o.getModel() + " has a bad precision: " + e.getMessage(), e);
       }
+    }
+    if (o.getLeaseStaleSeconds() < 1) {
+      throw new IllegalArgumentException("--leaseStaleSeconds must be >= 1");
     }
     if (o.getChunkSize() < 1) {
       throw new IllegalArgumentException("--chunkSize must be >= 1");
@@ -310,8 +364,18 @@ public final class GenerateJob {
     checkOutputFormat(output, format, shardImages);
     // Last, because it is the only check that may touch the output (a probe object on gs://).
     checkAccess("--output", output, true);
-    RunSummary info =
+    ImageProvenance provenance =
+        new ImageProvenance(
+            manifest.getName(),
+            manifest.getVersion(),
+            manifestDigest(o.getModel()),
+            manifest.getDecoder().getSha256(),
+            precision,
+            device.isGpu() ? "gpu" : "cpu",
+            JobVersion.get());
+    RunSummary.Builder infoBuilder =
         RunSummary.newBuilder()
+            .setRunId(UUID.randomUUID().toString())
             .setModelName(manifest.getName())
             .setModelVersion(manifest.getVersion())
             .setModelLocation(o.getModel())
@@ -335,8 +399,8 @@ public final class GenerateJob {
                     Map.entry("torch_threads", Integer.toString(torchThreads)),
                     Map.entry("plan", Boolean.toString(o.getPlan())),
                     Map.entry("format", format.label()),
-                    Map.entry("shard_images", Integer.toString(shardImages))))
-            .build();
+                    Map.entry("shard_images", Integer.toString(shardImages))));
+    RunSummary info = provenance.addTo(infoBuilder).build();
     return new GeneratePipeline.Settings(
         manifests,
         output,
@@ -385,7 +449,9 @@ public final class GenerateJob {
     } else {
       for (DatasetFormat f : DatasetFormat.values()) {
         if (f.sharded()
-            && any(store, OutputLayout.location(output, ShardLayout.DATASET_DIR + "/*/*." + f.extension()))) {
+            && any(
+                store,
+                OutputLayout.location(output, ShardLayout.DATASET_DIR + "/*/*." + f.extension()))) {
           before = f.label();
         }
       }
@@ -421,6 +487,16 @@ public final class GenerateJob {
   private static boolean any(ObjectStore store, String glob) throws IOException {
     try (var found = store.list(glob)) {
       return found.findAny().isPresent();
+    }
+  }
+
+  /** The model's digest: the sha256 of its {@code manifest.json} bytes (which pin the weights'). */
+  static String manifestDigest(String model) throws IOException {
+    String location = ModelPackages.manifestLocation(model);
+    try {
+      return Hashes.sha256(ObjectStores.forLocation(location).readAllBytes(location));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--model: cannot read " + location + ": " + e, e);
     }
   }
 
@@ -472,6 +548,15 @@ public final class GenerateJob {
         s.getModelName(),
         s.getModelVersion(),
         s.getWallSeconds());
+    if (s.getImagesRepaired() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "odelt: %d resumed image(s) were damaged and generated again (repaired, counted as"
+              + " generated): %s%s%n",
+          s.getImagesRepaired(),
+          String.join(", ", s.getRepairedPathsList()),
+          s.getImagesRepaired() > s.getRepairedPathsCount() ? ", …" : "");
+    }
     if (s.getImagesRecovered() > 0) {
       out.printf(
           Locale.ROOT,

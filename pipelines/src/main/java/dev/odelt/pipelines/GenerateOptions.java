@@ -151,6 +151,16 @@ public interface GenerateOptions extends PipelineOptions {
   void setRestartDelaySeconds(long value);
 
   @Description(
+      "One job per output: a run holds the lease <output>/lease.json, refreshed every quarter of"
+          + " this many seconds and removed at the end; a second job on the output exits 2. A"
+          + " lease not refreshed for this long is stale (its job is taken to be dead) and is"
+          + " taken over with a warning. Keep it above a Flink restart (attempts x delay).")
+  @Default.Long(600)
+  long getLeaseStaleSeconds();
+
+  void setLeaseStaleSeconds(long value);
+
+  @Description(
       "Quote instead of run: read, check, resolve, expand and batch the requests as a run would,"
           + " predict device seconds and cost per tier (calibrated on --device), write plan.json,"
           + " plan.csv and report.html; generate nothing")

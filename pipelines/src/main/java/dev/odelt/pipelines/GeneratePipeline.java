@@ -6,8 +6,8 @@ import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.ImageRecord;
 import dev.odelt.proto.v1.ImageTask;
 import dev.odelt.proto.v1.ModelManifest;
-import dev.odelt.proto.v1.PreviewImage;
 import dev.odelt.proto.v1.Plan;
+import dev.odelt.proto.v1.PreviewImage;
 import dev.odelt.proto.v1.RenderedImage;
 import dev.odelt.proto.v1.RunSummary;
 import dev.odelt.transforms.accounting.AccountCosts;
@@ -21,6 +21,7 @@ import dev.odelt.transforms.datasets.DatasetFeatures;
 import dev.odelt.transforms.datasets.DatasetFormat;
 import dev.odelt.transforms.datasets.WriteDataset;
 import dev.odelt.transforms.inference.GenerateImages;
+import dev.odelt.transforms.io.ImageProvenance;
 import dev.odelt.transforms.io.ReadExistingImages;
 import dev.odelt.transforms.io.SkipWrittenImages;
 import dev.odelt.transforms.io.WriteDeadLetters;
@@ -54,6 +55,7 @@ import org.apache.beam.sdk.values.TupleTag;
  *   → BatchByTier → SkipWrittenImages → GenerateImages → WriteImages ─┬→ records → WriteRecords
  *   resumed → ReadExistingImages ─┬→ ResumedRecords ──────────────────┘         → WritePreviews
  *   written by an earlier attempt ┘
+ *   resumed but damaged (ReadExistingImages verifies) → back into BatchByTier: repaired
  *
  * --format=webdataset|parquet|tfrecord: instead of BatchByTier … WriteImages
  *   tasks → WriteDataset (count per tier, AssignShards by hash, GroupByShard, WriteShards: each
@@ -153,7 +155,9 @@ public final class GeneratePipeline {
                     .withProgressSnapshots(snapshots));
     if (s.plan()) {
       PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches =
-          tasks.get(ExpandRequests.TASKS).apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()));
+          tasks
+              .get(ExpandRequests.TASKS)
+              .apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize()));
       quote(
           s,
           resolved,
@@ -172,12 +176,18 @@ public final class GeneratePipeline {
       stats = dataset.get(WriteDataset.STATS);
       previewCandidates = dataset.get(WriteDataset.PREVIEWS);
     } else {
+      // Resumed images are verified; a damaged one is generated again with the rest (repaired).
+      PCollectionTuple existing =
+          tasks
+              .get(ExpandRequests.RESUMED)
+              .apply("ReadExistingImages", ReadExistingImages.from(out));
       PCollectionTuple generated =
           pngTree(
               s,
-              tasks,
-              tasks
-                  .get(ExpandRequests.TASKS)
+              existing.get(ReadExistingImages.IMAGES),
+              PCollectionList.of(tasks.get(ExpandRequests.TASKS))
+                  .and(existing.get(ReadExistingImages.DAMAGED))
+                  .apply("TasksAndRepairs", Flatten.pCollections())
                   .apply("BatchByTier", BatchByTier.ofSize(s.maxBatchSize())),
               snapshots);
       records = generated.get(IMAGE_RECORDS);
@@ -220,7 +230,7 @@ public final class GeneratePipeline {
    */
   private static PCollectionTuple pngTree(
       Settings s,
-      PCollectionTuple tasks,
+      PCollection<RenderedImage> verified,
       PCollection<KV<ShardedKey<String>, Iterable<ImageTask>>> batches,
       ProgressSnapshots snapshots) {
     String out = s.output();
@@ -228,7 +238,7 @@ public final class GeneratePipeline {
     // After a lost worker, Flink reruns the generation region (and the producers of its lost
     // inputs): skip what an earlier attempt of this run already wrote.
     PCollectionList<RenderedImage> written = PCollectionList.empty(pipeline);
-    WriteImages writeImages = WriteImages.to(out);
+    WriteImages writeImages = WriteImages.to(out).withProvenance(ImageProvenance.of(s.info()));
     if (!s.info().getStarted().isEmpty()) {
       Instant started = Instant.parse(s.info().getStarted());
       writeImages = writeImages.forRun(started.toString());
@@ -255,12 +265,7 @@ public final class GeneratePipeline {
     // Downstream of the writes only records travel: no image bytes cross a shuffle.
     PCollection<RenderedImage> fresh = generated.get(GenerateImages.IMAGES);
     PCollection<RenderedImage> resumed =
-        written
-            .and(
-                tasks
-                    .get(ExpandRequests.RESUMED)
-                    .apply("ReadExistingImages", ReadExistingImages.from(out)))
-            .apply("AllResumed", Flatten.pCollections());
+        written.and(verified).apply("AllResumed", Flatten.pCollections());
     PCollection<ImageRecord> records =
         PCollectionList.of(fresh.apply("WriteImages", writeImages))
             .and(resumed.apply("ResumedRecords", writeImages))

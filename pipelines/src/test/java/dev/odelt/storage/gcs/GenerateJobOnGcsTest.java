@@ -189,6 +189,11 @@ class GenerateJobOnGcsTest {
 
     Map<String, String> local = tree(localOut.toString());
     Map<String, String> remote = tree(OUTPUT);
+    // Each run's history file is named by its start time; locally the lease's lock file stays.
+    assertEquals(1, under(local, "runs/").size());
+    assertEquals(1, under(remote, "runs/").size());
+    local.keySet().removeIf(k -> k.startsWith("runs/") || k.equals(".lease.json.lock"));
+    remote.keySet().removeIf(k -> k.startsWith("runs/"));
     assertEquals(local.keySet(), remote.keySet());
     Map<String, String> images = under(local, "images/");
     assertEquals(2 + 4 + 3, images.size(), images.keySet().toString());
@@ -350,5 +355,78 @@ class GenerateJobOnGcsTest {
     assertEquals(1, summary.getImagesGenerated());
     assertEquals(images.size() - 1, summary.getImagesResumed());
     assertEquals(images, under(tree(OUTPUT), "images/"));
+  }
+
+  @Test
+  void resumeOnCloudStorageRefusesAnotherPrecisionAndRepairsDamagedImages() throws Exception {
+    run(REQUESTS + "*.jsonl", MODEL, OUTPUT);
+    Map<String, String> before = tree(OUTPUT);
+    Map<String, String> images = under(before, "images/");
+    RunSummary first = GenerateJob.readSummary(OUTPUT);
+    assertEquals(64, first.getModelDigest().length());
+
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    int refused =
+        GenerateJob.runCli(
+            new String[] {
+              "--requests=" + REQUESTS + "*.jsonl",
+              "--output=" + OUTPUT,
+              "--model=" + MODEL,
+              "--device=cpu",
+              "--runner=DirectRunner",
+              "--precision=bf16",
+              "--resume"
+            },
+            new PrintStream(console, true, UTF_8));
+    assertEquals(GenerateJob.EXIT_USAGE, refused, console.toString(UTF_8));
+    assertTrue(console.toString(UTF_8).contains("precision bf16"), console.toString(UTF_8));
+    assertEquals(before, tree(OUTPUT), "nothing was written");
+
+    // One image garbled with its metadata (recorded sha256) kept, one truncated without metadata.
+    String garbled = OUTPUT + "/images/s2-b4/sevens/0.png";
+    Map<String, String> metadata = store.stat(garbled).orElseThrow().metadata();
+    assertTrue(metadata.containsKey("sha256"), metadata.toString());
+    byte[] png = store.readAllBytes(garbled);
+    byte[] flipped = png.clone();
+    flipped[flipped.length / 2] ^= 0x55;
+    store.write(garbled, flipped, "image/png", metadata);
+    String truncated = OUTPUT + "/images/s2-b4/sevens/1.png";
+    byte[] other = store.readAllBytes(truncated);
+    store.write(truncated, java.util.Arrays.copyOf(other, other.length / 2));
+    run(REQUESTS + "*.jsonl", MODEL, OUTPUT, "--resume");
+    RunSummary summary = GenerateJob.readSummary(OUTPUT);
+    assertEquals(2, summary.getImagesRepaired());
+    assertEquals(2, summary.getImagesGenerated());
+    assertEquals(images, under(tree(OUTPUT), "images/"), "repaired with the same bytes");
+    assertEquals(2, under(tree(OUTPUT), "runs/").size());
+  }
+
+  @Test
+  void aLeaseOnCloudStorageStopsASecondJob() throws Exception {
+    try (dev.odelt.transforms.io.OutputLease held =
+        dev.odelt.transforms.io.OutputLease.acquire(
+            OUTPUT,
+            "other-run",
+            "other-host",
+            java.time.Duration.ofMinutes(10),
+            java.time.Clock.systemUTC())) {
+      ByteArrayOutputStream console = new ByteArrayOutputStream();
+      int code =
+          GenerateJob.runCli(
+              new String[] {
+                "--requests=" + REQUESTS + "*.jsonl",
+                "--output=" + OUTPUT,
+                "--model=" + MODEL,
+                "--device=cpu",
+                "--runner=DirectRunner"
+              },
+              new PrintStream(console, true, UTF_8));
+      assertEquals(GenerateJob.EXIT_USAGE, code, console.toString(UTF_8));
+      assertTrue(
+          console.toString(UTF_8).contains("in use by run other-run on other-host"),
+          console.toString(UTF_8));
+      assertEquals(Map.of("lease.json", tree(OUTPUT).get("lease.json")), tree(OUTPUT));
+    }
+    assertEquals(Map.of(), tree(OUTPUT));
   }
 }

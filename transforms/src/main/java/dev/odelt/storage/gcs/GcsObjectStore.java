@@ -10,6 +10,8 @@ import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.Storage.BlobField;
 import com.google.cloud.storage.Storage.BlobGetOption;
 import com.google.cloud.storage.Storage.BlobListOption;
+import com.google.cloud.storage.Storage.BlobSourceOption;
+import com.google.cloud.storage.Storage.BlobTargetOption;
 import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageException;
 import dev.odelt.storage.Globs;
@@ -302,6 +304,75 @@ public final class GcsObjectStore implements ObjectStore {
       channel.close();
     } catch (IOException e) {
       throw unwrapChannelFailure("write", location, e);
+    }
+  }
+
+  /** The object's bytes pinned to the generation its metadata get returned. */
+  @Override
+  public Optional<Versioned> readVersioned(String location) throws IOException {
+    GcsLocation at = objectLocation(location);
+    Storage client = storage.get();
+    try {
+      Blob blob = client.get(at.blobId(), BlobGetOption.fields(BlobField.GENERATION));
+      if (blob == null) {
+        return Optional.empty();
+      }
+      byte[] bytes = client.readAllBytes(blob.getBlobId());
+      return Optional.of(new Versioned(bytes, Long.toString(blob.getGeneration())));
+    } catch (StorageException e) {
+      if (e.getCode() == 404) {
+        return Optional.empty();
+      }
+      throw translate("read", location, e);
+    }
+  }
+
+  /**
+   * A create with the precondition {@code ifGenerationMatch}: the generation, or 0 (no live object)
+   * when {@code generation} is null. A failed precondition (HTTP 412) is an empty result.
+   */
+  @Override
+  public Optional<String> writeIfGeneration(String location, byte[] bytes, String generation)
+      throws IOException {
+    GcsLocation at = objectLocation(location);
+    BlobId id =
+        generation == null
+            ? at.blobId()
+            : BlobId.of(at.bucket(), at.name(), Long.parseLong(generation));
+    BlobTargetOption precondition =
+        generation == null ? BlobTargetOption.doesNotExist() : BlobTargetOption.generationMatch();
+    try {
+      Blob blob =
+          storage
+              .get()
+              .create(
+                  BlobInfo.newBuilder(id).setContentType("application/json").build(),
+                  bytes,
+                  precondition);
+      return Optional.of(Long.toString(blob.getGeneration()));
+    } catch (StorageException e) {
+      if (e.getCode() == 412) {
+        return Optional.empty();
+      }
+      throw translate("write", location, e);
+    }
+  }
+
+  /** A delete with the precondition {@code ifGenerationMatch}. */
+  @Override
+  public boolean deleteIfGeneration(String location, String generation) throws IOException {
+    GcsLocation at = objectLocation(location);
+    try {
+      return storage
+          .get()
+          .delete(
+              BlobId.of(at.bucket(), at.name(), Long.parseLong(generation)),
+              BlobSourceOption.generationMatch());
+    } catch (StorageException e) {
+      if (e.getCode() == 412 || e.getCode() == 404) {
+        return false;
+      }
+      throw translate("delete", location, e);
     }
   }
 

@@ -6,6 +6,9 @@ import dev.odelt.proto.v1.RequestCost;
 import dev.odelt.proto.v1.ResolvedRequest;
 import dev.odelt.proto.v1.TierAccount;
 import dev.odelt.proto.v1.TierTotals;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -39,6 +42,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 public final class AccountCosts extends PTransform<PCollectionTuple, PCollectionTuple> {
 
   private static final long serialVersionUID = 1L;
+
+  /** How many repaired paths the accounting keeps (in run.json and on the console). */
+  public static final int REPAIRED_PATHS_KEPT = 10;
 
   public static final TupleTag<ResolvedRequest> REQUESTS = new TupleTag<ResolvedRequest>() {};
   public static final TupleTag<ImageRecord> RECORDS = new TupleTag<ImageRecord>() {};
@@ -152,6 +158,9 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
             .setImages(1)
             .setImagesGenerated(r.getResumed() ? 0 : 1)
             .setImagesResumed(r.getResumed() ? 1 : 0);
+    if (r.getRepaired()) {
+      t.setImagesRepaired(1).addRepairedPaths(r.getImagePath());
+    }
     if (r.getRecovered()) {
       long nanos = Math.round(r.getDeviceSeconds() * 1e9);
       t.setImagesRecovered(1)
@@ -216,7 +225,18 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
         .setDecodeNanos(a.getDecodeNanos() + b.getDecodeNanos())
         .setImagesRecovered(a.getImagesRecovered() + b.getImagesRecovered())
         .setRecoveredNanos(a.getRecoveredNanos() + b.getRecoveredNanos())
+        .setImagesRepaired(a.getImagesRepaired() + b.getImagesRepaired())
+        .addAllRepairedPaths(firstPaths(a.getRepairedPathsList(), b.getRepairedPathsList()))
         .build();
+  }
+
+  /** The first {@link #REPAIRED_PATHS_KEPT} of two lists of paths, in order, without repeats. */
+  public static List<String> firstPaths(List<String> a, List<String> b) {
+    return Stream.concat(a.stream(), b.stream())
+        .distinct()
+        .sorted()
+        .limit(REPAIRED_PATHS_KEPT)
+        .collect(Collectors.toList());
   }
 
   static RequestCost add(RequestCost a, RequestCost b) {
@@ -251,6 +271,8 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
         .setDecodeSeconds(t.getDecodeNanos() / 1e9)
         .setImagesRecovered(t.getImagesRecovered())
         .setRecoveredSeconds(t.getRecoveredNanos() / 1e9)
+        .setImagesRepaired(t.getImagesRepaired())
+        .addAllRepairedPaths(t.getRepairedPathsList())
         .setSecondsPerImage(generated == 0 ? 0 : seconds / generated)
         .setEstimatedCost(seconds / 3600 * deviceHourPrice)
         .build();

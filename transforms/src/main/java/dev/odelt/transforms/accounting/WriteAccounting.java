@@ -38,12 +38,13 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * Writes the accounting files and the run summary: {@code accounting/tiers.json} and {@code
  * tiers.csv} (sorted by tier label), {@code accounting/requests-<shard>.jsonl} (a fixed number of
  * shards by a hash of the request id, sorted by request id within a shard: {@link
- * WriteShardedLines}) and {@code run.json}. Always written, also when every request was rejected.
- * Only O(tiers) and O(reject reasons) data travel as side inputs; per-request costs and dead
- * letters never meet in one worker. Input: {@link #TIERS}, {@link #REQUEST_COSTS}, {@link
- * #DEAD_LETTERS} and, optionally, {@link #WARM_UP_NANOS} (the workers' warm-up calls, one value:
- * added to the run's device seconds and cost as {@code warm_up_seconds}, in no tier); output: the
- * {@link RunSummary} written.
+ * WriteShardedLines}), {@code run.json} and its copy in the history, {@code runs/<started>.json}
+ * ({@link OutputLayout#runPath}). Always written, also when every request was rejected. Only
+ * O(tiers) and O(reject reasons) data travel as side inputs; per-request costs and dead letters
+ * never meet in one worker. Input: {@link #TIERS}, {@link #REQUEST_COSTS}, {@link #DEAD_LETTERS}
+ * and, optionally, {@link #WARM_UP_NANOS} (the workers' warm-up calls, one value: added to the
+ * run's device seconds and cost as {@code warm_up_seconds}, in no tier); output: the {@link
+ * RunSummary} written.
  */
 public final class WriteAccounting extends PTransform<PCollectionTuple, PCollection<RunSummary>> {
 
@@ -59,7 +60,7 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
       "tier,steps,blocks,solver,guidance,requests,images,images_generated,images_resumed,batches,"
           + "mean_batch_size,mean_fill,velocity_evaluations_per_image,"
           + "block_evaluations_per_image,device_seconds,seconds_per_image,estimated_cost,"
-          + "decode_seconds";
+          + "decode_seconds,images_repaired";
 
   private static final SerializableComparator<TierAccount> BY_TIER =
       (a, b) -> a.getTierLabel().compareTo(b.getTierLabel());
@@ -177,6 +178,13 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
       addWarmUp(s, c.sideInput(warmUp) / 1e9);
       RunSummary summary = s.build();
       write(store, root, OutputLayout.RUN_JSON, JsonLines.pretty(summary) + "\n");
+      if (!summary.getStarted().isEmpty()) {
+        write(
+            store,
+            root,
+            OutputLayout.runPath(summary.getStarted()),
+            JsonLines.pretty(summary) + "\n");
+      }
       c.output(summary);
     }
 
@@ -212,7 +220,11 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
           .setDecodeSeconds(s.getDecodeSeconds() + t.getDecodeSeconds())
           .setImagesRecovered(s.getImagesRecovered() + t.getImagesRecovered())
           .setRecoveredSeconds(s.getRecoveredSeconds() + t.getRecoveredSeconds())
+          .setImagesRepaired(s.getImagesRepaired() + t.getImagesRepaired())
           .setEstimatedCost(s.getEstimatedCost() + t.getEstimatedCost());
+      List<String> paths =
+          AccountCosts.firstPaths(s.getRepairedPathsList(), t.getRepairedPathsList());
+      s.clearRepairedPaths().addAllRepairedPaths(paths);
     }
   }
 
@@ -247,7 +259,8 @@ public final class WriteAccounting extends PTransform<PCollectionTuple, PCollect
         num(t.getDeviceSeconds()),
         num(t.getSecondsPerImage()),
         num(t.getEstimatedCost()),
-        num(t.getDecodeSeconds()));
+        num(t.getDecodeSeconds()),
+        Long.toString(t.getImagesRepaired()));
   }
 
   private static String num(double v) {

@@ -14,6 +14,8 @@ import dev.odelt.storage.ObjectStore;
  * errors/dead-letters-&lt;shard&gt;.jsonl   rejected input
  * previews/&lt;tier&gt;.png                 contact sheet of the first images of a tier
  * run.json                              the run summary
+ * runs/&lt;started&gt;.json                 every run's summary (history)
+ * lease.json                            held by the running job (one per output)
  * </pre>
  *
  * {@link #location} refuses any relative name that could leave the output root.
@@ -75,6 +77,20 @@ public final class OutputLayout {
       throw new IllegalArgumentException("started must not be empty");
     }
     return "progress/" + started.replace(':', '-');
+  }
+
+  /** The folder of the runs' history: one {@code run.json} copy per run ({@link #runPath}). */
+  public static final String RUNS_PREFIX = "runs/";
+
+  /**
+   * {@code runs/<started>.json}: the {@code run.json} of the run started at {@code started}
+   * (ISO-8601; each {@code :} becomes {@code -}), kept when later runs replace {@code run.json}.
+   */
+  public static String runPath(String started) {
+    if (started == null || started.isEmpty()) {
+      throw new IllegalArgumentException("started must not be empty");
+    }
+    return RUNS_PREFIX + started.replace(':', '-') + ".json";
   }
 
   /**

@@ -22,9 +22,12 @@ import org.apache.beam.sdk.values.PCollection;
  * <p>Each image is written with user metadata (where the store keeps it: GCS object metadata, a
  * local file's extended attribute): request, index, seed, tier, the run it belongs to ({@value
  * #RUN_STARTED}, the run's start time, with {@link #forRun}) and its cost shares ({@value
- * #DEVICE_SECONDS}, decode seconds, evaluations, device). The PNG bytes stay a pure function of the
- * request; the metadata lets a region restarted after a failover recognise the images an earlier
- * attempt of the same run wrote and account their device time ({@link SkipWrittenImages}).
+ * #DEVICE_SECONDS}, decode seconds, evaluations, device), with {@link #withProvenance} what made it
+ * ({@link ImageProvenance}: model digest, decoder digest, precision …), and the sha256 and size of
+ * its bytes ({@link #SHA256}), which {@code --resume} checks before keeping it. The PNG bytes stay
+ * a pure function of the request; the metadata lets a region restarted after a failover recognise
+ * the images an earlier attempt of the same run wrote and account their device time ({@link
+ * SkipWrittenImages}).
  */
 public final class WriteImages
     extends PTransform<PCollection<RenderedImage>, PCollection<ImageRecord>> {
@@ -42,19 +45,24 @@ public final class WriteImages
   static final String VELOCITY_EVALUATIONS = "velocity_evaluations";
   static final String DEVICE = "device";
 
+  /** Metadata key: the sha256 of the PNG bytes as written ({@link WrittenFiles#SHA256}). */
+  public static final String SHA256 = WrittenFiles.SHA256;
+
   private final String outputRoot;
   private final String runStarted;
+  private final ImageProvenance provenance;
 
-  private WriteImages(String outputRoot, String runStarted) {
+  private WriteImages(String outputRoot, String runStarted, ImageProvenance provenance) {
     this.outputRoot = outputRoot;
     this.runStarted = runStarted;
+    this.provenance = provenance;
   }
 
   public static WriteImages to(String outputRoot) {
     if (outputRoot == null || outputRoot.isEmpty()) {
       throw new IllegalArgumentException("outputRoot must not be empty");
     }
-    return new WriteImages(outputRoot, "");
+    return new WriteImages(outputRoot, "", null);
   }
 
   /** Records the run ({@code run.json} started) with every image written. */
@@ -62,18 +70,47 @@ public final class WriteImages
     if (started == null || started.isEmpty()) {
       throw new IllegalArgumentException("started must not be empty");
     }
-    return new WriteImages(outputRoot, started);
+    return new WriteImages(outputRoot, started, provenance);
+  }
+
+  /**
+   * Records what made the images in every record and in each written image's metadata (resumed
+   * images keep the metadata they were written with; {@code --resume} checked it matches).
+   */
+  public WriteImages withProvenance(ImageProvenance made) {
+    if (made == null) {
+      throw new IllegalArgumentException("made must not be null");
+    }
+    return new WriteImages(outputRoot, runStarted, made);
   }
 
   @Override
   public PCollection<ImageRecord> expand(PCollection<RenderedImage> images) {
-    return images.apply("WritePng", ParDo.of(new WritePngFn(outputRoot, runStarted)));
+    return images.apply("WritePng", ParDo.of(new WritePngFn(outputRoot, runStarted, provenance)));
   }
 
   /** The metadata written with a generated image (see the class comment). */
   static Map<String, String> metadataOf(RenderedImage image, String runStarted) {
+    return metadataOf(image, runStarted, null, null);
+  }
+
+  /**
+   * The metadata written with a generated image: its task and costs, the run, the provenance (when
+   * known) and the sha256 and size of its PNG bytes, which a later {@code --resume} checks ({@link
+   * WrittenFiles#pngProblem}).
+   */
+  static Map<String, String> metadataOf(
+      RenderedImage image, String runStarted, ImageProvenance provenance, String sha256) {
     ImageTask task = image.getTask();
     Map<String, String> m = new TreeMap<>();
+    if (provenance != null) {
+      m.putAll(provenance.metadata());
+    }
+    if (sha256 != null) {
+      m.put(SHA256, sha256);
+      m.put(WrittenFiles.WIDTH, Integer.toString(image.getWidth()));
+      m.put(WrittenFiles.HEIGHT, Integer.toString(image.getHeight()));
+    }
     m.put("request_id", task.getRequest().getRequestId());
     m.put("index", Long.toString(task.getIndex()));
     m.put("seed", Long.toString(task.getSeed()));
@@ -145,6 +182,7 @@ public final class WriteImages
         .setDevice(image.getDevice())
         .setResumed(image.getResumed())
         .setRecovered(image.getRecovered())
+        .setRepaired(task.getRepair())
         .putAllTags(r.getTagsMap())
         .build();
   }
@@ -153,11 +191,13 @@ public final class WriteImages
     private static final long serialVersionUID = 1L;
     private final String outputRoot;
     private final String runStarted;
+    private final ImageProvenance provenance;
     private transient ObjectStore store;
 
-    WritePngFn(String outputRoot, String runStarted) {
+    WritePngFn(String outputRoot, String runStarted, ImageProvenance provenance) {
       this.outputRoot = outputRoot;
       this.runStarted = runStarted;
+      this.provenance = provenance;
     }
 
     @Setup
@@ -169,14 +209,19 @@ public final class WriteImages
     public void process(@Element RenderedImage image, OutputReceiver<ImageRecord> out)
         throws IOException {
       byte[] png = image.getPng().toByteArray();
+      String sha256 = Hashes.sha256(png);
       if (!image.getResumed() && !image.getRecovered()) {
         store.write(
             OutputLayout.location(outputRoot, image.getTask().getImagePath()),
             png,
             "image/png",
-            metadataOf(image, runStarted));
+            metadataOf(image, runStarted, provenance, sha256));
       }
-      out.output(recordOf(image, Hashes.sha256(png)));
+      ImageRecord record = recordOf(image, sha256);
+      if (provenance != null) {
+        record = provenance.addTo(record.toBuilder()).build();
+      }
+      out.output(record);
     }
   }
 }

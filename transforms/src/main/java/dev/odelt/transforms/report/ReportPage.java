@@ -37,6 +37,7 @@ public final class ReportPage {
    * @param manifest the model's manifest (name, quality points)
    * @param deadLetterSamples a few dead letters per reason name
    * @param previews contact sheet PNG per tier label
+   * @param history the runs that wrote the output ({@code runs/*.json}), oldest first
    */
   public record Content(
       boolean quote,
@@ -44,10 +45,23 @@ public final class ReportPage {
       String costModel,
       ModelManifest manifest,
       Map<String, List<DeadLetter>> deadLetterSamples,
-      Map<String, byte[]> previews) {
+      Map<String, byte[]> previews,
+      List<RunSummary> history) {
     public Content {
       deadLetterSamples = new TreeMap<>(deadLetterSamples);
       previews = new TreeMap<>(previews);
+      history = List.copyOf(history);
+    }
+
+    /** Without a history of runs. */
+    public Content(
+        boolean quote,
+        RunSummary summary,
+        String costModel,
+        ModelManifest manifest,
+        Map<String, List<DeadLetter>> deadLetterSamples,
+        Map<String, byte[]> previews) {
+      this(quote, summary, costModel, manifest, deadLetterSamples, previews, List.of());
     }
   }
 
@@ -90,6 +104,9 @@ public final class ReportPage {
         c.quote() ? "images to generate" : "images generated",
         Long.toString(s.getImagesGenerated()));
     total(h, "images resumed", Long.toString(s.getImagesResumed()));
+    if (s.getImagesRepaired() > 0) {
+      total(h, "images repaired", Long.toString(s.getImagesRepaired()));
+    }
     if (s.getImagesRecovered() > 0) {
       total(h, "images kept after a failover", Long.toString(s.getImagesRecovered()));
     }
@@ -232,11 +249,25 @@ public final class ReportPage {
     }
     h.append("</div>\n");
 
+    if (!c.history().isEmpty()) {
+      runs(h, c.history());
+    }
+
     h.append("<h2>Options and timing</h2>\n<table id=\"options\"><tbody>\n");
     row(
         h,
         "model",
         s.getModelName() + " " + s.getModelVersion() + " (" + s.getModelLocation() + ")");
+    if (!s.getModelDigest().isEmpty()) {
+      row(h, "model digest (manifest.json sha256)", s.getModelDigest());
+    }
+    if (!s.getDecoderDigest().isEmpty()) {
+      row(h, "decoder digest", s.getDecoderDigest());
+    }
+    if (!s.getPrecision().isEmpty()) {
+      row(h, "precision / device", s.getPrecision() + " / " + s.getDeviceKind());
+      row(h, "job version", s.getJobVersion());
+    }
     row(h, "started", s.getStarted());
     row(h, "finished", s.getFinished());
     row(h, "wall seconds", f("%.1f", s.getWallSeconds()));
@@ -247,6 +278,36 @@ public final class ReportPage {
     }
     h.append("</tbody></table>\n</body>\n</html>\n");
     return h.toString();
+  }
+
+  /** The runs that wrote the output, oldest first: what each generated, resumed and repaired. */
+  private static void runs(StringBuilder h, List<RunSummary> history) {
+    h.append("<h2>Runs of this output</h2>\n<table id=\"runs\">\n<thead><tr>")
+        .append("<th>started</th><th>model</th><th>precision</th><th>images</th>")
+        .append("<th>generated</th><th>resumed</th><th>repaired</th><th>rejected</th>")
+        .append("</tr></thead>\n<tbody>\n");
+    for (RunSummary r : history) {
+      String digest = r.getModelDigest();
+      h.append("<tr><td>")
+          .append(esc(r.getStarted()))
+          .append("</td><td>")
+          .append(esc(r.getModelName() + " " + r.getModelVersion()))
+          .append(digest.isEmpty() ? "" : " <code>" + esc(digest.substring(0, 12)) + "</code>")
+          .append("</td><td>")
+          .append(esc(r.getPrecision()))
+          .append("</td><td>")
+          .append(r.getImages())
+          .append("</td><td>")
+          .append(r.getImagesGenerated())
+          .append("</td><td>")
+          .append(r.getImagesResumed())
+          .append("</td><td>")
+          .append(r.getImagesRepaired())
+          .append("</td><td>")
+          .append(r.getRejects())
+          .append("</td></tr>\n");
+    }
+    h.append("</tbody></table>\n");
   }
 
   /**

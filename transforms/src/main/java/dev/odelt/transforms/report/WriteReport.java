@@ -1,5 +1,7 @@
 package dev.odelt.transforms.report;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
 import dev.odelt.proto.v1.DeadLetter;
 import dev.odelt.proto.v1.ModelManifest;
 import dev.odelt.proto.v1.Plan;
@@ -11,10 +13,13 @@ import dev.odelt.transforms.io.WriteDeadLetters;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -128,6 +133,32 @@ public final class WriteReport extends PTransform<PCollectionTuple, PCollection<
     }
   }
 
+  /**
+   * The runs in the output's history ({@code runs/*.json}, written by WriteAccounting before this
+   * page), oldest first; a file that does not parse is left out.
+   */
+  static List<RunSummary> history(ObjectStore store, String outputRoot) throws IOException {
+    List<RunSummary> runs = new ArrayList<>();
+    List<String> files;
+    try (Stream<String> listed =
+        store.list(ObjectStore.resolve(outputRoot, OutputLayout.RUNS_PREFIX + "*.json"))) {
+      files = listed.collect(Collectors.toList());
+    }
+    for (String file : files) {
+      RunSummary.Builder run = RunSummary.newBuilder();
+      try {
+        JsonFormat.parser()
+            .ignoringUnknownFields()
+            .merge(new String(store.readAllBytes(file), StandardCharsets.UTF_8), run);
+      } catch (InvalidProtocolBufferException e) {
+        continue;
+      }
+      runs.add(run.build());
+    }
+    runs.sort(Comparator.comparing(RunSummary::getStarted));
+    return runs;
+  }
+
   static final class RenderFn extends DoFn<Plan, String> {
     private static final long serialVersionUID = 1L;
     private final String outputRoot;
@@ -167,7 +198,8 @@ public final class WriteReport extends PTransform<PCollectionTuple, PCollection<
                   plan.getCostModel(),
                   manifest,
                   c.sideInput(deadLetters),
-                  sheets));
+                  sheets,
+                  quote ? List.of() : history(store, outputRoot)));
       String location = OutputLayout.location(outputRoot, REPORT_HTML);
       store.write(
           location, html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8", Map.of());

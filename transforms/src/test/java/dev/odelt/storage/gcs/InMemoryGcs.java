@@ -8,6 +8,7 @@ import com.google.api.services.storage.model.StorageObject;
 import com.google.cloud.NoCredentials;
 import com.google.cloud.Tuple;
 import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.StorageException;
 import com.google.cloud.storage.StorageOptions;
 import com.google.cloud.storage.StorageRetryStrategy;
 import com.google.cloud.storage.contrib.nio.testing.LocalStorageHelper;
@@ -22,11 +23,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -36,6 +39,8 @@ import java.util.function.Supplier;
  * retry logic runs on top of them):
  *
  * <ul>
+ *   <li>generations and {@code ifGenerationMatch} preconditions on creates and deletes, which the
+ *       double ignores (the lease relies on them);
  *   <li>faults: a request can be made to fail once or always with a given {@code StorageException},
  *       and every request is counted;
  *   <li>listing with the service's semantics: names in lexicographic order and real page tokens.
@@ -55,6 +60,8 @@ final class InMemoryGcs {
   private final AtomicInteger downloads = new AtomicInteger();
   private final Storage storage;
   private volatile com.google.api.services.storage.Storage http;
+  private final Map<String, Long> generations = new HashMap<>();
+  private final AtomicLong nextGeneration = new AtomicLong(1_000);
 
   InMemoryGcs() {
     this.fake = (StorageRpc) LocalStorageHelper.customOptions(false).getRpc();
@@ -166,6 +173,14 @@ final class InMemoryGcs {
     if (fault != null) {
       throw fault;
     }
+    if ((name.equals("create") || name.equals("delete"))
+        && args != null
+        && args.length >= 2
+        && args[0] instanceof StorageObject object) {
+      @SuppressWarnings("unchecked")
+      Map<StorageRpc.Option, ?> options = (Map<StorageRpc.Option, ?>) args[args.length - 1];
+      return withGeneration(name, object, options, method, args);
+    }
     if (name.equals("list") && args != null && args.length == 2 && args[0] instanceof String) {
       @SuppressWarnings("unchecked")
       Map<StorageRpc.Option, ?> options = (Map<StorageRpc.Option, ?>) args[1];
@@ -175,6 +190,52 @@ final class InMemoryGcs {
       return method.invoke(fake, args);
     } catch (InvocationTargetException e) {
       throw e.getCause();
+    }
+  }
+
+  /**
+   * Generations and the {@code ifGenerationMatch} precondition of single-request creates and of
+   * deletes, which Google's double neither assigns nor checks: each create gets a new generation
+   * (also set on the stored object, so gets and pinned reads see it); a create or delete whose
+   * precondition does not hold fails with HTTP 412, as on the service (0: no live object). Check
+   * and write are one step (under a lock), as on the service.
+   */
+  private Object withGeneration(
+      String name,
+      StorageObject object,
+      Map<StorageRpc.Option, ?> options,
+      Method method,
+      Object[] args)
+      throws Throwable {
+    String key = object.getBucket() + "/" + object.getName();
+    synchronized (generations) {
+      Object wanted = options == null ? null : options.get(StorageRpc.Option.IF_GENERATION_MATCH);
+      if (wanted != null) {
+        long want = ((Number) wanted).longValue();
+        StorageObject now =
+            fake.get(
+                new StorageObject().setBucket(object.getBucket()).setName(object.getName()),
+                Map.of());
+        long current = now == null ? 0 : generations.getOrDefault(key, -1L);
+        if (want != current) {
+          throw new StorageException(
+              412, "Precondition Failed: ifGenerationMatch " + want + ", generation " + current);
+        }
+      }
+      Object result;
+      try {
+        result = method.invoke(fake, args);
+      } catch (InvocationTargetException e) {
+        throw e.getCause();
+      }
+      if (name.equals("create")) {
+        long generation = nextGeneration.incrementAndGet();
+        generations.put(key, generation);
+        ((StorageObject) result).setGeneration(generation);
+      } else {
+        generations.remove(key);
+      }
+      return result;
     }
   }
 
