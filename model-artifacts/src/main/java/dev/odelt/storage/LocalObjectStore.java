@@ -13,7 +13,6 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -288,61 +287,63 @@ public final class LocalObjectStore implements ObjectStore {
   @Override
   public Optional<Versioned> readVersioned(String location) throws IOException {
     Path target = toPath(location).toAbsolutePath();
-    synchronized (LOCKS) {
-      try (FileLock lock = lockBeside(target)) {
-        return readVersionedUnlocked(target);
-      }
-    }
+    return underLock(target, () -> readVersionedUnlocked(target));
   }
 
   @Override
   public Optional<String> writeIfGeneration(String location, byte[] bytes, String generation)
       throws IOException {
     Path target = toPath(location).toAbsolutePath();
-    synchronized (LOCKS) {
-      try (FileLock lock = lockBeside(target)) {
-        Optional<Versioned> now = readVersionedUnlocked(target);
-        boolean matches =
-            generation == null
-                ? now.isEmpty()
-                : now.isPresent() && now.get().generation().equals(generation);
-        if (!matches) {
-          return Optional.empty();
-        }
-        write(location, bytes);
-        return Optional.of(sha256(bytes));
-      }
-    }
+    return underLock(
+        target,
+        () -> {
+          Optional<Versioned> now = readVersionedUnlocked(target);
+          boolean matches =
+              generation == null
+                  ? now.isEmpty()
+                  : now.isPresent() && now.get().generation().equals(generation);
+          if (!matches) {
+            return Optional.empty();
+          }
+          write(location, bytes);
+          return Optional.of(sha256(bytes));
+        });
   }
 
   @Override
   public boolean deleteIfGeneration(String location, String generation) throws IOException {
     Path target = toPath(location).toAbsolutePath();
-    synchronized (LOCKS) {
-      try (FileLock lock = lockBeside(target)) {
-        Optional<Versioned> now = readVersionedUnlocked(target);
-        if (now.isEmpty() || !now.get().generation().equals(generation)) {
-          return false;
-        }
-        Files.deleteIfExists(target);
-        return true;
-      }
-    }
+    return underLock(
+        target,
+        () -> {
+          Optional<Versioned> now = readVersionedUnlocked(target);
+          if (now.isEmpty() || !now.get().generation().equals(generation)) {
+            return false;
+          }
+          Files.deleteIfExists(target);
+          return true;
+        });
   }
 
-  private static FileLock lockBeside(Path target) throws IOException {
+  /** An operation on files that may fail. */
+  @FunctionalInterface
+  private interface IoOperation<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs {@code body} holding the JVM's monitor and the file lock beside {@code target}. */
+  private static <T> T underLock(Path target, IoOperation<T> body) throws IOException {
     Path dir = target.getParent();
     Files.createDirectories(dir);
-    FileChannel channel =
-        FileChannel.open(
-            dir.resolve("." + target.getFileName() + ".lock"),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE);
-    try {
-      return new ClosingLock(channel.lock(), channel);
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
+    synchronized (LOCKS) {
+      try (FileChannel channel =
+          FileChannel.open(
+              dir.resolve("." + target.getFileName() + ".lock"),
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE)) {
+        channel.lock(); // released when the channel closes
+        return body.run();
+      }
     }
   }
 
@@ -361,30 +362,6 @@ public final class LocalObjectStore implements ObjectStore {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
-  }
-
-  /** A file lock that also closes its channel when released. */
-  private static final class ClosingLock extends FileLock {
-    private final FileLock lock;
-
-    ClosingLock(FileLock lock, FileChannel channel) {
-      super(channel, lock.position(), lock.size(), lock.isShared());
-      this.lock = lock;
-    }
-
-    @Override
-    public boolean isValid() {
-      return lock.isValid();
-    }
-
-    @Override
-    public void release() throws IOException {
-      try {
-        lock.release();
-      } finally {
-        channel().close();
-      }
     }
   }
 

@@ -168,6 +168,7 @@ class ResumeTrustTest {
     Duration stale = Duration.ofSeconds(600);
     try (OutputLease held =
         OutputLease.acquire(out.toString(), "other-run", "other-host", stale, Clock.systemUTC())) {
+      assertTrue(held.tookOverFrom().isEmpty());
       JobFixtures.Run second = job(out);
       assertEquals(GenerateJob.EXIT_USAGE, second.exitCode(), second.console());
       assertTrue(

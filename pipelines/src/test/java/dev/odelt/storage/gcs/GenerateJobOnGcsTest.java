@@ -410,6 +410,7 @@ class GenerateJobOnGcsTest {
             "other-host",
             java.time.Duration.ofMinutes(10),
             java.time.Clock.systemUTC())) {
+      assertTrue(held.tookOverFrom().isEmpty());
       ByteArrayOutputStream console = new ByteArrayOutputStream();
       int code =
           GenerateJob.runCli(
