@@ -39,6 +39,7 @@ import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.util.ShardedKey;
 import org.apache.beam.sdk.values.KV;
@@ -46,6 +47,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * Wires the generation job:
@@ -172,7 +174,14 @@ public final class GeneratePipeline {
     if (s.format().sharded()) {
       PCollectionTuple dataset =
           tasks.get(ExpandRequests.TASKS).apply("WriteDataset", dataset(s, snapshots));
-      records = dataset.get(WriteDataset.RECORDS);
+      ImageProvenance made = ImageProvenance.of(s.info());
+      records =
+          dataset
+              .get(WriteDataset.RECORDS)
+              .apply(
+                  "RecordProvenance",
+                  MapElements.into(TypeDescriptor.of(ImageRecord.class))
+                      .via(r -> made.addTo(r.toBuilder()).build()));
       stats = dataset.get(WriteDataset.STATS);
       previewCandidates = dataset.get(WriteDataset.PREVIEWS);
     } else {
