@@ -10,6 +10,8 @@
 #   1. torch facts (version, CUDA, C++ ABI, include/lib directories)        -> torch.json
 #   2. DJL 0.33.0's PyTorch JNI compiled against that torch (deploy/gpu/jni)
 #   3. GpuCheck on the jlink'd JRE, DJL loading that torch and that JNI     -> java/results.json
+#      (matmul peak, parity, tiers, the out-of-memory split, and both VAE decoders, the full
+#      Stable Diffusion one and the tiny TAESD, in fp32 and bf16 at batch 32: "decoders")
 #   4. the authors' JAX DiT on the same tiers (deploy/gpu/jax_tiers.py)     -> jax.json
 # Results go to $OUT (set by the device runner) or out/gpu-check; the exit code is 0 only when
 # every step succeeded. JNI_LIB=/path/libdjl_torch.so reuses a JNI built earlier against the same

@@ -20,6 +20,8 @@ import dev.odelt.model.sample.BatchSplitter;
 import dev.odelt.model.sample.GeneratedImage;
 import dev.odelt.model.sample.SampleItem;
 import dev.odelt.model.sample.Sampler;
+import dev.odelt.model.vae.ImageDecoder;
+import dev.odelt.model.vae.VaeConfig;
 import dev.odelt.proto.v1.Normalization;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -50,7 +52,10 @@ import java.util.stream.IntStream;
  *       Sampler} for S = 1 and 4, and S = 128 estimated as 32 × the S = 4 latency (Euler cost is
  *       linear in S), images per second;
  *   <li>{@code oom_split}: a batch too large for the device run through {@link BatchSplitter}, its
- *       images compared with the same items sampled alone.
+ *       images compared with the same items sampled alone;
+ *   <li>{@code decoders}: the full Stable Diffusion decoder and the tiny one (TAESD), random
+ *       weights, per precision: ms per call of 32 latents of 32×32×4 (256×256 images), ms per
+ *       image, and each precision's max |a − b| / max |b| against the first one on one image.
  * </ul>
  *
  * <p>Every section records its own failure (with the stack trace) instead of stopping the run, so
@@ -183,6 +188,7 @@ public final class GpuCheck {
     root.add("parity", section("parity", this::parity));
     root.add("tiers", section("tiers", this::tiers));
     root.add("oom_split", section("oom_split", this::oomSplit));
+    root.add("decoders", section("decoders", this::decoders));
     env.addProperty("finished", Instant.now().toString());
     return root;
   }
@@ -245,6 +251,59 @@ public final class GpuCheck {
         double ms = medianMillis(m, 2, Math.max(3, repeats), scope -> () -> a.matMul(b));
         result.addProperty(p.label() + "_ms", ms);
         result.addProperty(p.label() + "_tflops", 2.0 * n * n * (double) n / (ms / 1e3) / 1e12);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Both decoders in every precision at batch 32 of 32×32×4 latents ({@code --quick}: batch 1 of
+   * 4×4): ms per call and per image, and the distance of each precision from the first on one
+   * image.
+   */
+  private JsonObject decoders() {
+    JsonObject result = new JsonObject();
+    int batch = quick ? 1 : 32;
+    int side = quick ? 4 : 32;
+    int channels = 4;
+    result.addProperty("batch", batch);
+    result.addProperty("latent_side", side);
+    float[] z = GaussianNoise.standardNormal(7, batch * channels * side * side);
+    float[] one = Arrays.copyOf(z, channels * side * side);
+    for (String name : List.of("full", "tiny")) {
+      VaeConfig config = name.equals("full") ? VaeConfig.stableDiffusion() : VaeConfig.taesd();
+      float[] reference = null;
+      for (Precision p : precisions) {
+        JsonObject row = new JsonObject();
+        try (NDManager m = NDManager.newBaseManager(device)) {
+          ImageDecoder decoder = ImageDecoder.create(config);
+          decoder.initialize(m, 1, p);
+          double ms =
+              medianMillis(
+                  m,
+                  1,
+                  repeats,
+                  scope -> {
+                    NDArray latents = scope.create(z, new Shape(batch, channels, side, side));
+                    return () -> decoder.decode(latents);
+                  });
+          row.addProperty("ms_per_call", ms);
+          row.addProperty("ms_per_image", ms / batch);
+          try (NDManager scope = m.newSubManager()) {
+            float[] image =
+                decoder
+                    .decode(scope.create(one, new Shape(1, channels, side, side)))
+                    .toFloatArray();
+            if (reference == null) {
+              reference = image;
+            } else {
+              row.addProperty(
+                  "max_rel_diff_vs_" + precisions.get(0).label(),
+                  relativeMaxDiff(image, reference));
+            }
+          }
+        }
+        result.add(name + "_" + p.label(), row);
       }
     }
     return result;

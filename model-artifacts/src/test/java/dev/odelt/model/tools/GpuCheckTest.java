@@ -22,7 +22,8 @@ class GpuCheckTest {
     assertEquals(0, GpuCheck.run("--out=" + dir, "--device=cpu", "--quick"));
     JsonObject results =
         JsonParser.parseString(Files.readString(dir.resolve("results.json"))).getAsJsonObject();
-    for (String section : new String[] {"matmul_peak", "parity", "tiers", "oom_split"}) {
+    for (String section :
+        new String[] {"matmul_peak", "parity", "tiers", "oom_split", "decoders"}) {
       assertTrue(results.has(section), section);
       assertFalse(results.getAsJsonObject(section).has("error"), results.get(section).toString());
     }

@@ -22,6 +22,7 @@ import dev.odelt.pipelines.GenerateOptions;
 import io.kubernetes.client.openapi.models.V1CronJob;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1Role;
 import io.kubernetes.client.openapi.models.V1RoleBinding;
 import io.kubernetes.client.openapi.models.V1Secret;
@@ -47,15 +48,14 @@ import org.junit.jupiter.api.Test;
  * Validates every manifest under deploy/k8s offline, as {@code kubectl apply --validate=strict}
  * would: {@code FlinkDeployment}s against the Flink Kubernetes Operator's own CRD schema (from
  * {@code flink-kubernetes-operator-api}, with unknown fields rejected), the built-in kinds
- * (CronJob, ServiceAccount, …) against the Kubernetes Java client's generated batch/v1, core/v1
- * and rbac/v1 models, which reject unknown fields and wrong types. Each check is shown to catch a
+ * (CronJob, ServiceAccount, …) against the Kubernetes Java client's generated batch/v1, core/v1 and
+ * rbac/v1 models, which reject unknown fields and wrong types. Each check is shown to catch a
  * misspelled field.
  */
 class KubernetesManifestsTest {
 
   private static final Path K8S = Path.of("..", "deploy", "k8s");
-  private static final String CRD =
-      "META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml";
+  private static final String CRD = "META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml";
   private static final ObjectMapper YAML = new YAMLMapper();
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Gson GSON = new Gson();
@@ -65,8 +65,7 @@ class KubernetesManifestsTest {
   @BeforeAll
   static void loadCrdSchema() throws IOException {
     JsonNode crd;
-    try (InputStream in =
-        KubernetesManifestsTest.class.getClassLoader().getResourceAsStream(CRD)) {
+    try (InputStream in = KubernetesManifestsTest.class.getClassLoader().getResourceAsStream(CRD)) {
       assertNotNull(in, "CRD schema on the test class path: " + CRD);
       crd = YAML.readTree(in);
     }
@@ -81,7 +80,9 @@ class KubernetesManifestsTest {
     ObjectNode root = (ObjectNode) schema.get("properties");
     root.putObject("apiVersion").put("type", "string");
     root.putObject("kind").put("type", "string");
-    root.putObject("metadata").put("type", "object").put("x-kubernetes-preserve-unknown-fields", true);
+    root.putObject("metadata")
+        .put("type", "object")
+        .put("x-kubernetes-preserve-unknown-fields", true);
     closeObjects(schema);
     flinkDeploymentSchema =
         JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7).getSchema(schema);
@@ -89,8 +90,8 @@ class KubernetesManifestsTest {
 
   /**
    * Kubernetes prunes fields a structural schema does not declare; strict validation reports them.
-   * Closing every object that lists its properties (and does not preserve unknown fields) makes
-   * the JSON-schema validator report them too.
+   * Closing every object that lists its properties (and does not preserve unknown fields) makes the
+   * JSON-schema validator report them too.
    */
   private static void closeObjects(JsonNode node) {
     if (node instanceof ObjectNode object) {
@@ -230,7 +231,8 @@ class KubernetesManifestsTest {
     spec.set("flinkConfigurtion", spec.remove("flinkConfiguration"));
     assertFalse(problems(app).isEmpty(), "misspelled spec.flinkConfiguration");
 
-    ObjectNode job = (ObjectNode) find("FlinkDeployment", "odelt-generate").path("spec").path("job");
+    ObjectNode job =
+        (ObjectNode) find("FlinkDeployment", "odelt-generate").path("spec").path("job");
     ObjectNode app2 = (ObjectNode) find("FlinkDeployment", "odelt-generate");
     job.put("entryClas", job.remove("entryClass").asText());
     ((ObjectNode) app2.get("spec")).set("job", job);
@@ -249,7 +251,8 @@ class KubernetesManifestsTest {
   void misspelledCronJobFieldsAreCaught() throws IOException {
     ObjectNode cron = (ObjectNode) find("CronJob", "odelt-nightly");
     ObjectNode podSpec =
-        (ObjectNode) cron.path("spec").path("jobTemplate").path("spec").path("template").path("spec");
+        (ObjectNode)
+            cron.path("spec").path("jobTemplate").path("spec").path("template").path("spec");
     podSpec.put("restartPolicyy", podSpec.remove("restartPolicy").asText());
     assertFalse(problems(cron).isEmpty(), "misspelled restartPolicy");
 
@@ -279,8 +282,50 @@ class KubernetesManifestsTest {
   }
 
   @Test
+  void gpuDeploymentGivesEachTaskManagerOneGpuAndOneSlot() throws Exception {
+    JsonNode spec = find("FlinkDeployment", "odelt-generate-gpu").path("spec");
+    assertEquals(
+        "1", spec.path("flinkConfiguration").path("taskmanager.numberOfTaskSlots").asText());
+    JsonNode pod = spec.path("taskManager").path("podTemplate");
+    // The pod template as core/v1 checks it: unknown fields and wrong types fail.
+    V1Pod.validateJsonElement(JsonParser.parseString(JSON.writeValueAsString(pod)));
+    GSON.fromJson(JSON.writeValueAsString(pod), V1Pod.class);
+    JsonNode container = pod.path("spec").path("containers").get(0);
+    assertEquals("flink-main-container", container.path("name").asText());
+    assertEquals(1, container.path("resources").path("limits").path("nvidia.com/gpu").asInt());
+    boolean tolerates = false;
+    for (JsonNode t : pod.path("spec").path("tolerations")) {
+      tolerates |= t.path("key").asText().equals("nvidia.com/gpu");
+    }
+    assertTrue(tolerates, "tolerates the GPU nodes' taint");
+    assertTrue(pod.path("spec").path("nodeSelector").size() > 0, "selects GPU nodes");
+    assertTrue(spec.path("image").asText().contains("cu124"), spec.path("image").asText());
+    List<String> args = new ArrayList<>();
+    spec.path("job").path("args").forEach(a -> args.add(a.asText()));
+    GenerateOptions options =
+        PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(GenerateOptions.class);
+    assertEquals("gpu", options.getDevice());
+    assertEquals(1, options.getTorchThreads());
+
+    ObjectNode misspelled = (ObjectNode) find("FlinkDeployment", "odelt-generate-gpu");
+    ObjectNode podSpec =
+        (ObjectNode) misspelled.path("spec").path("taskManager").path("podTemplate").path("spec");
+    podSpec.set("tolerashions", podSpec.remove("tolerations"));
+    List<String> caught = new ArrayList<>();
+    try {
+      V1Pod.validateJsonElement(
+          JsonParser.parseString(
+              JSON.writeValueAsString(
+                  misspelled.path("spec").path("taskManager").path("podTemplate"))));
+    } catch (IllegalArgumentException e) {
+      caught.add(e.getMessage());
+    }
+    assertFalse(caught.isEmpty(), "a misspelled pod template field is caught");
+  }
+
+  @Test
   void deploymentsRecoverFromALostTaskManager() throws IOException {
-    for (String name : List.of("odelt-generate", "odelt-session")) {
+    for (String name : List.of("odelt-generate", "odelt-generate-gpu", "odelt-session")) {
       JsonNode conf = find("FlinkDeployment", name).path("spec").path("flinkConfiguration");
       Map<String, String> c = new java.util.TreeMap<>();
       conf.fields().forEachRemaining(e -> c.put(e.getKey(), e.getValue().asText()));
