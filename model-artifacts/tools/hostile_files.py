@@ -508,6 +508,7 @@ def tensors_files(c):
     lat = {
         'latents-nan': rng.standard_normal((1, 4, 4, 4)).astype(np.float32),
         'latents-256': np.zeros((1, 256, 256, 4), dtype=np.float32),
+        'latents-wide': np.zeros((1, 1, 4096, 4), dtype=np.float32),
         'latents-batch-2000': np.zeros((2000, 1, 1, 4), dtype=np.float32),
         'latents-channels': np.zeros((1, 4, 4, 7), dtype=np.float32),
         'latents-rank': np.zeros((4, 4, 4), dtype=np.float32),
@@ -635,6 +636,10 @@ def packages(c):
     c.velocity(fam, 'pkg-missing', f'{c.work}/cases/no-such-package')
     c.velocity(fam, 'pkg-gs-no-credentials', 'gs://odelt-no-such-bucket/model')
     c.job(fam, 'job-pkg-missing', f'{c.work}/cases/no-such-package')
+    c.job(fam, 'job-pkg-gs-no-credentials', 'gs://odelt-no-such-bucket/model')
+    c.decode(fam, 'decode-vae-gs-no-credentials', f'{c.work}/base/latents.safetensors',
+             vae='gs://odelt-no-such-bucket/vae')
+    c.import_vae(fam, 'import-vae-gs-no-credentials', 'gs://odelt-no-such-bucket/diffusers')
 
     # Latent models: decoders missing, unreadable, mismatched
     lpkg = f'{c.work}/lpkg'
@@ -671,6 +676,7 @@ def packages(c):
         m['decoder'].update(location=f'{d}/vae')
 
     latent('latent-decoder-dev-zero', vae_dev_zero)
+    latent('latent-image-128', lambda m, d: m['architecture'].update(imageSize=128))
 
 
 def vae_folders(c):

@@ -2,6 +2,7 @@ package dev.odelt.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import dev.odelt.model.io.InputLimits;
 import dev.odelt.model.io.InvalidModelPackageException;
 import dev.odelt.model.io.InvalidModelPackageException.Problem;
 import dev.odelt.model.io.ModelPackage;
@@ -98,6 +99,13 @@ final class LatentModels {
    */
   static void verify(ModelPackage pkg) throws IOException {
     String manifestAt = ModelPackages.manifestLocation(pkg.location());
+    // Its images are decoded whole: the decoder's limit bounds the model's side.
+    InputLimits.checkRange(
+        manifestAt,
+        "architecture.image_size of a latent model",
+        pkg.config().imageSize(),
+        1,
+        InputLimits.MAX_DECODE_LATENT_SIDE);
     String location = checkedLocation(pkg);
     VaePackage vae = VaePackages.read(location);
     if (vae.config().latentChannels() != pkg.config().channels()) {

@@ -67,11 +67,12 @@ public final class InputLimits {
   public static final int MAX_BATCH = 1024;
 
   /**
-   * Latent side the VAE decoder accepts (128: 1024 px). Its mid-block attention is over all h·w
-   * positions, 2^28 floats at this side; larger inputs would need tiled decoding, which this
-   * decoder does not do, so they are refused.
+   * Latent side the VAE decoder accepts (64: 512 px, twice the paper's 256 px). Its mid-block
+   * attention is over all h·w positions at once: (h·w)² scores per image, 64 MiB at this side, 1
+   * GiB at 128 and 16 GiB at 256. Larger inputs would need tiled or sliced decoding, which this
+   * decoder does not do, so they are refused (decode's latents, a latent model's image_size).
    */
-  public static final int MAX_DECODE_LATENT_SIDE = 128;
+  public static final int MAX_DECODE_LATENT_SIDE = 64;
 
   /** Channels of a VAE decoder block (the Stable Diffusion VAE: 128 to 512). */
   public static final int MAX_VAE_CHANNELS = 4096;

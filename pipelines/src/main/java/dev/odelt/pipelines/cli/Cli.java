@@ -1,6 +1,8 @@
 package dev.odelt.pipelines.cli;
 
 import dev.odelt.pipelines.GenerateJob;
+import dev.odelt.storage.ObjectStores;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -134,6 +136,23 @@ public final class Cli {
   public static int usageError(CommandLine command, String message) {
     command.getErr().println("odelt " + command.getCommandName() + ": " + message);
     return GenerateJob.EXIT_USAGE;
+  }
+
+  /**
+   * Null when {@code location} (the value of {@code flag}) is local or its store lets it be read,
+   * else the usage error to print (gs:// without credentials, an unknown scheme), as the job checks
+   * {@code --model}. Local files are left to the readers, which name what is missing.
+   */
+  static String unreadable(String flag, String location) {
+    if (!location.contains("://") || location.startsWith("file:")) {
+      return null;
+    }
+    try {
+      ObjectStores.checkAccess(location, false);
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return flag + ": cannot read " + location + ": " + e.getMessage();
+    }
   }
 
   private static boolean isHelpFlag(String arg) {

@@ -2,6 +2,7 @@ package dev.odelt.pipelines.cli;
 
 import dev.odelt.model.Precision;
 import dev.odelt.model.io.InvalidModelPackageException;
+import dev.odelt.model.io.ModelPackages;
 import dev.odelt.model.vae.DecodeLatents;
 import dev.odelt.pipelines.GenerateJob;
 import java.util.concurrent.Callable;
@@ -80,6 +81,13 @@ public final class DecodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String problem = Cli.unreadable("--vae", ModelPackages.manifestLocation(vae));
+    if (problem == null) {
+      problem = Cli.unreadable("--latents", latents);
+    }
+    if (problem != null) {
+      return Cli.usageError(spec.commandLine(), problem);
+    }
     DecodeLatents.Summary s;
     try {
       s = DecodeLatents.run(vae, latents, output, "cpu", batchSize, Precision.parse(precision));

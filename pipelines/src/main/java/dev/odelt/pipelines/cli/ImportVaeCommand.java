@@ -5,6 +5,7 @@ import dev.odelt.model.io.InvalidModelPackageException;
 import dev.odelt.model.io.ModelPackages;
 import dev.odelt.pipelines.GenerateJob;
 import dev.odelt.proto.v1.VaeManifest;
+import dev.odelt.storage.ObjectStore;
 import java.nio.file.FileAlreadyExistsException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -59,6 +60,10 @@ public final class ImportVaeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String problem = Cli.unreadable("--diffusers", ObjectStore.resolve(diffusers, "config.json"));
+    if (problem != null) {
+      return Cli.usageError(spec.commandLine(), problem);
+    }
     VaeManifest manifest;
     try {
       manifest = DiffusersVae.importFolder(diffusers, output);
