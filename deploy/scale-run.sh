@@ -22,8 +22,10 @@
 #
 # usage: deploy/scale-run.sh N [--taskmanagers T] [--slots S] [--only embedded|cluster]
 #                              [--work DIR] [--chunk-size C] [--max-batch-size B]
+#                              [--format png|webdataset|parquet|tfrecord] [--shard-images K]
+# (--format and --shard-images pass through to the job: dataset shards instead of the PNG tree.)
 # Results: <work>/results.md (one table row per run), <work>/<mode>/{run.log,gc logs,stages.txt};
-# the work folder (default /tmp/odelt-scale-N) is kept. Needs pipelines/target/odelt-pipelines.jar
+# the work folder (default /tmp/odelt-scale-N, -N-<format> with --format) is kept. Needs pipelines/target/odelt-pipelines.jar
 # (mvn package). Run it under `nice` on a shared machine; the numbers are then only comparable
 # with each other. Env: ODELT_SCALE_REST_PORT (18281).
 set -euo pipefail
@@ -36,15 +38,17 @@ die() {
   exit 2
 }
 
-[[ $# -ge 1 && "$1" =~ ^[1-9][0-9]*$ ]] || die "usage: deploy/scale-run.sh N [--taskmanagers T] [--slots S] [--only embedded|cluster] [--work DIR] [--chunk-size C] [--max-batch-size B]"
+[[ $# -ge 1 && "$1" =~ ^[1-9][0-9]*$ ]] || die "usage: deploy/scale-run.sh N [--taskmanagers T] [--slots S] [--only embedded|cluster] [--work DIR] [--chunk-size C] [--max-batch-size B] [--format F] [--shard-images K]"
 N="$1"
 shift
 TMS=2
 SLOTS=1
 ONLY=""
-WORK="/tmp/odelt-scale-$N"
+WORK=""
 CHUNK=""
 BATCH=""
+FORMAT=""
+SHARD_IMAGES=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --taskmanagers) TMS="$2"; shift 2 ;;
@@ -53,10 +57,13 @@ while [[ $# -gt 0 ]]; do
     --work) WORK="$2"; shift 2 ;;
     --chunk-size) CHUNK="$2"; shift 2 ;;
     --max-batch-size) BATCH="$2"; shift 2 ;;
+    --format) FORMAT="$2"; shift 2 ;;
+    --shard-images) SHARD_IMAGES="$2"; shift 2 ;;
     *) die "unknown option $1" ;;
   esac
 done
 [[ "$TMS" =~ ^[1-9][0-9]*$ && "$SLOTS" =~ ^[1-9][0-9]*$ ]] || die "--taskmanagers and --slots must be >= 1"
+WORK="${WORK:-/tmp/odelt-scale-$N${FORMAT:+-$FORMAT}}"
 [[ -z "$ONLY" || "$ONLY" == embedded || "$ONLY" == cluster ]] || die "--only embedded|cluster"
 [[ -f "$JAR" ]] || die "$JAR is missing (mvn -B package -DskipTests)"
 PARALLELISM=$((TMS * SLOTS))
@@ -79,6 +86,8 @@ fi
 JOB_ARGS=(--requests="$MANIFEST" --parallelism="$PARALLELISM" --torchThreads=1 --progressSeconds=10)
 [[ -n "$CHUNK" ]] && JOB_ARGS+=(--chunkSize="$CHUNK")
 [[ -n "$BATCH" ]] && JOB_ARGS+=(--maxBatchSize="$BATCH")
+[[ -n "$FORMAT" ]] && JOB_ARGS+=(--format="$FORMAT")
+[[ -n "$SHARD_IMAGES" ]] && JOB_ARGS+=(--shardImages="$SHARD_IMAGES")
 RESULTS="$WORK/results.md"
 if [[ ! -f "$RESULTS" ]]; then
   {
@@ -108,7 +117,7 @@ cpu_summary() {
 row() { # mode wall job_wall worker used live full_gc_live
   local rate
   rate=$(python3 -c "print('%.1f' % ($N / max(1e-9, float('$2'))))")
-  echo "| $1 | $N | $PARALLELISM | $2 | $rate | $3 | $4 | $5 | $6 | $7 |" | tee -a "$RESULTS"
+  echo "| $1${FORMAT:+ ($FORMAT)} | $N | $PARALLELISM | $2 | $rate | $3 | $4 | $5 | $6 | $7 |" | tee -a "$RESULTS"
 }
 
 HEAP_SECONDS="${ODELT_SCALE_HEAP_SECONDS:-30}"

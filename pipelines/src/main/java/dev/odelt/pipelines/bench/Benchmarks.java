@@ -49,6 +49,7 @@ public final class Benchmarks {
           new TorchComparisonBench(),
           new PartialModelMemoryBench(),
           new PipelineEfficiencyBench(),
+          new DatasetThroughputBench(),
           new BatchFillBench(),
           new StartupBench(),
           new JobMemoryBench(),
