@@ -125,7 +125,12 @@ public final class CheckpointImporter {
         options.labels() == null ? null : ImageNetLabels.read(options.labels());
     Decoder decoder = options.vae() == null ? null : decoder(options.vae());
     if (!Files.isRegularFile(options.checkpoint())) {
-      throw new ImportException(Problem.MISSING, file, "no such checkpoint file");
+      throw new ImportException(
+          Problem.MISSING,
+          file,
+          Files.exists(options.checkpoint())
+              ? "the checkpoint is not a regular file (a directory, device, pipe or socket)"
+              : "no such checkpoint file");
     }
 
     try (PickleReader pickle = PickleReader.open(options.checkpoint())) {

@@ -98,7 +98,12 @@ public final class PickleReader implements AutoCloseable {
    */
   public static PickleReader open(Path file) throws ImportException, IOException {
     if (!Files.isRegularFile(file)) {
-      throw new ImportException(Problem.MISSING, file.toString(), "no such file");
+      throw new ImportException(
+          Problem.MISSING,
+          file.toString(),
+          Files.exists(file)
+              ? "not a regular file (a directory, device, pipe or socket)"
+              : "no such file");
     }
     FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
     try {

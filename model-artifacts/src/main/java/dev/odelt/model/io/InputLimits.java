@@ -77,8 +77,11 @@ public final class InputLimits {
   /** Channels of a VAE decoder block (the Stable Diffusion VAE: 128 to 512). */
   public static final int MAX_VAE_CHANNELS = 4096;
 
-  /** Resnet layers per VAE decoder block (the Stable Diffusion VAE: 2). */
-  public static final int MAX_VAE_LAYERS = 8;
+  /**
+   * Resnet layers per VAE decoder block (the Stable Diffusion VAE: 2; 0 for the tiny decoder), and
+   * the tiny decoder's blocks per stage (TAESD: 3).
+   */
+  public static final int MAX_VAE_LAYERS = 16;
 
   // ---- file structure -----------------------------------------------------------------------
 
@@ -283,7 +286,10 @@ public final class InputLimits {
         checkRange(file, "num_decoder_blocks entry", n, 0, MAX_VAE_LAYERS);
       }
     } else {
-      checkRange(file, "layers_per_block", config.layersPerBlock(), 1, MAX_VAE_LAYERS);
+      checkRange(file, "layers_per_block", config.layersPerBlock(), 0, MAX_VAE_LAYERS);
+      for (int n : config.tinyBlocks()) {
+        checkRange(file, "num_decoder_blocks entry", n, 0, MAX_VAE_LAYERS);
+      }
     }
     checkRange(file, "latent_channels", config.latentChannels(), 1, MAX_CHANNELS);
     checkRange(file, "out_channels", config.outChannels(), 1, MAX_CHANNELS);
