@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
  * unless the lease was not refreshed for the stale time: its holder is taken to be dead (killed,
  * its machine lost) and the lease is taken over, with a warning. The take-over is the same
  * conditional write, from the stale lease's generation, so of two jobs taking over at once exactly
- * one wins. Staleness compares the lease's recorded refresh time with this machine's clock: the
- * hosts' clocks must agree to well within the stale time.
+ * one wins. Staleness compares the lease's recorded refresh time with this machine's clock (the
+ * hosts' clocks must agree to well within the stale time), against the longer of this job's stale
+ * time and the holder's (recorded in the lease), so a job started with a short stale time does not
+ * take the lease of one that refreshes by a longer one.
  *
  * <p>A holder whose lease was taken over (it stalled longer than the stale time) learns it at its
  * next refresh: it logs an error, stops refreshing and leaves the new holder's lease in place.
@@ -71,7 +73,8 @@ public final class OutputLease implements AutoCloseable {
   }
 
   /** Who holds a lease, since when, and when it was last refreshed. */
-  public record Holder(String runId, String host, Instant started, Instant refreshed) {
+  public record Holder(
+      String runId, String host, Instant started, Instant refreshed, Duration stale) {
 
     String toJson() {
       JsonObject o = new JsonObject();
@@ -79,6 +82,7 @@ public final class OutputLease implements AutoCloseable {
       o.addProperty("host", host);
       o.addProperty("started", started.toString());
       o.addProperty("refreshed", refreshed.toString());
+      o.addProperty("stale_seconds", stale.toSeconds());
       return o + "\n";
     }
 
@@ -91,10 +95,13 @@ public final class OutputLease implements AutoCloseable {
                 o.get("run_id").getAsString(),
                 o.get("host").getAsString(),
                 Instant.parse(o.get("started").getAsString()),
-                Instant.parse(o.get("refreshed").getAsString())));
+                Instant.parse(o.get("refreshed").getAsString()),
+                Duration.ofSeconds(
+                    o.has("stale_seconds") ? o.get("stale_seconds").getAsLong() : 0)));
       } catch (JsonParseException
           | IllegalStateException
           | NullPointerException
+          | NumberFormatException
           | UnsupportedOperationException
           | DateTimeParseException e) {
         return Optional.empty();
@@ -131,7 +138,7 @@ public final class OutputLease implements AutoCloseable {
     String location = OutputLayout.location(output, LEASE_JSON);
     ObjectStore store = ObjectStores.forLocation(location);
     Instant now = clock.instant();
-    Holder me = new Holder(runId, host, now, now);
+    Holder me = new Holder(runId, host, now, now, stale);
     byte[] mine = me.toJson().getBytes(StandardCharsets.UTF_8);
     // A lost race (the lease appeared or changed between our read and write) is read again: the
     // winner is then named, or is itself stale.
@@ -146,8 +153,10 @@ public final class OutputLease implements AutoCloseable {
       }
       Optional<Holder> other = Holder.parse(existing.get().bytes());
       if (other.isPresent()) {
+        // The holder refreshes by its own stale time: honour the longer of the two.
+        Duration honoured = other.get().stale().compareTo(stale) > 0 ? other.get().stale() : stale;
         Duration silent = Duration.between(other.get().refreshed(), clock.instant());
-        if (silent.compareTo(stale) < 0) {
+        if (silent.compareTo(honoured) < 0) {
           throw new OutputConflictException(
               output
                   + " is in use by "
@@ -155,9 +164,9 @@ public final class OutputLease implements AutoCloseable {
                   + " (lease "
                   + location
                   + "). One job per output at a time: wait for it to end, or write to another"
-                  + " --output. A lease not refreshed for --leaseStaleSeconds="
-                  + stale.toSeconds()
-                  + " is taken over.");
+                  + " --output. A lease not refreshed for "
+                  + honoured.toSeconds()
+                  + " s (the longer of both jobs' --leaseStaleSeconds) is taken over.");
         }
       }
       Optional<String> taken = store.writeIfGeneration(location, mine, existing.get().generation());
@@ -193,7 +202,9 @@ public final class OutputLease implements AutoCloseable {
     if (lost) {
       return false;
     }
-    Holder now = new Holder(holder.runId(), holder.host(), holder.started(), clock.instant());
+    Holder now =
+        new Holder(
+            holder.runId(), holder.host(), holder.started(), clock.instant(), holder.stale());
     Optional<String> next =
         store.writeIfGeneration(
             location, now.toJson().getBytes(StandardCharsets.UTF_8), generation);

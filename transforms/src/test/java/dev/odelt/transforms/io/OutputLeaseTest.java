@@ -66,6 +66,20 @@ class OutputLeaseTest {
     lease.close();
   }
 
+  @Test
+  void aShortStaleTimeHonoursTheHoldersLongerOne() throws Exception {
+    String out = dir.resolve("out").toString();
+    OutputLease held = OutputLease.acquire(out, "run-a", "h", STALE, at(T0));
+    OutputConflictException refused =
+        assertThrows(
+            OutputConflictException.class,
+            () ->
+                OutputLease.acquire(
+                    out, "run-b", "h", java.time.Duration.ofSeconds(5), at(T0.plusSeconds(60))));
+    assertTrue(refused.getMessage().contains("run run-a"), refused.getMessage());
+    held.close();
+  }
+
   /** A clock the test moves. */
   static final class MutableClock extends Clock {
     volatile Instant now;
