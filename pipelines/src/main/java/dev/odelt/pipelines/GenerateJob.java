@@ -178,14 +178,9 @@ public final class GenerateJob {
       OutputProvenance.checkResume(s.output(), ImageProvenance.of(s.info()));
     }
     Duration stale = Duration.ofSeconds(o.getLeaseStaleSeconds());
-    OutputLease lease =
-        OutputLease.acquire(s.output(), s.info().getRunId(), host(), stale, Clock.systemUTC());
-    lease
-        .tookOverFrom()
-        .ifPresent(
-            h ->
-                LOG.warn("--output {}: took over the stale lease of {}", s.output(), h.describe()));
-    return lease.keepRefreshed(stale.dividedBy(4));
+    // A stale lease taken over is warned about by OutputLease.
+    return OutputLease.acquire(s.output(), s.info().getRunId(), host(), stale, Clock.systemUTC())
+        .keepRefreshed(stale.dividedBy(4));
   }
 
   private static String host() {
