@@ -4,7 +4,7 @@
 # them all through the job jar's command line in one JVM under -Xmx, each within a time limit,
 # and fails unless each ends in exit 2 with a one-line message and nothing written (mutants: 0 or
 # 2), with the JVM's peak resident memory under a cap. A few cases run as their own processes
-# (the job and velocity on /dev/zero weights under a small heap, resident memory by /usr/bin/time).
+# (the job and velocity on /dev/zero weights under a small heap, resident memory from /proc).
 #
 # Usage (after `mvn package`):  model-artifacts/tools/hostile_fuzz.sh [work dir]
 # Env: HOSTILE_SEED (default: random, printed), HOSTILE_MUTANTS (default 300),
@@ -38,13 +38,24 @@ runner "$work/setup.tsv" 2048
 "$python" "$here/hostile_files.py" cases "$work" --seed "$seed" --mutants "$mutants"
 runner "$work/cases.tsv" 2560
 
-# Separate processes: a small heap and a resident-memory check around the special files.
+# Separate processes: a small heap and a resident-memory check around the special files (peak
+# resident memory: VmHWM of the java process, read from /proc while it runs).
 separate() {  # name, max resident MB, args...
-  local name="$1" cap="$2" rc=0
+  local name="$1" cap="$2" rc=0 hwm=0 pid now
   shift 2
-  /usr/bin/time -f '%M' -o "$work/$name.rss" timeout 60 \
-    java -Xmx256m -Dai.djl.offline=true -jar "$jar" "$@" > "$work/$name.out" 2>&1 || rc=$?
-  local rss=$(( $(tail -1 "$work/$name.rss") / 1024 ))
+  java -Xmx256m -Dai.djl.offline=true -jar "$jar" "$@" > "$work/$name.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 600); do
+    now=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [[ -n "$now" ]] && hwm=$now
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"; echo "FAIL $name: still running after 60 s"; exit 1
+  fi
+  wait "$pid" || rc=$?
+  local rss=$(( hwm / 1024 ))
   if [[ $rc -ne 2 || $rss -gt $cap ]] || ! grep -q . "$work/$name.out"; then
     echo "FAIL $name: exit $rc, resident ${rss} MB (cap $cap MB)"; cat "$work/$name.out"; exit 1
   fi
