@@ -44,7 +44,9 @@ public interface GenerateOptions extends PipelineOptions {
 
   void setPrecision(String value);
 
-  @Description("Images per device batch; 0 = per device (16 on CPU, 256 on GPU)")
+  @Description(
+      "Images per device batch; 0 = per device (16 on CPU, 2 on CPU for a latent model, 256 on"
+          + " GPU)")
   @Default.Integer(0)
   int getMaxBatchSize();
 
