@@ -84,9 +84,9 @@ public final class GenerateJob {
   /**
    * Batch size when {@code --maxBatchSize=0} for a latent model on the CPU. Each worker thread's
    * warm-up runs a guided batch of this size through every block, and its working set sets the
-   * thread's memory: a 5-image DiT-B/2 + SD VAE job with 2 threads peaked at 16.2 GB resident with
-   * batches of 16 (warm-up 81 % of the device seconds), 4.9 GB with 2 (issue 29). On a CPU a larger
-   * batch of these models is not faster per image.
+   * thread's memory: a 5-image DiT-B/2 + SD VAE job (random weights, bf16, 2 threads, s1-b4 and
+   * s4-b12) peaked at 16.2 GB resident with batches of 16 (warm-up 90.2 of 110.8 device seconds)
+   * and at 4.6 GB with 2 (warm-up 14.6 of 31.9), on the same loaded 2-core machine (issue 29).
    */
   public static final int CPU_LATENT_BATCH_SIZE = 2;
 
