@@ -19,8 +19,8 @@ import java.util.Set;
 
 /**
  * The one set of limits on files from outside (checkpoints, model and VAE packages, diffusers
- * folders, tensor files) and on the tiers a package may preset; the README's limits table quotes
- * these values. Every count, size, shape and offset read from such a file is checked against them
+ * folders, tensor files) and on the tiers a package may preset; the limits table in
+ * docs/models.md quotes these values. Every count, size, shape and offset read from such a file is checked against them
  * (and against the file's real size) before it is used to allocate, divide, loop or recurse.
  *
  * <p>Architecture values are far above any released model (DiT-XL/2: depth 28, width 1152, 16
