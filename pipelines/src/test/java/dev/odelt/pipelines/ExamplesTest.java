@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The README's example manifests against the bundled model's manifest: every request resolves to
- * the intended tier, and only the two deliberately bad lines are rejected.
+ * the intended tier, and only the two deliberately bad lines are rejected. {@link DocsTest} lists
+ * the documented commands over these manifests that this test and the job's tests cover.
  */
 @ExtendWith(TestPipelineExtension.class)
 class ExamplesTest {
