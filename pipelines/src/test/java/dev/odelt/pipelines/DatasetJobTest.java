@@ -361,6 +361,8 @@ class DatasetJobTest {
     // A lost shard, a truncated one (a partial copy), a lost manifest, a manifest of garbage.
     List<String> tars = first.keySet().stream().filter(p -> p.endsWith(".tar")).toList();
     assertTrue(tars.size() >= 4, tars.toString());
+    long repaired =
+        samples(out, tars.get(0)) + samples(out, tars.get(1)) + samples(out, tars.get(3));
     Files.delete(out.resolve(tars.get(0)));
     Path truncated = out.resolve(tars.get(1));
     byte[] bytes = Files.readAllBytes(truncated);
@@ -376,7 +378,24 @@ class DatasetJobTest {
     assertTrue(summary.getImagesResumed() > 0, summary.toString());
     assertTrue(summary.getImagesGenerated() > 0, summary.toString());
     assertEquals(expected.size(), summary.getImagesResumed() + summary.getImagesGenerated());
+    // A missing or damaged shard, or a manifest of garbage, is a repair; a lost manifest is not
+    // (nothing says what was there).
+    assertEquals(repaired, summary.getImagesRepaired(), summary.toString());
     recordsNameShardAndKey(out);
+  }
+
+  /** The samples of a shard, from its tier's index.json. */
+  private static long samples(Path output, String shard) throws IOException {
+    Path path = output.resolve(shard);
+    JsonObject index =
+        JsonParser.parseString(Files.readString(path.resolveSibling("index.json")))
+            .getAsJsonObject();
+    for (var s : index.getAsJsonArray("shards")) {
+      if (s.getAsJsonObject().get("name").getAsString().equals(path.getFileName().toString())) {
+        return s.getAsJsonObject().get("samples").getAsLong();
+      }
+    }
+    throw new IllegalStateException(shard + " is not in its index");
   }
 
   @Test

@@ -159,7 +159,10 @@ public final class AccountCosts extends PTransform<PCollectionTuple, PCollection
             .setImagesGenerated(r.getResumed() ? 0 : 1)
             .setImagesResumed(r.getResumed() ? 1 : 0);
     if (r.getRepaired()) {
-      t.setImagesRepaired(1).addRepairedPaths(r.getImagePath());
+      // A shard format's image has no file of its own: its shard and key name it.
+      t.setImagesRepaired(1)
+          .addRepairedPaths(
+              r.getImagePath().isEmpty() ? r.getShard() + "#" + r.getKey() : r.getImagePath());
     }
     if (r.getRecovered()) {
       long nanos = Math.round(r.getDeviceSeconds() * 1e9);

@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The image record as stored inside a shard: the record without what varies from run to run (its
- * device seconds, decode seconds, device, and whether it was resumed or recovered), so that a
- * shard's bytes are a pure function of its samples. The job's own records (records/*.jsonl) keep
- * the costs.
+ * device seconds, decode seconds, device, and whether it was resumed, recovered or repaired), so
+ * that a shard's bytes are a pure function of its samples. The job's own records
+ * (records/*.jsonl) keep them.
  */
 final class SampleRecords {
 
@@ -30,6 +30,7 @@ final class SampleRecords {
         .clearDevice()
         .clearResumed()
         .clearRecovered()
+        .clearRepaired()
         .build();
   }
 

@@ -363,6 +363,16 @@ public final class WriteDataset extends PTransform<PCollection<ImageTask>, PColl
     }
   }
 
+  /** What an earlier attempt or run left of a shard. */
+  enum Earlier {
+    /** Nothing to keep: write the shard. */
+    NONE,
+    /** A complete shard, kept. */
+    KEPT,
+    /** A damaged shard or manifest: write the shard again and count its images as repaired. */
+    DAMAGED
+  }
+
   static final class WriteShardFn extends DoFn<KV<KV<String, Integer>, Iterable<ImageTask>>, ImageRecord> {
     private static final long serialVersionUID = 1L;
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().sortingMapKeys();
@@ -432,10 +442,14 @@ public final class WriteDataset extends PTransform<PCollection<ImageTask>, PColl
       String path = ShardLayout.shardPath(tier, number, format);
       String manifestLocation =
           OutputLayout.location(outputRoot, ShardLayout.manifestPath(tier, number, format));
-      if ((resume || !runStarted.isEmpty()) && keep(tier, number, path, manifestLocation, tasks, out)) {
+      Earlier earlier =
+          resume || !runStarted.isEmpty()
+              ? keep(tier, number, path, manifestLocation, tasks, out)
+              : Earlier.NONE;
+      if (earlier == Earlier.KEPT) {
         return;
       }
-      ShardManifest manifest = write(tier, number, path, tasks, out);
+      ShardManifest manifest = write(tier, number, path, tasks, earlier == Earlier.DAMAGED, out);
       store.write(
           manifestLocation,
           PRINTER.print(manifest).getBytes(StandardCharsets.UTF_8),
@@ -447,7 +461,12 @@ public final class WriteDataset extends PTransform<PCollection<ImageTask>, PColl
 
     /** Generates and streams one shard; returns its manifest (not yet written). */
     private ShardManifest write(
-        String tier, int number, String path, List<ImageTask> tasks, MultiOutputReceiver out)
+        String tier,
+        int number,
+        String path,
+        List<ImageTask> tasks,
+        boolean repair,
+        MultiOutputReceiver out)
         throws IOException {
       ShardManifest.Builder manifest = ShardManifest.newBuilder();
       String location = OutputLayout.location(outputRoot, path);
@@ -475,6 +494,7 @@ public final class WriteDataset extends PTransform<PCollection<ImageTask>, PColl
                             .clearImagePath()
                             .setShard(path)
                             .setKey(key)
+                            .setRepaired(repair)
                             .build();
                     try {
                       writer.write(new Sample(key, png, record));
@@ -513,11 +533,13 @@ public final class WriteDataset extends PTransform<PCollection<ImageTask>, PColl
 
     /**
      * Keeps a shard that its manifest proves complete and that holds exactly these tasks: emits its
-     * records, entry and previews and returns true. Returns false (the shard is then written again)
-     * when there is no manifest, it cannot be read, it lists other samples, or the shard's size or
-     * sha256 differ (a damaged file: logged).
+     * records, entry and previews and returns {@link Earlier#KEPT}. Otherwise the shard is written
+     * again: {@link Earlier#NONE} when there is no manifest, it belongs to another run (without
+     * --resume) or lists other samples (the request set changed); {@link Earlier#DAMAGED} (logged,
+     * its images counted as repaired) when the manifest cannot be read or the shard is missing or
+     * differs from it in size or sha256.
      */
-    private boolean keep(
+    private Earlier keep(
         String tier,
         int number,
         String path,
@@ -526,29 +548,34 @@ public final class WriteDataset extends PTransform<PCollection<ImageTask>, PColl
         MultiOutputReceiver out)
         throws IOException {
       if (!store.exists(manifestLocation)) {
-        return false;
+        return Earlier.NONE;
       }
       ShardManifest.Builder read = ShardManifest.newBuilder();
       try {
         PARSER.merge(
             new String(store.readAllBytes(manifestLocation), StandardCharsets.UTF_8), read);
       } catch (InvalidProtocolBufferException | RuntimeException e) {
-        LOG.warn("Shard manifest {} cannot be read ({}): writing the shard again", manifestLocation, e.getMessage());
-        return false;
+        LOG.warn(
+            "Shard manifest {} cannot be read ({}): writing the shard again",
+            manifestLocation,
+            e.getMessage());
+        return Earlier.DAMAGED;
       }
       ShardManifest manifest = read.build();
       boolean sameRun = !runStarted.isEmpty() && runStarted.equals(manifest.getEntry().getRunStarted());
       if (!resume && !sameRun) {
-        return false;
+        return Earlier.NONE;
       }
       if (!holds(manifest, tier, number, path, tasks)) {
-        return false;
+        return Earlier.NONE;
       }
       String location = OutputLayout.location(outputRoot, path);
       if (!matches(location, manifest.getEntry())) {
         LOG.warn(
-            "Shard {} does not match its manifest (size or sha256): writing it again", location);
-        return false;
+            "Shard {} is missing or does not match its manifest (size or sha256): writing it"
+                + " again",
+            location);
+        return Earlier.DAMAGED;
       }
       for (ImageRecord r : manifest.getRecordsList()) {
         out.get(RECORDS)
@@ -557,6 +584,7 @@ public final class WriteDataset extends PTransform<PCollection<ImageTask>, PColl
                     ? r.toBuilder().setRecovered(true).build()
                     : r.toBuilder()
                         .setResumed(true)
+                        .clearRepaired()
                         .clearDeviceSeconds()
                         .clearDecodeSeconds()
                         .clearBlockEvaluations()
@@ -566,7 +594,7 @@ public final class WriteDataset extends PTransform<PCollection<ImageTask>, PColl
       out.get(SHARDS).output(manifest.getEntry());
       emitPreviews(manifest, out);
       Progress.global().done(tier, tasks.size());
-      return true;
+      return Earlier.KEPT;
     }
 
     /** Whether the manifest lists exactly these tasks, in order, under the keys they get here. */
