@@ -94,7 +94,8 @@ final class GenerateCommand {
 
   private static OptionSpec option(Method getter) {
     Class<?> type = getter.getReturnType();
-    String description = getter.getAnnotation(Description.class).value();
+    // Beam's descriptions may end in a sentence's full stop; the suffixes below add their own.
+    String description = getter.getAnnotation(Description.class).value().replaceFirst("\\.$", "");
     String fallback = defaultOf(getter);
     if (getter.isAnnotationPresent(Validation.Required.class)) {
       description += ". Required.";

@@ -46,6 +46,10 @@ class CliTest {
         assertTrue(out.contains(GenerateCommand.optionName(getter)), getter + "\n" + out);
       }
       assertTrue(out.contains("Images per device batch"), out);
+      assertFalse(
+          out.replaceAll("\\s+", " ").matches("(?s).*[a-z)]\\.\\. .*"), "a '..' slip\n" + out);
+      assertTrue(
+          out.replaceAll("\\s+", " ").contains("Embedded runs do not restart. Default: 10."), out);
       assertTrue(out.contains("--requests=<text>") && out.contains("Required"), out);
       assertTrue(
           out.replaceAll("\\s+", " ").contains("workers. Default: 256."),
