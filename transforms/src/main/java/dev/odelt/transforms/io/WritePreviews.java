@@ -56,11 +56,11 @@ public final class WritePreviews extends PTransform<PCollection<PreviewImage>, P
   static final int MAX_TILE = 128;
 
   private static final int PAD = 8;
-  private static final int TITLE_HEIGHT = 30;
-  private static final int CAPTION_HEIGHT = 32;
+  private static final int TITLE_HEIGHT = 34;
+  private static final int CAPTION_HEIGHT = 40;
   private static final int MIN_SHEET_WIDTH = 240;
-  private static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 14);
-  private static final Font CAPTION_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
+  private static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 18);
+  private static final Font CAPTION_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
 
   private final String outputRoot;
   private final int count;

@@ -425,7 +425,8 @@ public final class ReportPage {
           ".charts{display:flex;flex-wrap:wrap;gap:12px}",
           "img.chart{max-width:100%;border:1px solid #eee}",
           ".sheets{display:flex;flex-wrap:wrap;gap:16px}",
-          "figure.sheet{margin:0}figure.sheet img{width:200px;image-rendering:pixelated;",
+          "figure.sheet{margin:0;max-width:100%}figure.sheet img{max-width:100%;height:auto;",
+          "image-rendering:pixelated;",
           "border:1px solid #ccc}figcaption{text-align:center;font-size:.9em}",
           "");
 }

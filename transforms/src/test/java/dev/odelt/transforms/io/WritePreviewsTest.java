@@ -75,6 +75,18 @@ class WritePreviewsTest {
       assertTrue(dark(sheet, t[0], t[1] + 112, 112, layout.captionHeight()) > 30, "caption " + i);
     }
     assertTrue(dark(sheet, 0, 0, sheet.getWidth(), layout.titleHeight()) > 30, "title");
+    // Legible at 100 %: the caption's digits (and '#') stand at least 9 px tall, not the 7-8 px of
+    // an 11 px font; the sheet is shown unscaled in report.html.
+    int[] c = layout.origin(0);
+    int top = -1;
+    int bottom = -1;
+    for (int y = c[1] + 112; y < c[1] + 112 + layout.captionHeight() / 2; y++) {
+      if (dark(sheet, c[0], y, 112, 1) > 0) {
+        top = top < 0 ? y : top;
+        bottom = y;
+      }
+    }
+    assertTrue(top >= 0 && bottom - top + 1 >= 9, "caption text height " + (bottom - top + 1));
     int gapX = layout.origin(0)[0] + 112;
     assertEquals(
         0,

@@ -94,6 +94,9 @@ class ReportPageTest {
     assertTrue(html.contains("id=\"chart-cost\""));
     assertTrue(html.contains("id=\"chart-quality\""));
     assertTrue(html.contains("alt=\"contact sheet of s2-b4\""));
+    // Shown at its own size (its captions are sized for 100 %), shrunk only to fit the page.
+    assertTrue(html.contains("figure.sheet img{max-width:100%;height:auto;"), html);
+    assertFalse(html.contains("width:200px"), html);
     assertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assertFalse(html.contains("<script"), "no script, no injected markup");
     assertTrue(html.contains("1 of 4 shown"));
