@@ -3,10 +3,19 @@ package dev.odelt.transforms.report;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.Line2D;
+import java.awt.geom.Point2D;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
+import org.jfree.chart.ChartRenderingInfo;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
@@ -15,7 +24,6 @@ import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
-import org.jfree.chart.labels.XYItemLabelGenerator;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
@@ -36,6 +44,8 @@ public final class Charts {
     new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
     new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b)
   };
+
+  private static final Font LABEL_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
 
   private Charts() {}
 
@@ -111,11 +121,6 @@ public final class Charts {
       double r = s.emphasised() ? 6 : 3.5;
       renderer.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-r, -r, 2 * r, 2 * r));
       renderer.setSeriesStroke(i, new BasicStroke(1.5f));
-      if (!s.labels().isEmpty()) {
-        List<String> labels = s.labels();
-        renderer.setSeriesItemLabelGenerator(i, labeller(labels));
-        renderer.setSeriesItemLabelsVisible(i, true);
-      }
     }
     double minX = Double.POSITIVE_INFINITY;
     double maxX = Double.NEGATIVE_INFINITY;
@@ -147,12 +152,141 @@ public final class Charts {
     plot.setRangeGridlinePaint(new Color(0xdddddd));
     JFreeChart chart = new JFreeChart(title, titleFont(), plot, true);
     chart.setBackgroundPaint(Color.WHITE);
-    return png(chart, width, height);
+    // Point labels are placed here rather than by the renderer, which puts every label at the same
+    // offset from its point, so that tiers of nearly the same cost and quality do not overprint.
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_ARGB);
+    Graphics2D g = image.createGraphics();
+    try {
+      ChartRenderingInfo info = new ChartRenderingInfo();
+      chart.draw(g, new Rectangle2D.Double(0, 0, width, height), info);
+      Rectangle2D area = info.getPlotInfo().getDataArea();
+      List<Point2D> marks = new ArrayList<>();
+      List<Double> radii = new ArrayList<>();
+      List<Point2D> labelled = new ArrayList<>();
+      List<String> texts = new ArrayList<>();
+      for (Series s : series) {
+        for (int j = 0; j < s.points().size(); j++) {
+          double[] p = s.points().get(j);
+          Point2D at =
+              new Point2D.Double(
+                  x.valueToJava2D(p[0], area, plot.getDomainAxisEdge()),
+                  y.valueToJava2D(p[1], area, plot.getRangeAxisEdge()));
+          marks.add(at);
+          radii.add(s.emphasised() ? 6.0 : 3.5);
+          if (!s.labels().isEmpty() && !s.labels().get(j).isEmpty()) {
+            labelled.add(at);
+            texts.add(s.labels().get(j));
+          }
+        }
+      }
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setFont(LABEL_FONT);
+      FontMetrics metrics = g.getFontMetrics();
+      List<Rectangle2D> sizes = new ArrayList<>();
+      for (String text : texts) {
+        sizes.add(new Rectangle2D.Double(0, 0, metrics.stringWidth(text), metrics.getHeight()));
+      }
+      List<Rectangle2D> boxes = placeLabels(labelled, sizes, marks, radii, area);
+      for (int i = 0; i < boxes.size(); i++) {
+        Rectangle2D box = boxes.get(i);
+        Point2D at = labelled.get(i);
+        double nx = Math.max(box.getMinX(), Math.min(at.getX(), box.getMaxX()));
+        double ny = Math.max(box.getMinY(), Math.min(at.getY(), box.getMaxY()));
+        if (at.distance(nx, ny) > 9) {
+          g.setColor(new Color(0x999999));
+          g.draw(new Line2D.Double(at.getX(), at.getY(), nx, ny));
+        }
+        g.setColor(new Color(0x333333));
+        g.drawString(
+            texts.get(i), (float) box.getMinX(), (float) (box.getMinY() + metrics.getAscent()));
+      }
+    } finally {
+      g.dispose();
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ChartUtils.writeBufferedImageAsPNG(out, image);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
-  /** Item labels by index into the series' points (points keep their insertion order). */
-  static XYItemLabelGenerator labeller(List<String> labels) {
-    return (dataset, seriesIndex, item) -> item < labels.size() ? labels.get(item) : null;
+  /**
+   * Where each label goes: the first of a few positions around its point (right, above, below,
+   * left, the corners; then the same twice as far) whose box stays in {@code area} and overlaps
+   * neither an earlier label nor a point's mark; when none is free, the position with the least
+   * overlap. Labels are placed in order, so the same input gives the same boxes.
+   *
+   * @param points the labelled points, in pixels
+   * @param sizes each label's width and height (only the size is used)
+   * @param marks every point drawn, labelled or not, with its mark's radius in {@code radii}
+   * @return the box of each label, in pixels
+   */
+  static List<Rectangle2D> placeLabels(
+      List<Point2D> points,
+      List<Rectangle2D> sizes,
+      List<Point2D> marks,
+      List<Double> radii,
+      Rectangle2D area) {
+    List<Rectangle2D> obstacles = new ArrayList<>();
+    for (int i = 0; i < marks.size(); i++) {
+      double r = radii.get(i);
+      obstacles.add(
+          new Rectangle2D.Double(marks.get(i).getX() - r, marks.get(i).getY() - r, 2 * r, 2 * r));
+    }
+    List<Rectangle2D> placed = new ArrayList<>();
+    for (int i = 0; i < points.size(); i++) {
+      double px = points.get(i).getX();
+      double py = points.get(i).getY();
+      double w = sizes.get(i).getWidth();
+      double h = sizes.get(i).getHeight();
+      Rectangle2D best = null;
+      double bestOverlap = Double.POSITIVE_INFINITY;
+      for (double d : new double[] {8, 20, 34}) {
+        double[][] corners = {
+          {px + d, py - h / 2},
+          {px - w / 2, py - d - h},
+          {px - w / 2, py + d},
+          {px - d - w, py - h / 2},
+          {px + d * 0.7, py - d * 0.7 - h},
+          {px + d * 0.7, py + d * 0.7},
+          {px - d * 0.7 - w, py - d * 0.7 - h},
+          {px - d * 0.7 - w, py + d * 0.7}
+        };
+        for (double[] c : corners) {
+          Rectangle2D box = new Rectangle2D.Double(c[0], c[1], w, h);
+          double overlap = overlap(box, placed) + overlap(box, obstacles);
+          if (!area.contains(box)) {
+            overlap += w * h;
+          }
+          if (overlap < bestOverlap) {
+            best = box;
+            bestOverlap = overlap;
+          }
+          if (overlap == 0) {
+            break;
+          }
+        }
+        if (bestOverlap == 0) {
+          break;
+        }
+      }
+      placed.add(best);
+    }
+    return placed;
+  }
+
+  private static double overlap(Rectangle2D box, List<Rectangle2D> others) {
+    double sum = 0;
+    for (Rectangle2D o : others) {
+      Rectangle2D both = box.createIntersection(o);
+      if (both.getWidth() > 0 && both.getHeight() > 0) {
+        sum += both.getWidth() * both.getHeight();
+      }
+    }
+    return sum;
   }
 
   private static Font titleFont() {
