@@ -106,22 +106,32 @@ public final class LocalObjectStore implements ObjectStore {
   public void write(String location, byte[] bytes, String contentType, Map<String, String> metadata)
       throws IOException {
     Path target = toPath(location).toAbsolutePath();
-    Path dir = target.getParent();
-    Files.createDirectories(dir);
-    Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
+    Path tmp = temporaryBeside(target);
     try {
       Files.write(tmp, bytes);
-      if (metadata != null && !metadata.isEmpty()) {
-        writeMetadata(tmp, metadata);
-      }
-      try {
-        Files.move(
-            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
+      publish(tmp, target, metadata);
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** A new hidden temporary name in the target's folder (created when missing). */
+  private static Path temporaryBeside(Path target) throws IOException {
+    Path dir = target.getParent();
+    Files.createDirectories(dir);
+    return dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
+  }
+
+  /** Sets the metadata on a complete temporary file and moves it into place atomically. */
+  private static void publish(Path tmp, Path target, Map<String, String> metadata)
+      throws IOException {
+    if (metadata != null && !metadata.isEmpty()) {
+      writeMetadata(tmp, metadata);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
     }
   }
 
@@ -133,9 +143,7 @@ public final class LocalObjectStore implements ObjectStore {
   public Upload upload(String location, String contentType, Map<String, String> metadata)
       throws IOException {
     Path target = toPath(location).toAbsolutePath();
-    Path dir = target.getParent();
-    Files.createDirectories(dir);
-    Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TMP_SUFFIX);
+    Path tmp = temporaryBeside(target);
     OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16);
     return new Upload() {
       private boolean open = true;
@@ -153,15 +161,7 @@ public final class LocalObjectStore implements ObjectStore {
         out.close();
         open = false;
         try {
-          if (metadata != null && !metadata.isEmpty()) {
-            writeMetadata(tmp, metadata);
-          }
-          try {
-            Files.move(
-                tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-          } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-          }
+          publish(tmp, target, metadata);
         } finally {
           Files.deleteIfExists(tmp);
         }
