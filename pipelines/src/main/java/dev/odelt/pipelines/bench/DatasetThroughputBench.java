@@ -31,8 +31,11 @@ public final class DatasetThroughputBench implements Benchmark {
   /** The goal for WebDataset at the cheapest tiers. */
   static final double GOAL = 0.85;
 
-  /** Bare-loop seconds a full-mode manifest aims at. */
-  static final double TARGET_BARE_SECONDS = 20;
+  /**
+   * Bare-loop seconds a full-mode manifest aims at (as {@link PipelineEfficiencyBench}, so the job's
+   * fixed start-up cost weighs the same as there).
+   */
+  static final double TARGET_BARE_SECONDS = PipelineEfficiencyBench.TARGET_BARE_SECONDS;
 
   static final List<String> FORMATS = List.of("png", "webdataset", "parquet", "tfrecord");
 
@@ -64,8 +67,12 @@ public final class DatasetThroughputBench implements Benchmark {
                 "presets",
                 PipelineEfficiencyBench.presetTiers(model.manifest()),
                 new double[] {0.4, 0.4, 0.2}));
-    // Short mode (CI's smoke test) measures the cheapest tiers only.
-    for (PipelineEfficiencyBench.Mix mix : context.shortMode() ? mixes.subList(0, 1) : mixes) {
+    // Short mode (CI's smoke test) measures the cheapest tiers only; so does
+    // -Dodelt.bench.datasets.mixes=cheapest.
+    boolean cheapestOnly =
+        context.shortMode()
+            || "cheapest".equals(System.getProperty("odelt.bench.datasets.mixes"));
+    for (PipelineEfficiencyBench.Mix mix : cheapestOnly ? mixes.subList(0, 1) : mixes) {
       measure(context, model, mix, parallelism, threads, tables, goals, findings, raw);
     }
     return new Section(
@@ -118,7 +125,12 @@ public final class DatasetThroughputBench implements Benchmark {
     int images =
         context.shortMode()
             ? 32
-            : (int) Math.max(1000, Math.min(10_000, Math.round(TARGET_BARE_SECONDS * warmRate)));
+            : (int)
+                Math.max(
+                    1000,
+                    Math.min(
+                        PipelineEfficiencyBench.MAX_IMAGES,
+                        Math.round(TARGET_BARE_SECONDS * warmRate)));
     int shardImages = (int) Math.max(1, images / (4L * parallelism * tiers.size()));
     List<String> base =
         List.of(
