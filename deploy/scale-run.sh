@@ -27,7 +27,9 @@
 # Results: <work>/results.md (one table row per run), <work>/<mode>/{run.log,gc logs,stages.txt};
 # the work folder (default /tmp/odelt-scale-N, -N-<format> with --format) is kept. Needs pipelines/target/odelt-pipelines.jar
 # (mvn package). Run it under `nice` on a shared machine; the numbers are then only comparable
-# with each other. Env: ODELT_SCALE_REST_PORT (18281).
+# with each other. Env: ODELT_SCALE_REST_PORT (18281), ODELT_SCALE_TM_MEMORY (each TaskManager's
+# process memory, local-cluster.sh --tm-memory; shard formats need 2048m per slot, see
+# deploy/README.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/pipelines/target/odelt-pipelines.jar"
@@ -208,7 +210,8 @@ run_cluster() {
   if [[ "${ODELT_SCALE_JFR:-0}" == 1 ]]; then
     export ODELT_TM_JAVA_OPTS="-XX:StartFlightRecording=filename=$dir/{name}.jfr,settings=profile"
   fi
-  "$CLUSTER" start --taskmanagers "$TMS" --slots "$SLOTS" --rest-port "$PORT"
+  "$CLUSTER" start --taskmanagers "$TMS" --slots "$SLOTS" --rest-port "$PORT" \
+    ${ODELT_SCALE_TM_MEMORY:+--tm-memory "$ODELT_SCALE_TM_MEMORY"}
   echo "scale-run: cluster, $N requests, $TMS TaskManager(s) x $SLOTS slot(s)"
   for ((i = 1; i <= TMS; i++)); do
     sample_live "$(cat "$ODELT_CLUSTER_DIR/pids/taskmanager-$i.pid")" "taskmanager-$i" \
