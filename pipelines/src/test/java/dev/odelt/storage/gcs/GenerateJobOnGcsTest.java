@@ -271,6 +271,29 @@ class GenerateJobOnGcsTest {
     assertFalse(remote.isEmpty());
   }
 
+  /** One run's exit code and console. */
+  private record JobRun(int code, String console) {}
+
+  /**
+   * The job on the cloud manifests and model into {@link #OUTPUT} (DirectRunner, CPU), plus {@code
+   * more}.
+   */
+  private static JobRun job(String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--requests=" + REQUESTS + "*.jsonl",
+                "--output=" + OUTPUT,
+                "--model=" + MODEL,
+                "--device=cpu",
+                "--runner=DirectRunner"));
+    args.addAll(List.of(more));
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    int code =
+        GenerateJob.runCli(args.toArray(new String[0]), new PrintStream(console, true, UTF_8));
+    return new JobRun(code, console.toString(UTF_8));
+  }
+
   private static String console(String... args) {
     ByteArrayOutputStream console = new ByteArrayOutputStream();
     int code = GenerateJob.runCli(args, new PrintStream(console, true, UTF_8));
@@ -327,20 +350,9 @@ class GenerateJobOnGcsTest {
         "create",
         name -> name.contains("/images/"),
         () -> new StorageException(503, "Service Unavailable"));
-    ByteArrayOutputStream console = new ByteArrayOutputStream();
-    int code =
-        GenerateJob.runCli(
-            new String[] {
-              "--requests=" + REQUESTS + "*.jsonl",
-              "--output=" + OUTPUT,
-              "--model=" + MODEL,
-              "--device=cpu",
-              "--runner=DirectRunner",
-              "--maxBatchSize=4"
-            },
-            new PrintStream(console, true, UTF_8));
-    String text = console.toString(UTF_8);
-    assertEquals(GenerateJob.EXIT_FAILED, code, text);
+    JobRun run = job("--maxBatchSize=4");
+    String text = run.console();
+    assertEquals(GenerateJob.EXIT_FAILED, run.code(), text);
     assertTrue(text.contains(OUTPUT + "/images/"), text);
     assertTrue(text.contains("HTTP 503, after the client's retries ran out"), text);
   }
@@ -365,21 +377,9 @@ class GenerateJobOnGcsTest {
     RunSummary first = GenerateJob.readSummary(OUTPUT);
     assertEquals(64, first.getModelDigest().length());
 
-    ByteArrayOutputStream console = new ByteArrayOutputStream();
-    int refused =
-        GenerateJob.runCli(
-            new String[] {
-              "--requests=" + REQUESTS + "*.jsonl",
-              "--output=" + OUTPUT,
-              "--model=" + MODEL,
-              "--device=cpu",
-              "--runner=DirectRunner",
-              "--precision=bf16",
-              "--resume"
-            },
-            new PrintStream(console, true, UTF_8));
-    assertEquals(GenerateJob.EXIT_USAGE, refused, console.toString(UTF_8));
-    assertTrue(console.toString(UTF_8).contains("precision bf16"), console.toString(UTF_8));
+    JobRun refused = job("--precision=bf16", "--resume");
+    assertEquals(GenerateJob.EXIT_USAGE, refused.code(), refused.console());
+    assertTrue(refused.console().contains("precision bf16"), refused.console());
     assertEquals(before, tree(OUTPUT), "nothing was written");
 
     // One image garbled with its metadata (recorded sha256) kept, one truncated without metadata.
@@ -411,21 +411,10 @@ class GenerateJobOnGcsTest {
             java.time.Duration.ofMinutes(10),
             java.time.Clock.systemUTC())) {
       assertTrue(held.tookOverFrom().isEmpty());
-      ByteArrayOutputStream console = new ByteArrayOutputStream();
-      int code =
-          GenerateJob.runCli(
-              new String[] {
-                "--requests=" + REQUESTS + "*.jsonl",
-                "--output=" + OUTPUT,
-                "--model=" + MODEL,
-                "--device=cpu",
-                "--runner=DirectRunner"
-              },
-              new PrintStream(console, true, UTF_8));
-      assertEquals(GenerateJob.EXIT_USAGE, code, console.toString(UTF_8));
+      JobRun second = job();
+      assertEquals(GenerateJob.EXIT_USAGE, second.code(), second.console());
       assertTrue(
-          console.toString(UTF_8).contains("in use by run other-run on other-host"),
-          console.toString(UTF_8));
+          second.console().contains("in use by run other-run on other-host"), second.console());
       assertEquals(Map.of("lease.json", tree(OUTPUT).get("lease.json")), tree(OUTPUT));
     }
     assertEquals(Map.of(), tree(OUTPUT));
